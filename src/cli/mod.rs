@@ -1,0 +1,312 @@
+//! The headless command line (DESIGN.md, "Interfaces that scripts rely on").
+//! Thin: parse, open the workspace and store, call the engine, print.
+//!
+//! Exit codes: 0 everything covered succeeded; 1 a run or check failed;
+//! 2 bad usage, bad workspace, or a refused command (readonly, live run).
+
+mod display;
+mod execute;
+mod inspect;
+mod logging;
+mod manage;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+use crate::config::redact::redact;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "switchyard",
+    version,
+    about = "Move tables from databases to the warehouse, and fix the night's failures from one keyboard.",
+    long_about = "Switchyard runs pipelines of dependent tasks (export, load, sql, check, wait, command) \
+from cron or a shell, records every run in a shared state store, and lets the engineer on call \
+see, cancel and rerun any task with everything downstream of it.\n\n\
+Run with no command to open the console on the workspace here.",
+    after_help = "Examples:\n  switchyard check\n  switchyard run nightly\n  switchyard status --run latest\n  switchyard rerun latest --failed\n  switchyard logs latest export_users --follow"
+)]
+pub struct Cli {
+    /// Workspace file (default: switchyard.toml here or in a parent directory)
+    #[arg(short = 'c', long = "config", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Refuse every command that would change anything
+    #[arg(long, global = true, env = "SWITCHYARD_READONLY", value_parser = parse_flag, default_value = "false", num_args = 0..=1, default_missing_value = "true")]
+    pub readonly: bool,
+    /// Colour theme of the console
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+fn parse_flag(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "" | "0" | "false" | "no" | "off" => Ok(false),
+        "1" | "true" | "yes" | "on" => Ok(true),
+        other => Err(format!("`{other}` is not a yes/no value")),
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a pipeline for a date; stays until it ends (exit 0 iff all succeeded)
+    Run {
+        pipeline: String,
+        /// Run date, YYYY-MM-DD (default: today)
+        #[arg(long)]
+        date: Option<String>,
+        /// Hand the run to a background worker and return at once
+        #[arg(long)]
+        detach: bool,
+    },
+    /// One run per date of a range, at most --max-active at once
+    Backfill {
+        pipeline: String,
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        #[arg(long, value_name = "DATE")]
+        to: String,
+        /// Runs executing at once (default: the pipeline's max_active, or 1)
+        #[arg(long)]
+        max_active: Option<u32>,
+        #[arg(long)]
+        detach: bool,
+    },
+    /// Recent runs and their tasks
+    Status {
+        #[arg(long)]
+        json: bool,
+        /// One run: an id or `latest`
+        #[arg(long, value_name = "RUN")]
+        run: Option<String>,
+        /// How many recent runs (without --run)
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// Reset tasks of a run to pending and run them again with the workspace as it is now
+    #[command(group = clap::ArgGroup::new("what").required(true).args(["task", "failed"]))]
+    Rerun {
+        /// Run id or `latest`
+        run: String,
+        /// The task to rerun
+        task: Option<String>,
+        /// Also everything downstream of TASK
+        #[arg(long, requires = "task")]
+        downstream: bool,
+        /// Also everything upstream of TASK
+        #[arg(long, requires = "task")]
+        upstream: bool,
+        /// Every failed, upstream_failed, interrupted and cancelled task and its downstream
+        #[arg(long, conflicts_with_all = ["task", "downstream", "upstream"])]
+        failed: bool,
+        #[arg(long)]
+        detach: bool,
+    },
+    /// Cancel a run, or one task of it
+    Cancel { run: String, task: Option<String> },
+    /// Mark a task succeeded or skipped
+    Mark {
+        run: String,
+        task: String,
+        #[arg(value_parser = ["succeeded", "skipped"])]
+        state: String,
+    },
+    /// Set a pool's size; honoured within a second by every process
+    Pool { name: String, size: i64 },
+    /// Print a task's log (latest attempt)
+    Logs {
+        run: String,
+        task: String,
+        /// Keep printing until the task ends
+        #[arg(long, short)]
+        follow: bool,
+        /// A specific attempt
+        #[arg(long)]
+        attempt: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate the workspace file and print every problem found
+    Check {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// (internal) execute runs handed over by another switchyard process
+    #[command(hide = true)]
+    Worker(WorkerArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct WorkerArgs {
+    #[arg(long = "run", value_name = "ID")]
+    pub runs: Vec<i64>,
+    #[arg(long, default_value_t = 1)]
+    pub max_active: usize,
+}
+
+/// Errors that carry their own exit code.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Exit {
+    pub code: u8,
+    pub message: String,
+}
+
+pub fn exit(code: u8, message: impl Into<String>) -> anyhow::Error {
+    Exit {
+        code,
+        message: message.into(),
+    }
+    .into()
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _guard = logging::init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("switchyard: cannot start: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(dispatch(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let (code, msg) = match e.downcast_ref::<Exit>() {
+                Some(x) => (x.code, x.message.clone()),
+                None => (2, format!("{e:#}")),
+            };
+            if !msg.is_empty() {
+                let msg = redact(&msg);
+                tracing::error!("{msg}");
+                eprintln!("switchyard: {msg}");
+            }
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn refuse_if_readonly(cli: &Cli, what: &str) -> anyhow::Result<()> {
+    if cli.readonly {
+        return Err(exit(
+            2,
+            format!("read-only mode (--readonly or SWITCHYARD_READONLY): refusing to {what}"),
+        ));
+    }
+    Ok(())
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
+    let Some(command) = &cli.command else {
+        return Err(exit(
+            2,
+            "the console arrives in a later build; try `switchyard status` or `switchyard --help`",
+        ));
+    };
+    match command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "switchyard", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Check { json } => manage::check(&cli, *json),
+        Command::Run {
+            pipeline,
+            date,
+            detach,
+        } => {
+            refuse_if_readonly(&cli, "start a run")?;
+            execute::run(&cli, pipeline, date.as_deref(), *detach).await
+        }
+        Command::Backfill {
+            pipeline,
+            from,
+            to,
+            max_active,
+            detach,
+        } => {
+            refuse_if_readonly(&cli, "start a backfill")?;
+            execute::backfill(&cli, pipeline, from, to, *max_active, *detach).await
+        }
+        Command::Rerun {
+            run,
+            task,
+            downstream,
+            upstream,
+            failed,
+            detach,
+        } => {
+            refuse_if_readonly(&cli, "rerun tasks")?;
+            let sel = crate::engine::request::RerunSelection {
+                task: task.clone(),
+                downstream: *downstream,
+                upstream: *upstream,
+                failed: *failed,
+            };
+            execute::rerun(&cli, run, sel, *detach).await
+        }
+        Command::Worker(args) => execute::worker(&cli, args).await,
+        Command::Status { json, run, limit } => {
+            inspect::status(&cli, *json, run.as_deref(), *limit).await
+        }
+        Command::Logs {
+            run,
+            task,
+            follow,
+            attempt,
+            json,
+        } => inspect::logs(&cli, run, task, *follow, *attempt, *json).await,
+        Command::Cancel { run, task } => {
+            refuse_if_readonly(&cli, "cancel")?;
+            manage::cancel(&cli, run, task.as_deref()).await
+        }
+        Command::Mark { run, task, state } => {
+            refuse_if_readonly(&cli, "mark a task")?;
+            manage::mark(&cli, run, task, state).await
+        }
+        Command::Pool { name, size } => {
+            refuse_if_readonly(&cli, "resize a pool")?;
+            manage::pool(&cli, name, *size).await
+        }
+    }
+}
+
+/// Loads the workspace named by `-c` (or found here) and opens its engine.
+pub async fn open_engine(cli: &Cli) -> anyhow::Result<crate::engine::Engine> {
+    let file = crate::config::find_workspace(cli.config.as_deref())?;
+    let ws = crate::config::load(&file).map_err(|e| exit(2, e.to_string()))?;
+    crate::engine::Engine::open(ws).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn rerun_needs_a_task_or_failed() {
+        assert!(Cli::try_parse_from(["switchyard", "rerun", "latest"]).is_err());
+        assert!(Cli::try_parse_from(["switchyard", "rerun", "latest", "--failed"]).is_ok());
+        assert!(
+            Cli::try_parse_from(["switchyard", "rerun", "1", "t", "--failed"]).is_err(),
+            "--failed takes no task"
+        );
+        assert!(Cli::try_parse_from(["switchyard", "rerun", "1", "t", "--downstream"]).is_ok());
+    }
+}

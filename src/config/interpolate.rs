@@ -1,0 +1,227 @@
+//! `${VAR}` in string values, replaced in place in the spanned tree so positions
+//! survive, and registration of the secrets that interpolation brings in.
+
+use std::borrow::Cow;
+
+use toml::de::{DeTable, DeValue};
+
+use super::redact::{register_secret, url_passwords};
+use super::report::Report;
+use super::tree::Node;
+
+/// Replaces `${VAR}` in every string value (arrays and inline tables included),
+/// reporting each missing or malformed variable at its string value.
+pub(crate) fn interpolate(
+    root: &mut DeTable<'_>,
+    env: &dyn Fn(&str) -> Option<String>,
+    r: &mut Report,
+) {
+    let mut path = Vec::new();
+    walk_table(root, &mut path, env, r);
+}
+
+fn walk_table(
+    table: &mut DeTable<'_>,
+    path: &mut Vec<String>,
+    env: &dyn Fn(&str) -> Option<String>,
+    r: &mut Report,
+) {
+    for (key, value) in table.iter_mut() {
+        path.push(key.get_ref().to_string());
+        walk_value(value, path, env, r);
+        path.pop();
+    }
+}
+
+fn walk_value(
+    node: &mut Node<'_>,
+    path: &mut Vec<String>,
+    env: &dyn Fn(&str) -> Option<String>,
+    r: &mut Report,
+) {
+    let at = node.span().start;
+    match node.get_mut() {
+        DeValue::String(s) => {
+            let (text, vars) = match expand(s, env) {
+                Ok(done) => done,
+                Err(errors) => {
+                    for e in errors {
+                        r.at(at, e);
+                    }
+                    return;
+                }
+            };
+            register_secrets(path, &text, &vars);
+            if text != s.as_ref() {
+                *s = Cow::Owned(text);
+            }
+        }
+        DeValue::Array(items) => {
+            for item in items.iter_mut() {
+                walk_value(item, path, env, r);
+            }
+        }
+        DeValue::Table(t) => walk_table(t, path, env, r),
+        _ => {}
+    }
+}
+
+/// The expanded text and the values substituted, or every error in the string.
+fn expand(
+    s: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(String, Vec<String>), Vec<String>> {
+    let mut out = String::with_capacity(s.len());
+    let mut values = Vec::new();
+    let mut errors = Vec::new();
+    let mut rest = s;
+    while let Some(dollar) = rest.find('$') {
+        out.push_str(&rest[..dollar]);
+        let tail = &rest[dollar..];
+        if let Some(after) = tail.strip_prefix("$${") {
+            out.push_str("${");
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix("${") {
+            let Some(close) = after.find('}') else {
+                errors.push("unterminated `${` (write `$${` for a literal `${`)".to_string());
+                break;
+            };
+            let name = &after[..close];
+            rest = &after[close + 1..];
+            if !is_var_name(name) {
+                errors.push(format!(
+                    "invalid variable `${{{name}}}`: use ${{NAME}} with letters, digits and `_` \
+                     (write `$${{` for a literal `${{`)"
+                ));
+                continue;
+            }
+            match env(name) {
+                Some(v) => {
+                    out.push_str(&v);
+                    values.push(v);
+                }
+                None => errors.push(format!("environment variable `{name}` is not set")),
+            }
+        } else {
+            out.push('$');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    if errors.is_empty() {
+        Ok((out, values))
+    } else {
+        Err(errors)
+    }
+}
+
+fn is_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Registers what must never be printed: passwords in any URL; the whole value of a
+/// key named like a secret; the values interpolated into a source `url` (which may hide
+/// a password in a form we cannot parse); inline JSON credentials.
+fn register_secrets(path: &[String], value: &str, interpolated: &[String]) {
+    for p in url_passwords(value) {
+        register_secret(&p);
+    }
+    let Some(key) = path.last().map(|k| k.to_ascii_lowercase()) else {
+        return;
+    };
+    if ["password", "secret", "token", "key"]
+        .iter()
+        .any(|w| key.contains(w))
+    {
+        register_secret(value);
+    }
+    let in_source = path.len() == 3 && path[0] == "sources";
+    // sqlite URLs carry no credentials, only paths that messages should show.
+    if in_source && key == "url" && !value.starts_with("sqlite:") {
+        for v in interpolated {
+            register_secret(v);
+        }
+    }
+    if key == "credentials" && value.trim_start().starts_with('{') {
+        register_secret(value);
+        register_json_secrets(value);
+    }
+}
+
+/// A service-account key's private parts may be echoed one by one by a client error.
+fn register_json_secrets(json: &str) {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(json) else {
+        return;
+    };
+    for (k, v) in map {
+        let k = k.to_ascii_lowercase();
+        if let serde_json::Value::String(s) = v
+            && ["private_key", "secret", "token", "password"]
+                .iter()
+                .any(|w| k.contains(w))
+        {
+            register_secret(&s);
+            // The PEM body also appears line by line in some messages.
+            for line in s
+                .lines()
+                .filter(|l| l.len() >= 16 && !l.starts_with("-----"))
+            {
+                register_secret(line);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "HOST" => Some("db.internal".into()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn expands_variables_and_escapes() {
+        assert_eq!(
+            expand("postgres://${HOST}:5432/x", &env),
+            Ok((
+                "postgres://db.internal:5432/x".into(),
+                vec!["db.internal".into()]
+            ))
+        );
+        assert_eq!(
+            expand("a${EMPTY}b", &env),
+            Ok(("ab".into(), vec![String::new()]))
+        );
+        assert_eq!(
+            expand("cost $5, $${HOST} $$", &env),
+            Ok(("cost $5, ${HOST} $$".into(), vec![]))
+        );
+        assert_eq!(
+            expand("trailing $", &env),
+            Ok(("trailing $".into(), vec![]))
+        );
+    }
+
+    #[test]
+    fn reports_every_bad_variable() {
+        let errors = expand("${NOPE} ${HOST} ${ALSO_NOPE} ${9x} ${unterminated", &env).unwrap_err();
+        assert_eq!(
+            errors,
+            vec![
+                "environment variable `NOPE` is not set".to_string(),
+                "environment variable `ALSO_NOPE` is not set".into(),
+                "invalid variable `${9x}`: use ${NAME} with letters, digits and `_` (write `$${` for a literal `${`)".into(),
+                "unterminated `${` (write `$${` for a literal `${`)".into(),
+            ]
+        );
+    }
+}

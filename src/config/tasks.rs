@@ -1,0 +1,320 @@
+//! Checks of `[[pipelines.NAME.tasks]]`: keys, kinds, required keys per kind,
+//! references, `after`, duplicate ids and cycles.
+
+use std::collections::{HashMap, VecDeque};
+
+use toml::de::{DeTable, DeValue};
+
+use super::duration::{parse_duration, parse_hhmm};
+use super::model::{keys, kinds};
+use super::report::Report;
+use super::suggest::did_you_mean;
+use super::tree::{Ty, check_table, get, get_str, get_str_list, get_table, integer};
+use super::validate::{Names, kind_of, one_of, reference};
+
+const TASK_TYPES: &[(&str, Ty)] = &[
+    ("after", Ty::StrList),
+    ("include", Ty::StrList),
+    ("exclude", Ty::StrList),
+    ("retries", Ty::UInt),
+    ("partitions", Ty::UInt),
+    ("left", Ty::Table),
+    ("right", Ty::Table),
+];
+
+/// What the second pass needs to know about one task.
+struct Task<'a> {
+    table: &'a DeTable<'a>,
+    id: Option<(&'a str, usize)>,
+    kind: Option<&'a str>,
+    /// Where problems about the task as a whole point: its `id` value, else its header.
+    anchor: usize,
+    /// The first task with this id (later duplicates are left out of the graph).
+    first: bool,
+}
+
+pub(crate) fn validate_pipeline(r: &mut Report, pipeline: &str, def: &DeTable<'_>, names: &Names) {
+    let Some(DeValue::Array(items)) = get(def, "tasks").map(|n| n.get_ref()) else {
+        return;
+    };
+    let mut tasks: Vec<Task> = Vec::new();
+    let mut first_seen: HashMap<&str, usize> = HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        let DeValue::Table(table) = item.get_ref() else {
+            continue; // reported as a wrong type by `check_table`
+        };
+        let header = item.span().start;
+        let id = get_str(table, "id");
+        let place = match id {
+            Some((id, _)) => format!("task `{id}` of pipeline `{pipeline}`"),
+            None => format!("task #{} of pipeline `{pipeline}`", i + 1),
+        };
+        check_table(r, table, keys::TASK, TASK_TYPES, &format!("in {place}"));
+        let mut first = true;
+        match id {
+            None if get(table, "id").is_none() => r.at(header, format!("{place} has no `id`")),
+            None => {}
+            Some((id, at)) => {
+                if id.is_empty()
+                    || !id
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+                {
+                    r.at(
+                        at,
+                        format!(
+                            "invalid task id `{id}`: use only letters, digits, `_`, `.` and `-`"
+                        ),
+                    );
+                }
+                if let Some(&prev) = first_seen.get(id) {
+                    first = false;
+                    let line = r.line_of(prev);
+                    r.at(
+                        at,
+                        format!("duplicate task id `{id}` in pipeline `{pipeline}` (first defined on line {line})"),
+                    );
+                } else {
+                    first_seen.insert(id, at);
+                }
+            }
+        }
+        let anchor = id.map_or(header, |(_, at)| at);
+        let kind = kind_of(r, table, anchor, &place, kinds::TASK, None);
+        task_values(r, table, names, &place);
+        if let Some(kind) = kind {
+            required_keys(r, table, kind, anchor, &place);
+        }
+        tasks.push(Task {
+            table,
+            id,
+            kind,
+            anchor,
+            first,
+        });
+    }
+
+    let index: HashMap<&str, usize> = tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.first)
+        .filter_map(|(i, t)| t.id.map(|(id, _)| (id, i)))
+        .collect();
+    let ids: Vec<&str> = tasks
+        .iter()
+        .filter_map(|t| t.id.map(|(id, _)| id))
+        .collect();
+    // downstream[i]: tasks that run after task i.
+    let mut downstream: Vec<Vec<usize>> = vec![Vec::new(); tasks.len()];
+    for (i, task) in tasks.iter().enumerate() {
+        let me = task.id.map_or("?", |(id, _)| id);
+        for (up, at) in get_str_list(task.table, "after") {
+            match index.get(up) {
+                Some(&u) if task.first => downstream[u].push(i),
+                Some(_) => {}
+                None => {
+                    let hint = did_you_mean(up, ids.iter().copied());
+                    r.at(
+                        at,
+                        format!("unknown upstream `{up}` in `after` of task `{me}`: not a task of pipeline `{pipeline}`{hint}"),
+                    );
+                }
+            }
+        }
+        if let Some((from, at)) = get_str(task.table, "from") {
+            match index.get(from).map(|&f| (f, tasks[f].kind)) {
+                // Its loads run after its exports, so this is an edge too.
+                Some((f, Some("export_all"))) if task.first => downstream[f].push(i),
+                Some((_, Some("export_all"))) => {}
+                Some((_, Some(kind))) => r.at(
+                    at,
+                    format!("`from` must name an export_all task; `{from}` is of kind `{kind}`"),
+                ),
+                Some((_, None)) => {}
+                None => {
+                    let exports = tasks
+                        .iter()
+                        .filter(|t| t.kind == Some("export_all"))
+                        .filter_map(|t| t.id.map(|(id, _)| id));
+                    let hint = did_you_mean(from, exports);
+                    r.at(
+                        at,
+                        format!("`from` names `{from}`, which is not a task of pipeline `{pipeline}`{hint}"),
+                    );
+                }
+            }
+        }
+    }
+    report_cycles(r, &tasks, &downstream);
+}
+
+/// Value checks that do not depend on the kind: references, durations, enums.
+fn task_values(r: &mut Report, t: &DeTable<'_>, names: &Names, place: &str) {
+    let mut targets = names.sources.clone();
+    targets.extend(names.warehouses.iter().copied());
+    if let Some((v, at)) = get_str(t, "pool") {
+        reference(r, v, at, "pool", &names.pools);
+    }
+    if let Some((v, at)) = get_str(t, "source") {
+        reference(r, v, at, "source", &names.sources);
+    }
+    if let Some((v, at)) = get_str(t, "store") {
+        reference(r, v, at, "store", &names.stores);
+    }
+    if let Some((v, at)) = get_str(t, "warehouse") {
+        reference(r, v, at, "warehouse", &names.warehouses);
+    }
+    if let Some((v, at)) = get_str(t, "target") {
+        reference(r, v, at, "target (source or warehouse)", &targets);
+    }
+    for side in ["left", "right"] {
+        let Some(st) = get_table(t, side) else {
+            continue;
+        };
+        check_table(
+            r,
+            st,
+            keys::CHECK_SIDE,
+            &[],
+            &format!("in `{side}` of {place}"),
+        );
+        match get_str(st, "target") {
+            Some((v, at)) => reference(r, v, at, "target (source or warehouse)", &targets),
+            None if get(st, "target").is_none() => {
+                let at = get(t, side).map_or(0, |n| n.span().start);
+                r.at(at, format!("`{side}` of {place} needs `target`"));
+            }
+            None => {}
+        }
+        if get(st, "sql").is_none() {
+            let at = get(t, side).map_or(0, |n| n.span().start);
+            r.at(at, format!("`{side}` of {place} needs `sql`"));
+        }
+    }
+    for key in ["retry_delay", "max_retry_delay", "timeout", "duration"] {
+        if let Some((v, at)) = get_str(t, key)
+            && let Err(e) = parse_duration(v)
+        {
+            r.at(at, format!("`{key}`: {e}"));
+        }
+    }
+    if let Some((v, at)) = get_str(t, "until")
+        && let Err(e) = parse_hhmm(v)
+    {
+        r.at(at, format!("`until`: {e}"));
+    }
+    if let Some((v, at)) = get_str(t, "format") {
+        one_of(r, v, at, "format", kinds::FORMAT);
+    }
+    if let Some((v, at)) = get_str(t, "mode") {
+        one_of(r, v, at, "mode", kinds::MODE);
+    }
+    if let Some(node) = get(t, "partitions")
+        && integer(node.get_ref()) == Some(0)
+    {
+        r.at(node.span().start, "`partitions` must be at least 1");
+    }
+}
+
+/// Keys each kind needs (DESIGN.md, "The workspace file"), reported at `anchor`.
+fn required_keys(r: &mut Report, t: &DeTable<'_>, kind: &str, anchor: usize, place: &str) {
+    let has = |k: &str| get(t, k).is_some();
+    let mut problems: Vec<String> = Vec::new();
+    let mut need = |keys: &[&str]| {
+        let missing: Vec<String> = keys
+            .iter()
+            .filter(|k| !has(k))
+            .map(|k| format!("`{k}`"))
+            .collect();
+        if !missing.is_empty() {
+            problems.push(format!("needs {}", missing.join(", ")));
+        }
+    };
+    match kind {
+        "export" => need(&["source", "store", "path"]),
+        "export_all" => need(&["source", "store"]),
+        "load" => need(&["store", "warehouse", "table"]),
+        "sql" => need(&["target", "sql"]),
+        "command" => need(&["command"]),
+        _ => {}
+    }
+    let either = |a: &str, b: &str| match (has(a), has(b)) {
+        (false, false) => Some(format!("needs `{a}` or `{b}`")),
+        (true, true) => Some(format!("has both `{a}` and `{b}`; keep one")),
+        _ => None,
+    };
+    problems.extend(match kind {
+        "export" => either("table", "query"),
+        "load" => either("path", "from"),
+        "wait" => either("duration", "until"),
+        "check" => check_form(&has),
+        _ => None,
+    });
+    for p in problems {
+        r.at(anchor, format!("{kind} {place} {p}"));
+    }
+}
+
+/// A check is `target` + `sql`, or `left` + `right`.
+fn check_form(has: &dyn Fn(&str) -> bool) -> Option<String> {
+    let single = has("target") || has("sql");
+    let pair = has("left") || has("right");
+    if single && pair {
+        return Some("mixes `target`/`sql` with `left`/`right`; use one form".into());
+    }
+    if pair && !(has("left") && has("right")) {
+        return Some("needs both `left` and `right`".into());
+    }
+    if single && !(has("target") && has("sql")) {
+        return Some("needs both `target` and `sql`".into());
+    }
+    (!single && !pair).then(|| "needs `target` and `sql`, or `left` and `right`".into())
+}
+
+/// One problem per cycle, at the id of its task that comes first in the file; the
+/// path is printed in run order (`a -> b` means b is after a).
+fn report_cycles(r: &mut Report, tasks: &[Task], downstream: &[Vec<usize>]) {
+    let mut in_reported = vec![false; tasks.len()];
+    for start in 0..tasks.len() {
+        if in_reported[start] {
+            continue;
+        }
+        let Some(cycle) = shortest_cycle(start, downstream) else {
+            continue;
+        };
+        for &i in &cycle {
+            in_reported[i] = true;
+        }
+        let path: Vec<&str> = cycle
+            .iter()
+            .chain(std::iter::once(&start))
+            .map(|&i| tasks[i].id.map_or("?", |(id, _)| id))
+            .collect();
+        r.at(tasks[start].anchor, format!("cycle: {}", path.join(" -> ")));
+    }
+}
+
+/// Nodes of the shortest path from `start` back to itself, starting with `start`.
+fn shortest_cycle(start: usize, downstream: &[Vec<usize>]) -> Option<Vec<usize>> {
+    let mut came_from: Vec<Option<usize>> = vec![None; downstream.len()];
+    let mut queue = VecDeque::from([start]);
+    while let Some(node) = queue.pop_front() {
+        for &next in &downstream[node] {
+            if next == start {
+                let mut path = vec![node];
+                let mut at = node;
+                while at != start {
+                    at = came_from[at]?;
+                    path.push(at);
+                }
+                path.reverse();
+                return Some(path);
+            }
+            if came_from[next].is_none() {
+                came_from[next] = Some(node);
+                queue.push_back(next);
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,169 @@
+//! Problems in the file as a whole and in sources, stores, warehouses and pools.
+
+use super::problems;
+
+#[test]
+fn toml_syntax_errors_have_positions() {
+    assert_eq!(
+        problems("[workspace]\nname = \"acme\n[pools.x]\nsize = 1\n"),
+        vec!["2:13: invalid basic string, expected `\"`"]
+    );
+    assert_eq!(
+        problems("[pools.x]\nsize = 1\nsize = 2\n"),
+        vec!["3:1: duplicate key `size`"]
+    );
+    let got = problems("[workspace]\nname = acme\n[pools.x]\nsize = \n");
+    assert_eq!(got.len(), 2, "{got:#?}");
+    assert!(
+        got[0].starts_with("2:8: string values must be quoted"),
+        "{got:#?}"
+    );
+    assert!(got[1].starts_with("4:8: "), "{got:#?}");
+}
+
+#[test]
+fn unknown_keys_in_every_table_suggest_the_right_one() {
+    let text = r#"[workspace]
+nmae = "acme"
+[sources.app]
+kind = "postgres"
+url = "postgres://db/app"
+ulr = "x"
+[stores.lake]
+path = "./lake"
+bukcet = "b"
+[warehouses.wh]
+path = "./wh.db"
+projet = "p"
+[pools.replica]
+size = 1
+sise = 2
+[pipelines.p]
+max_actve = 1
+[[pipelines.p.tasks]]
+id = "c"
+kind = "check"
+retires = 1
+left = { target = "app", sqll = "1", sql = "1" }
+right = { target = "app", sql = "1" }
+[sourcess.x]
+[totally_unrelated]
+"#;
+    assert_eq!(
+        problems(text),
+        vec![
+            "2:1: unknown key `nmae` in [workspace]; did you mean `name`?",
+            "6:1: unknown key `ulr` in [sources.app]; did you mean `url`?",
+            "9:1: unknown key `bukcet` in [stores.lake]; did you mean `bucket`?",
+            "12:1: unknown key `projet` in [warehouses.wh]; did you mean `project`?",
+            "15:1: unknown key `sise` in [pools.replica]; did you mean `size`?",
+            "17:1: unknown key `max_actve` in [pipelines.p]; did you mean `max_active`?",
+            "21:1: unknown key `retires` in task `c` of pipeline `p`; did you mean `retries`?",
+            "22:26: unknown key `sqll` in `left` of task `c` of pipeline `p`; did you mean `sql`?",
+            "24:2: unknown key `sourcess` at the top level; did you mean `sources`?",
+            "25:2: unknown key `totally_unrelated` at the top level",
+        ]
+    );
+}
+
+#[test]
+fn unknown_kinds() {
+    let text = r#"[sources.a]
+kind = "postgress"
+url = "x"
+[stores.s]
+kind = "gcs"
+[warehouses.w]
+kind = "bigqeury"
+[pipelines.p]
+[[pipelines.p.tasks]]
+id = "t"
+kind = "exprt"
+"#;
+    assert_eq!(
+        problems(text),
+        vec![
+            "2:8: unknown kind `postgress` (postgres | mysql | sqlite); did you mean `postgres`?",
+            "5:8: unknown kind `gcs` (local | s3)",
+            "7:8: unknown kind `bigqeury` (sqlite | bigquery); did you mean `bigquery`?",
+            "11:8: unknown kind `exprt` (export | export_all | load | sql | check | wait | command); did you mean `export`?",
+        ]
+    );
+}
+
+#[test]
+fn definitions_missing_their_keys() {
+    let text = r#"[sources.a]
+url = "x"
+[sources.b]
+kind = "mysql"
+[sources.c]
+kind = "sqlite"
+[stores.s]
+kind = "s3"
+[stores.l]
+[warehouses.bq]
+kind = "bigquery"
+project = "p"
+[pools.p]
+[pipelines.x]
+[[pipelines.x.tasks]]
+id = "t"
+"#;
+    assert_eq!(
+        problems(text),
+        vec![
+            "1:1: source `a` has no `kind` (postgres | mysql | sqlite)",
+            "3:1: source `b` (mysql) needs `url`",
+            "5:1: source `c` (sqlite) needs `url` or `path`",
+            "7:1: store `s` (s3) needs `bucket`",
+            "9:1: store `l` (local) needs `path`",
+            "10:1: warehouse `bq` (bigquery) needs `dataset`",
+            "13:1: pool `p` has no `size`",
+            "16:6: task `t` of pipeline `x` has no `kind` (export | export_all | load | sql | check | wait | command)",
+        ]
+    );
+}
+
+#[test]
+fn wrong_value_types() {
+    let text = r#"[workspace]
+max_parallel = -1
+[sources.a]
+kind = 1
+url = "x"
+[stores.s]
+path = "./s"
+path_style = "yes"
+[pools.p]
+size = "4"
+[pipelines]
+q = 3
+[pipelines.x]
+tasks = { id = "t" }
+[pipelines.y]
+[[pipelines.y.tasks]]
+id = "t"
+kind = "command"
+command = ["echo", "hi"]
+retries = 1.5
+after = ["a", 2]
+left = "l"
+"#;
+    assert_eq!(
+        problems(text),
+        vec![
+            "2:16: `max_parallel` must be a non-negative whole number, not -1",
+            "4:8: `kind` must be a string, not a number",
+            "8:14: `path_style` must be true or false, not a string",
+            "10:8: `size` must be a whole number, not a string",
+            "12:5: `pipelines.q` must be a table, e.g. [pipelines.q]",
+            "14:9: `tasks` must be a list of tables, not a table",
+            "19:11: `command` must be a string, not a list",
+            "20:11: `retries` must be a non-negative whole number, not a decimal number",
+            "21:10: unknown upstream `a` in `after` of task `t`: not a task of pipeline `y`",
+            "21:15: `after` must be a list of strings, not a number",
+            "22:8: `left` must be a table, not a string",
+        ]
+    );
+}

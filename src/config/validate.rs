@@ -1,0 +1,238 @@
+//! Checks the (interpolated) spanned tree before serde sees it, so that every problem
+//! is reported at once with the position of the key or value it is about. Tasks and
+//! pipelines are checked in `tasks.rs`.
+
+use toml::Spanned;
+use toml::de::DeTable;
+
+use super::model::{keys, kinds};
+use super::report::Report;
+use super::suggest::did_you_mean;
+use super::tasks;
+use super::tree::{Ty, check_table, get, get_str, integer, named_tables, names};
+
+/// Everything a reference may point at.
+pub(crate) struct Names<'a> {
+    pub sources: Vec<&'a str>,
+    pub stores: Vec<&'a str>,
+    pub warehouses: Vec<&'a str>,
+    pub pools: Vec<&'a str>,
+}
+
+pub(crate) fn validate(root: &Spanned<DeTable<'_>>, r: &mut Report) {
+    let root = root.get_ref();
+    let top_types: Vec<(&str, Ty)> = keys::TOP.iter().map(|k| (*k, Ty::Table)).collect();
+    check_table(r, root, keys::TOP, &top_types, "at the top level");
+
+    if let Some(ws) = super::tree::get_table(root, "workspace") {
+        check_table(
+            r,
+            ws,
+            keys::WORKSPACE,
+            &[("max_parallel", Ty::UInt)],
+            "in [workspace]",
+        );
+        at_least_one(r, ws, "max_parallel");
+    }
+    for (name, header, t) in named_tables(r, root, "sources") {
+        source(r, name, header, t);
+    }
+    for (name, header, t) in named_tables(r, root, "stores") {
+        store(r, name, header, t);
+    }
+    for (name, header, t) in named_tables(r, root, "warehouses") {
+        warehouse(r, name, header, t);
+    }
+    for (name, header, t) in named_tables(r, root, "pools") {
+        check_table(
+            r,
+            t,
+            keys::POOL,
+            &[("size", Ty::Int)],
+            &format!("in [pools.{name}]"),
+        );
+        match get(t, "size") {
+            None => r.at(header, format!("pool `{name}` has no `size`")),
+            Some(node) => {
+                if let Some(n) = integer(node.get_ref())
+                    && n < 1
+                {
+                    r.at(
+                        node.span().start,
+                        format!("pool `{name}` size must be at least 1, not {n}"),
+                    );
+                }
+            }
+        }
+    }
+
+    let names = Names {
+        sources: names(root, "sources"),
+        stores: names(root, "stores"),
+        warehouses: names(root, "warehouses"),
+        pools: names(root, "pools"),
+    };
+    for (name, _, t) in named_tables(r, root, "pipelines") {
+        check_table(
+            r,
+            t,
+            keys::PIPELINE,
+            &[("max_active", Ty::UInt), ("tasks", Ty::TableList)],
+            &format!("in [pipelines.{name}]"),
+        );
+        at_least_one(r, t, "max_active");
+        tasks::validate_pipeline(r, name, t, &names);
+    }
+}
+
+fn source(r: &mut Report, name: &str, header: usize, t: &DeTable<'_>) {
+    check_table(r, t, keys::SOURCE, &[], &format!("in [sources.{name}]"));
+    let Some(kind) = kind_of(
+        r,
+        t,
+        header,
+        &format!("source `{name}`"),
+        kinds::SOURCE,
+        None,
+    ) else {
+        return;
+    };
+    let has = |k| get(t, k).is_some();
+    match kind {
+        "sqlite" if !has("url") && !has("path") => r.at(
+            header,
+            format!("source `{name}` (sqlite) needs `url` or `path`"),
+        ),
+        "postgres" | "mysql" if !has("url") => {
+            r.at(header, format!("source `{name}` ({kind}) needs `url`"))
+        }
+        _ => {}
+    }
+}
+
+fn store(r: &mut Report, name: &str, header: usize, t: &DeTable<'_>) {
+    check_table(
+        r,
+        t,
+        keys::STORE,
+        &[("path_style", Ty::Bool)],
+        &format!("in [stores.{name}]"),
+    );
+    let kind = kind_of(
+        r,
+        t,
+        header,
+        &format!("store `{name}`"),
+        kinds::STORE,
+        Some("local"),
+    );
+    let needed = match kind {
+        Some("local") => "path",
+        Some("s3") => "bucket",
+        _ => return,
+    };
+    if get(t, needed).is_none() {
+        let kind = kind.unwrap_or_default();
+        r.at(header, format!("store `{name}` ({kind}) needs `{needed}`"));
+    }
+}
+
+fn warehouse(r: &mut Report, name: &str, header: usize, t: &DeTable<'_>) {
+    check_table(
+        r,
+        t,
+        keys::WAREHOUSE,
+        &[],
+        &format!("in [warehouses.{name}]"),
+    );
+    let kind = kind_of(
+        r,
+        t,
+        header,
+        &format!("warehouse `{name}`"),
+        kinds::WAREHOUSE,
+        Some("sqlite"),
+    );
+    let needed: &[&str] = match kind {
+        Some("sqlite") => &["path"],
+        Some("bigquery") => &["project", "dataset"],
+        _ => return,
+    };
+    let missing: Vec<String> = needed
+        .iter()
+        .filter(|k| get(t, k).is_none())
+        .map(|k| format!("`{k}`"))
+        .collect();
+    if !missing.is_empty() {
+        let kind = kind.unwrap_or_default();
+        r.at(
+            header,
+            format!(
+                "warehouse `{name}` ({kind}) needs {}",
+                missing.join(" and ")
+            ),
+        );
+    }
+}
+
+/// The `kind` of a table if it is one of `allowed` (or `default` when absent);
+/// reports a missing or unknown kind at `anchor` / the value.
+pub(crate) fn kind_of<'a>(
+    r: &mut Report,
+    t: &'a DeTable<'_>,
+    anchor: usize,
+    what: &str,
+    allowed: &[&'static str],
+    default: Option<&'static str>,
+) -> Option<&'a str> {
+    if get(t, "kind").is_none() {
+        if default.is_none() {
+            r.at(
+                anchor,
+                format!("{what} has no `kind` ({})", allowed.join(" | ")),
+            );
+        }
+        return default;
+    }
+    // A `kind` that is not a string is reported by `check_table`.
+    let (kind, at) = get_str(t, "kind")?;
+    one_of(r, kind, at, "kind", allowed).then_some(kind)
+}
+
+/// Checks that `value` is one of `allowed`, reporting at `at` otherwise.
+pub(crate) fn one_of(r: &mut Report, value: &str, at: usize, what: &str, allowed: &[&str]) -> bool {
+    if allowed.contains(&value) {
+        return true;
+    }
+    let hint = did_you_mean(value, allowed.iter().copied());
+    r.at(
+        at,
+        format!("unknown {what} `{value}` ({}){hint}", allowed.join(" | ")),
+    );
+    false
+}
+
+/// Reports a present integer below 1 (a zero limit would stall everything).
+pub(crate) fn at_least_one(r: &mut Report, t: &DeTable<'_>, key: &str) {
+    if let Some(node) = get(t, key)
+        && integer(node.get_ref()) == Some(0)
+    {
+        r.at(node.span().start, format!("`{key}` must be at least 1"));
+    }
+}
+
+/// Checks that a name refers to a defined thing (`pool`, `source`…).
+pub(crate) fn reference(r: &mut Report, value: &str, at: usize, what: &str, known: &[&str]) {
+    if known.contains(&value) {
+        return;
+    }
+    let hint = did_you_mean(value, known.iter().copied());
+    let hint = if hint.is_empty() && known.is_empty() {
+        format!(" (no {what}s are defined)")
+    } else if hint.is_empty() && known.len() <= 8 {
+        format!(" (known: {})", known.join(", "))
+    } else {
+        hint
+    };
+    r.at(at, format!("unknown {what} `{value}`{hint}"));
+}

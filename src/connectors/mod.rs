@@ -1,0 +1,6 @@
+//! Connectors: sources, stores and warehouses, each behind a small trait.
+//! No engine or UI code here.
+
+pub mod sql;
+
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;

@@ -1,0 +1,121 @@
+//! Executors: what one attempt of a task does, per kind.
+//!
+//! An executor knows nothing of states, pools or retries: it gets a
+//! `TaskContext` (the task as the workspace says it now, a reporter for logs
+//! and progress, a cancellation token) and returns an `Outcome` or a
+//! `Failure`. The scheduler owns everything else.
+
+mod command;
+mod report;
+mod sql;
+mod wait;
+
+pub use report::{Progress, Reporter};
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{TaskDef, Workspace};
+
+pub use crate::connectors::BoxFuture;
+
+pub struct TaskContext {
+    pub run_id: i64,
+    pub run_date: String,
+    pub task_id: String,
+    pub attempt: i64,
+    /// The task as the workspace file says it now (a rerun picks up fixes).
+    pub task: TaskDef,
+    pub workspace: Arc<Workspace>,
+    /// Cancelled on `switchyard cancel`, timeout, or shutdown: stop promptly.
+    pub cancel: CancellationToken,
+    pub report: Reporter,
+}
+
+impl TaskContext {
+    /// Expands `{run_date}`, `{run_id}`, `{task_id}`, `{attempt}` (and, for
+    /// per-table instances, `{schema}`/`{table}`) in a template.
+    pub fn render(&self, template: &str) -> String {
+        let (schema, table) = self.schema_table();
+        template
+            .replace("{run_date}", &self.run_date)
+            .replace("{run_id}", &self.run_id.to_string())
+            .replace("{task_id}", &self.task_id)
+            .replace("{attempt}", &self.attempt.to_string())
+            .replace("{schema}", schema)
+            .replace("{table}", table)
+    }
+
+    /// For instances of an `export_all` fan-out (`TASK.schema.table`).
+    fn schema_table(&self) -> (&str, &str) {
+        let mut parts = self.task_id.splitn(3, '.');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(_), Some(s), Some(t)) => (s, t),
+            _ => ("", ""),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    pub rows: Option<i64>,
+    pub bytes: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub message: String,
+    /// False for failures another attempt cannot fix (bad config, refused type).
+    pub retryable: bool,
+    pub exit_code: Option<i64>,
+}
+
+impl Failure {
+    pub fn retryable(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            retryable: true,
+            exit_code: None,
+        }
+    }
+    pub fn fatal(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            retryable: false,
+            exit_code: None,
+        }
+    }
+}
+
+pub type ExecResult = Result<Outcome, Failure>;
+
+/// One task kind. `export`, `export_all` and `load` plug in here too.
+pub trait Executor: Send + Sync {
+    fn execute<'a>(&'a self, ctx: &'a TaskContext) -> BoxFuture<'a, ExecResult>;
+}
+
+/// The executor for a task kind.
+pub fn executor_for(kind: &str) -> Box<dyn Executor> {
+    match kind {
+        "command" => Box::new(command::CommandExecutor),
+        "wait" => Box::new(wait::WaitExecutor),
+        "sql" => Box::new(sql::SqlExecutor),
+        "check" => Box::new(sql::CheckExecutor),
+        other => Box::new(NotYet(other.to_string())),
+    }
+}
+
+/// Kinds whose executor is not built yet fail with a clear, final message.
+struct NotYet(String);
+
+impl Executor for NotYet {
+    fn execute<'a>(&'a self, _ctx: &'a TaskContext) -> BoxFuture<'a, ExecResult> {
+        Box::pin(async move {
+            Err(Failure::fatal(format!(
+                "task kind `{}` is not supported by this build of switchyard yet",
+                self.0
+            )))
+        })
+    }
+}

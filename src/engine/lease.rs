@@ -1,0 +1,292 @@
+//! Leases: which process executes a run (DESIGN.md, "Ownership is a lease").
+//!
+//! One token per process; every run it executes carries it. The process
+//! heartbeats all of them once a second. A lease whose heartbeat is stale, or
+//! whose pid is dead on this host, may be taken over: the taker marks what the
+//! dead owner had in flight `interrupted` and kills the process groups it left.
+
+use std::time::Duration;
+
+use anyhow::Result;
+
+use super::dag::Dag;
+use super::process;
+use super::state::{Cause, RunState, TaskState, run_state_of, transition};
+use super::store::{self, EventKind, Lease, NewEvent, Store, Tx, now_ms};
+
+pub const HEARTBEAT: Duration = Duration::from_secs(1);
+/// A heartbeat older than this means the owner is gone (other hosts, or no /proc).
+pub const STALE_AFTER_MS: i64 = 15_000;
+
+#[derive(Debug, Clone)]
+pub struct Owner {
+    pub token: String,
+    pub pid: i64,
+    pub host: String,
+    pub started: Option<i64>,
+}
+
+impl Owner {
+    /// This process, with a fresh token, or the token handed over by the
+    /// process that spawned this detached worker.
+    pub fn this_process(token: Option<String>) -> Owner {
+        let pid = i64::from(std::process::id());
+        Owner {
+            token: token.unwrap_or_else(process::random_token),
+            pid,
+            host: process::hostname().to_string(),
+            started: process::proc_start_time(pid),
+        }
+    }
+}
+
+/// Is the lease held by a live process?
+pub fn lease_is_live(lease: &Lease, now: i64) -> bool {
+    if now - lease.heartbeat_at > STALE_AFTER_MS {
+        return false;
+    }
+    if lease.host == process::hostname() {
+        return process::pid_alive(lease.pid, lease.started);
+    }
+    true
+}
+
+/// Takes the lease of `run_id` for `owner` if it is free or its holder is dead
+/// (reaping what the dead holder left). Returns false if a live process holds it.
+pub async fn acquire(tx: &mut Tx, run_id: i64, owner: &Owner) -> Result<bool> {
+    let run = store::run_in(tx, run_id).await?;
+    if let Some(lease) = &run.owner {
+        if lease.token == owner.token {
+            return Ok(true);
+        }
+        if lease_is_live(lease, now_ms()) {
+            return Ok(false);
+        }
+        reap_run(tx, run_id, lease).await?;
+    }
+    sqlx::query(
+        "UPDATE runs SET owner_token = ?, owner_pid = ?, owner_host = ?, owner_started = ?, heartbeat_at = ? WHERE id = ?",
+    )
+    .bind(&owner.token)
+    .bind(owner.pid)
+    .bind(&owner.host)
+    .bind(owner.started)
+    .bind(now_ms())
+    .bind(run_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(true)
+}
+
+/// A detached worker adopts the lease its parent took, under the same token.
+pub async fn adopt(store: &Store, run_id: i64, owner: &Owner) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE runs SET owner_pid = ?, owner_host = ?, owner_started = ?, heartbeat_at = ? WHERE id = ? AND owner_token = ?",
+    )
+    .bind(owner.pid)
+    .bind(&owner.host)
+    .bind(owner.started)
+    .bind(now_ms())
+    .bind(run_id)
+    .bind(&owner.token)
+    .execute(store.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Heartbeats every run this process owns. Runs for the life of the process.
+pub fn spawn_heartbeat(store: Store, token: String) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(HEARTBEAT);
+        loop {
+            tick.tick().await;
+            let r = sqlx::query("UPDATE runs SET heartbeat_at = ? WHERE owner_token = ?")
+                .bind(now_ms())
+                .bind(&token)
+                .execute(store.pool())
+                .await;
+            if let Err(e) = r {
+                tracing::warn!("heartbeat failed: {e:#}");
+            }
+        }
+    })
+}
+
+/// Releases the lease of a run (clean exit).
+pub async fn release(tx: &mut Tx, run_id: i64, owner: &Owner) -> Result<()> {
+    sqlx::query(
+        "UPDATE runs SET owner_token = NULL, owner_pid = NULL, owner_host = NULL, owner_started = NULL WHERE id = ? AND owner_token = ?",
+    )
+    .bind(run_id)
+    .bind(&owner.token)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Finds every run whose owner died and reaps it. Returns the reaped run ids.
+pub async fn reap_dead_owners(store: &Store) -> Result<Vec<i64>> {
+    let now = now_ms();
+    let dead: Vec<i64> = store
+        .owned_runs()
+        .await?
+        .into_iter()
+        .filter(|r| r.owner.as_ref().is_some_and(|l| !lease_is_live(l, now)))
+        .map(|r| r.id)
+        .collect();
+    let mut reaped = Vec::new();
+    for id in dead {
+        let mut tx = store.begin().await?;
+        // Re-check inside the write transaction: someone may have taken it.
+        let run = store::run_in(&mut tx, id).await?;
+        if let Some(lease) = run.owner.as_ref().filter(|l| !lease_is_live(l, now_ms())) {
+            reap_run(&mut tx, id, lease).await?;
+            sqlx::query(
+                "UPDATE runs SET owner_token = NULL, owner_pid = NULL, owner_host = NULL, owner_started = NULL WHERE id = ?",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            reaped.push(id);
+        }
+    }
+    Ok(reaped)
+}
+
+/// Marks what a dead owner had in flight `interrupted`, puts queued work back
+/// to pending, kills process groups it left on this host, and settles the
+/// run's state. The caller clears or replaces the lease.
+async fn reap_run(tx: &mut Tx, run_id: i64, lease: &Lease) -> Result<()> {
+    let why = format!(
+        "owner process {} on {} died (no heartbeat since {})",
+        lease.pid,
+        lease.host,
+        chrono::DateTime::from_timestamp_millis(lease.heartbeat_at)
+            .map(|t| t.with_timezone(&chrono::Local).format("%H:%M:%S").to_string())
+            .unwrap_or_default()
+    );
+    // First the processes: no task may run twice at once.
+    if lease.host == process::hostname() {
+        for (_, attempt) in store::running_attempts_in(tx, run_id).await? {
+            if let Some(pgid) = attempt.pgid {
+                process::kill_orphaned_group(pgid, attempt.proc_start);
+            }
+        }
+    }
+    let mut insts = store::instances_in(tx, run_id).await?;
+    let mut events = Vec::new();
+    let now = now_ms();
+    for i in insts.iter_mut() {
+        let Ok(to) = transition(i.state, Cause::OwnerDied) else {
+            continue;
+        };
+        if i.state == TaskState::Running {
+            store::finish_attempt(
+                tx,
+                run_id,
+                &i.task_id,
+                i.attempt,
+                TaskState::Interrupted,
+                Some(&why),
+                None,
+            )
+            .await?;
+        }
+        events.push(NewEvent::task(
+            run_id,
+            &i.task_id,
+            EventKind::TaskState {
+                from: i.state,
+                to,
+                attempt: i.attempt,
+                error: (to == TaskState::Interrupted).then(|| why.clone()),
+            },
+        ));
+        if to == TaskState::Interrupted {
+            i.error = Some(why.clone());
+            i.finished_at = Some(now);
+        }
+        i.state = to;
+        i.next_try_at = None;
+        i.updated_at = now;
+        store::save_instance(tx, i).await?;
+    }
+    events.extend(propagate_upstream_failed(&mut insts, run_id)?);
+    for i in insts.iter().filter(|i| i.state == TaskState::Pending) {
+        let mut i = i.clone();
+        i.waiting_on = Some(format!(
+            "run has no owner: `switchyard rerun {run_id} --failed` carries it on"
+        ));
+        store::save_instance(tx, &i).await?;
+    }
+    for i in insts.iter().filter(|i| i.state == TaskState::UpstreamFailed) {
+        store::save_instance(tx, i).await?;
+    }
+    store::insert_events(tx, &events).await?;
+    settle_run_state(tx, run_id, &insts, false).await?;
+    Ok(())
+}
+
+/// Every pending instance with an upstream that ended badly becomes
+/// `upstream_failed` (transitively). Returns the events; caller saves rows.
+pub fn propagate_upstream_failed(
+    insts: &mut [store::InstanceRow],
+    run_id: i64,
+) -> Result<Vec<NewEvent>> {
+    let dag = Dag::new(
+        insts
+            .iter()
+            .map(|i| (i.task_id.as_str(), i.upstream.iter().map(String::as_str))),
+    )?;
+    let mut events = Vec::new();
+    for idx in dag.topo_order() {
+        if insts[idx].state != TaskState::Pending {
+            continue;
+        }
+        let bad = dag
+            .upstream(idx)
+            .iter()
+            .find(|&&u| insts[u].state.is_bad_end())
+            .map(|&u| insts[u].task_id.clone());
+        if let Some(up) = bad {
+            let i = &mut insts[idx];
+            let to = transition(i.state, Cause::UpstreamFailed)?;
+            events.push(NewEvent::task(
+                run_id,
+                &i.task_id,
+                EventKind::TaskState {
+                    from: i.state,
+                    to,
+                    attempt: i.attempt,
+                    error: None,
+                },
+            ));
+            i.state = to;
+            i.waiting_on = None;
+            i.error = Some(format!("upstream `{up}` did not succeed"));
+            i.updated_at = now_ms();
+        }
+    }
+    Ok(events)
+}
+
+/// Writes the run state its instances imply. Without an owner, a run with
+/// work left cannot make progress, so it is `failed` until someone reruns it.
+pub async fn settle_run_state(
+    tx: &mut Tx,
+    run_id: i64,
+    insts: &[store::InstanceRow],
+    has_owner: bool,
+) -> Result<RunState> {
+    let mut state = run_state_of(insts.iter().map(|i| i.state));
+    if state == RunState::Running && !has_owner {
+        state = RunState::Failed;
+    }
+    let run = store::run_in(tx, run_id).await?;
+    if run.state != state {
+        store::set_run_state(tx, run_id, state).await?;
+        store::insert_events(tx, &[NewEvent::run(run_id, EventKind::RunState { state })]).await?;
+    }
+    Ok(state)
+}

@@ -1,0 +1,359 @@
+//! The engine: DAG, states, scheduler, executors, state store, leases and
+//! events. No terminal or UI types here; the CLI and the console are thin
+//! clients of `Engine`.
+
+pub mod dag;
+pub mod executor;
+pub mod lease;
+pub mod process;
+pub mod request;
+pub mod scheduler;
+pub mod state;
+pub mod store;
+pub mod worker;
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Workspace;
+use lease::Owner;
+use request::{Applied, Request};
+use state::RunState;
+use store::{EventKind, NewEvent, NewInstance, Store};
+
+pub struct Engine {
+    pub store: Store,
+    pub ws: Arc<Workspace>,
+}
+
+/// What became of a request.
+#[derive(Debug)]
+pub enum RequestOutcome {
+    /// A live owner executes the run; it applies the request within a second.
+    Sent { request_id: i64 },
+    /// No live owner: applied here. For a rerun, `owned` says this process
+    /// now holds the lease and must execute the run.
+    Applied { applied: Applied, owned: bool },
+}
+
+impl Engine {
+    /// Opens the workspace's state store and brings pool sizes in line with it.
+    pub async fn open(ws: Workspace) -> Result<Engine> {
+        let store = Store::open(&ws.state_path()).await?;
+        let pools: Vec<(String, i64)> = ws
+            .def
+            .pools
+            .iter()
+            .map(|(n, p)| (n.clone(), p.size))
+            .collect();
+        let mut tx = store.begin().await?;
+        store::sync_pools(&mut tx, &pools).await?;
+        tx.commit().await?;
+        Ok(Engine {
+            store,
+            ws: Arc::new(ws),
+        })
+    }
+
+    /// The instances a new run of `pipeline` gets, in declaration order.
+    pub fn plan(&self, pipeline: &str) -> Result<Vec<NewInstance>> {
+        let Some(p) = self.ws.pipeline(pipeline) else {
+            let known: Vec<&str> = self.ws.def.pipelines.keys().map(String::as_str).collect();
+            bail!(
+                "no pipeline `{pipeline}` in {} (pipelines: {})",
+                self.ws.file.display(),
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            );
+        };
+        // Validated at load; build the DAG anyway so a plan is never cyclic.
+        dag::Dag::new(
+            p.tasks
+                .iter()
+                .map(|t| (t.id.as_str(), t.after.iter().map(String::as_str))),
+        )?;
+        Ok(p.tasks
+            .iter()
+            .map(|t| NewInstance {
+                task_id: t.id.clone(),
+                kind: t.kind.clone(),
+                pool: t.pool.clone(),
+                slots: i64::from(t.partitions.unwrap_or(1).max(1)),
+                upstream: t.after.clone(),
+            })
+            .collect())
+    }
+
+    /// Creates a run (or, for a backfill, a queued run) owned by `owner`.
+    pub async fn create_run(
+        &self,
+        pipeline: &str,
+        run_date: &str,
+        owner: &Owner,
+        state: RunState,
+        backfill_id: Option<i64>,
+    ) -> Result<i64> {
+        let plan = self.plan(pipeline)?;
+        let mut tx = self.store.begin().await?;
+        let id = store::create_run(&mut tx, pipeline, run_date, state, backfill_id, &plan).await?;
+        lease::acquire(&mut tx, id, owner).await?;
+        store::insert_events(
+            &mut tx,
+            &[NewEvent::run(
+                id,
+                EventKind::RunCreated {
+                    pipeline: pipeline.into(),
+                    run_date: run_date.into(),
+                },
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn create_backfill(
+        &self,
+        pipeline: &str,
+        dates: &[String],
+        max_active: u32,
+        owner: &Owner,
+    ) -> Result<(i64, Vec<i64>)> {
+        let plan = self.plan(pipeline)?;
+        let (Some(first), Some(last)) = (dates.first(), dates.last()) else {
+            bail!("a backfill needs at least one date");
+        };
+        let mut tx = self.store.begin().await?;
+        let bf: i64 = sqlx::query_scalar(
+            "INSERT INTO backfills (pipeline, from_date, to_date, max_active, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(pipeline)
+        .bind(first)
+        .bind(last)
+        .bind(i64::from(max_active))
+        .bind(store::now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut ids = Vec::new();
+        for d in dates {
+            let id = store::create_run(&mut tx, pipeline, d, RunState::Queued, Some(bf), &plan)
+                .await?;
+            lease::acquire(&mut tx, id, owner).await?;
+            store::insert_events(
+                &mut tx,
+                &[NewEvent::run(
+                    id,
+                    EventKind::RunCreated {
+                        pipeline: pipeline.into(),
+                        run_date: d.clone(),
+                    },
+                )],
+            )
+            .await?;
+            ids.push(id);
+        }
+        tx.commit().await?;
+        Ok((bf, ids))
+    }
+
+    /// Executes runs this process owns, at most `max_active` at once; a queued
+    /// run turns `running` when it gets its place. Returns each run's end state.
+    pub async fn execute(
+        &self,
+        owner: Arc<Owner>,
+        run_ids: &[i64],
+        max_active: usize,
+        shutdown: CancellationToken,
+    ) -> Result<Vec<(i64, RunState)>> {
+        let heartbeat = lease::spawn_heartbeat(self.store.clone(), owner.token.clone());
+        let mut waiting: std::collections::VecDeque<i64> = run_ids.iter().copied().collect();
+        let mut active = tokio::task::JoinSet::new();
+        let mut results = Vec::new();
+        let mut first_error = None;
+        loop {
+            while active.len() < max_active.max(1) && !shutdown.is_cancelled() {
+                let Some(id) = waiting.pop_front() else { break };
+                let run = self.store.run(id).await?;
+                if run.state == RunState::Queued {
+                    let mut tx = self.store.begin().await?;
+                    store::set_run_state(&mut tx, id, RunState::Running).await?;
+                    store::insert_events(
+                        &mut tx,
+                        &[NewEvent::run(
+                            id,
+                            EventKind::RunState {
+                                state: RunState::Running,
+                            },
+                        )],
+                    )
+                    .await?;
+                    tx.commit().await?;
+                }
+                let runner = scheduler::RunOwner::load(
+                    self.store.clone(),
+                    self.ws.clone(),
+                    owner.clone(),
+                    id,
+                )
+                .await?;
+                let sd = shutdown.clone();
+                active.spawn(async move { (id, runner.execute(sd).await) });
+            }
+            let Some(joined) = active.join_next().await else {
+                break;
+            };
+            match joined {
+                Ok((id, Ok(state))) => results.push((id, state)),
+                Ok((id, Err(e))) => {
+                    first_error.get_or_insert(e.context(format!("run {id}")));
+                }
+                Err(e) => {
+                    first_error.get_or_insert(anyhow::anyhow!("a run executor crashed: {e}"));
+                }
+            }
+        }
+        // Backfill runs never started because of a shutdown: end them truthfully.
+        for id in waiting {
+            let mut tx = self.store.begin().await?;
+            let insts = store::instances_in(&mut tx, id).await?;
+            let mut changed = insts.clone();
+            for i in changed.iter_mut() {
+                if let Ok(to) = state::transition(i.state, state::Cause::Cancel) {
+                    i.state = to;
+                    i.error = Some("cancelled: switchyard was stopped".into());
+                    i.updated_at = store::now_ms();
+                    store::save_instance(&mut tx, i).await?;
+                }
+            }
+            let st = lease::settle_run_state(&mut tx, id, &changed, false).await?;
+            lease::release(&mut tx, id, &owner).await?;
+            tx.commit().await?;
+            results.push((id, st));
+        }
+        heartbeat.abort();
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        Ok(results)
+    }
+
+    /// Sends `req` to the run's live owner, or applies it here when there is
+    /// none (taking the lease for a rerun, so this process executes it).
+    pub async fn request(
+        &self,
+        run_id: i64,
+        req: &Request,
+        who: &str,
+        owner: &Owner,
+    ) -> Result<RequestOutcome> {
+        let mut tx = self.store.begin().await?;
+        let run = store::run_in(&mut tx, run_id).await?;
+        let live = run
+            .owner
+            .as_ref()
+            .is_some_and(|l| lease::lease_is_live(l, store::now_ms()));
+        if live {
+            if let Request::Rerun(sel) = req {
+                // Refuse at once what the owner would refuse: the caller sees why.
+                let insts = store::instances_in(&mut tx, run_id).await?;
+                let chosen = request::rerun_selection(&insts, sel, run_id)?;
+                if let Some(&i) = chosen
+                    .iter()
+                    .find(|&&i| insts[i].state == state::TaskState::Running)
+                {
+                    bail!(
+                        "`{}` is running; cancel it first (switchyard cancel {run_id} {})",
+                        insts[i].task_id,
+                        insts[i].task_id
+                    );
+                }
+                if chosen.is_empty() {
+                    bail!("nothing to rerun in run {run_id}");
+                }
+            }
+            let payload = serde_json::to_string(req)?;
+            let id = store::insert_request(&mut tx, run_id, req.kind(), &payload, who).await?;
+            tx.commit().await?;
+            return Ok(RequestOutcome::Sent { request_id: id });
+        }
+        let owned = if matches!(req, Request::Rerun(_)) {
+            // Takes the lease (reaping a dead owner first) before resetting anything.
+            if !lease::acquire(&mut tx, run_id, owner).await? {
+                bail!("run {run_id} was just taken by another process; try again");
+            }
+            true
+        } else {
+            if run.owner.is_some() {
+                // A dead owner: reap it so the store tells the truth first.
+                lease::acquire(&mut tx, run_id, owner).await?;
+                lease::release(&mut tx, run_id, owner).await?;
+            }
+            false
+        };
+        let applied = request::apply(&mut tx, run_id, req, who, false).await?;
+        tx.commit().await?;
+        Ok(RequestOutcome::Applied { applied, owned })
+    }
+
+    /// Waits until a live owner has applied request `id`; returns its result.
+    pub async fn wait_request(&self, id: i64) -> Result<Applied> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if let Some(result) = self.store.request_result(id).await? {
+                let v: serde_json::Value =
+                    serde_json::from_str(&result).context("corrupt request result")?;
+                let message = v["message"].as_str().unwrap_or_default().to_string();
+                if v["ok"].as_bool() != Some(true) {
+                    bail!("{message}");
+                }
+                let tasks = v["tasks"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|t| t.as_str().map(String::from))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                return Ok(Applied { tasks, message });
+            }
+            if std::time::Instant::now() > deadline {
+                bail!("the run's owner did not answer request {id} within 30 s");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn set_pool_size(&self, name: &str, size: i64, who: &str) -> Result<()> {
+        if size < 0 {
+            bail!("a pool size is 0 or more");
+        }
+        let mut tx = self.store.begin().await?;
+        if !store::set_pool_size(&mut tx, name, size).await? {
+            let known: Vec<String> = self.ws.def.pools.keys().cloned().collect();
+            bail!(
+                "no pool `{name}` (pools: {})",
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
+            );
+        }
+        store::add_journal(
+            &mut tx,
+            who,
+            "pool",
+            None,
+            &[],
+            Some(&format!("{name} = {size}")),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

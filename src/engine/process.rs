@@ -1,0 +1,137 @@
+//! Facts about OS processes: this host's name, whether a pid is still the
+//! process we think it is, and killing a process group. Linux-first; the
+//! `/proc` start time guards against pid reuse.
+
+use std::sync::OnceLock;
+
+pub fn hostname() -> &'static str {
+    static HOST: OnceLock<String> = OnceLock::new();
+    HOST.get_or_init(|| {
+        let mut buf = [0u8; 256];
+        // SAFETY: buf is valid for its length; gethostname NUL-terminates or truncates.
+        let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+        if rc != 0 {
+            return "localhost".to_string();
+        }
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        String::from_utf8_lossy(&buf[..end]).into_owned()
+    })
+}
+
+/// Start time of a process in clock ticks since boot (field 22 of
+/// `/proc/PID/stat`), or None where `/proc` is not available.
+pub fn proc_start_time(pid: i64) -> Option<i64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces and parentheses: parse after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // rest starts at field 3 (state); field 22 is index 19.
+    fields.get(19)?.parse().ok()
+}
+
+fn is_zombie(pid: i64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let rest = s[s.rfind(')')? + 1..].trim_start().to_string();
+            rest.chars().next()
+        })
+        .is_some_and(|c| c == 'Z' || c == 'X')
+}
+
+/// Is `pid` alive, and (when known) still the process that started at `started`?
+pub fn pid_alive(pid: i64, started: Option<i64>) -> bool {
+    if pid <= 0 || pid > i64::from(i32::MAX) {
+        return false;
+    }
+    // SAFETY: signal 0 only checks for existence and permission.
+    let rc = unsafe { libc::kill(pid as libc::pid_t, 0) };
+    let exists = rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    if !exists || is_zombie(pid) {
+        return false;
+    }
+    match (started, proc_start_time(pid)) {
+        (Some(want), Some(have)) => want == have,
+        _ => true,
+    }
+}
+
+/// Sends `signal` to every process of group `pgid`. Returns false if no such group.
+pub fn kill_group(pgid: i64, signal: i32) -> bool {
+    if pgid <= 1 || pgid > i64::from(i32::MAX) {
+        return false;
+    }
+    // SAFETY: plain syscall; a negative pid addresses the process group.
+    unsafe { libc::kill(-(pgid as libc::pid_t), signal) == 0 }
+}
+
+/// Does any process of group `pgid` still exist?
+pub fn group_alive(pgid: i64) -> bool {
+    if pgid <= 1 || pgid > i64::from(i32::MAX) {
+        return false;
+    }
+    // SAFETY: signal 0 only checks.
+    let rc = unsafe { libc::kill(-(pgid as libc::pid_t), 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Kills a process group that a dead owner left behind, if it is still the
+/// group we recorded: its leader (pid = pgid) must still be the same process,
+/// or be gone while members remain.
+pub fn kill_orphaned_group(pgid: i64, leader_start: Option<i64>) {
+    let leader_same = pid_alive(pgid, leader_start);
+    let leader_gone = !pid_alive(pgid, None);
+    if leader_same || (leader_gone && group_alive(pgid)) {
+        kill_group(pgid, libc::SIGKILL);
+    }
+}
+
+/// Who is acting, for the journal: `$USER@host`.
+pub fn who() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("{user}@{}", hostname())
+}
+
+/// A random hex token (128 bits from the std hasher's random keys, time and pid).
+pub fn random_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::new();
+    for i in 0..2u64 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(i);
+        h.write_u32(std::process::id());
+        h.write_i64(chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_is_alive_with_its_start_time() {
+        let pid = i64::from(std::process::id());
+        let start = proc_start_time(pid);
+        assert!(start.is_some());
+        assert!(pid_alive(pid, start));
+        assert!(!pid_alive(pid, start.map(|s| s + 1)), "pid reuse must not pass");
+    }
+
+    #[test]
+    fn a_reaped_child_is_dead() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = i64::from(child.id());
+        child.wait().unwrap();
+        assert!(!pid_alive(pid, None));
+    }
+
+    #[test]
+    fn tokens_differ() {
+        assert_ne!(random_token(), random_token());
+        assert_eq!(random_token().len(), 32);
+    }
+}

@@ -1,0 +1,477 @@
+//! The append-only event log (how other processes follow a run), bounded task
+//! logs, pools, requests to a run's owner, and the journal of human actions.
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use super::{Store, Tx, now_ms};
+use crate::engine::state::{RunState, TaskState};
+
+/// Lines kept per attempt; older lines are dropped (the tail holds the error).
+pub const LOG_LINES_PER_ATTEMPT: i64 = 10_000;
+
+/// What happened. Small notifications: a follower pulls detail (log lines,
+/// attempts) from the store when it needs it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    RunCreated { pipeline: String, run_date: String },
+    RunState { state: RunState },
+    TaskState {
+        from: TaskState,
+        to: TaskState,
+        attempt: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    Log { attempt: i64, first_line: i64, count: i64 },
+    Progress {
+        rows: i64,
+        bytes: i64,
+        #[serde(default)]
+        total_estimate: Option<i64>,
+    },
+    PoolResized { name: String, size: i64 },
+    Journal { action: String },
+}
+
+impl EventKind {
+    fn tag(&self) -> &'static str {
+        match self {
+            EventKind::RunCreated { .. } => "run_created",
+            EventKind::RunState { .. } => "run_state",
+            EventKind::TaskState { .. } => "task_state",
+            EventKind::Log { .. } => "log",
+            EventKind::Progress { .. } => "progress",
+            EventKind::PoolResized { .. } => "pool_resized",
+            EventKind::Journal { .. } => "journal",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub seq: i64,
+    pub at: i64,
+    pub run_id: Option<i64>,
+    pub task_id: Option<String>,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub run_id: Option<i64>,
+    pub task_id: Option<String>,
+    pub kind: EventKind,
+}
+
+impl NewEvent {
+    pub fn run(run_id: i64, kind: EventKind) -> NewEvent {
+        NewEvent {
+            run_id: Some(run_id),
+            task_id: None,
+            kind,
+        }
+    }
+    pub fn task(run_id: i64, task_id: &str, kind: EventKind) -> NewEvent {
+        NewEvent {
+            run_id: Some(run_id),
+            task_id: Some(task_id.to_string()),
+            kind,
+        }
+    }
+}
+
+/// Appends events; many rows per statement so a busy scheduler step stays cheap.
+pub async fn insert_events(tx: &mut Tx, events: &[NewEvent]) -> Result<()> {
+    let now = now_ms();
+    for chunk in events.chunks(100) {
+        let mut sql = String::from("INSERT INTO events (at, run_id, task_id, kind, payload) VALUES ");
+        for i in 0..chunk.len() {
+            sql.push_str(if i == 0 { "(?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?)" });
+        }
+        // Only placeholders are formatted into the text; every value is bound.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for e in chunk {
+            q = q
+                .bind(now)
+                .bind(e.run_id)
+                .bind(e.task_id.clone())
+                .bind(e.kind.tag())
+                .bind(serde_json::to_string(&e.kind)?);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LogLine {
+    pub attempt: i64,
+    pub line_no: i64,
+    pub at: i64,
+    pub line: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PoolUsage {
+    pub name: String,
+    pub size: i64,
+    pub running: i64,
+    pub queued: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JournalEntry {
+    pub at: i64,
+    pub who: String,
+    pub action: String,
+    pub run_id: Option<i64>,
+    pub tasks: Vec<String>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestRow {
+    pub id: i64,
+    pub run_id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub created_by: String,
+}
+
+pub async fn add_journal(
+    tx: &mut Tx,
+    who: &str,
+    action: &str,
+    run_id: Option<i64>,
+    tasks: &[String],
+    detail: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO journal (at, who, action, run_id, tasks, detail) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(now_ms())
+    .bind(who)
+    .bind(action)
+    .bind(run_id)
+    .bind(serde_json::to_string(tasks)?)
+    .bind(detail)
+    .execute(&mut **tx)
+    .await?;
+    insert_events(
+        tx,
+        &[NewEvent {
+            run_id,
+            task_id: None,
+            kind: EventKind::Journal {
+                action: action.to_string(),
+            },
+        }],
+    )
+    .await
+}
+
+pub async fn insert_request(
+    tx: &mut Tx,
+    run_id: i64,
+    kind: &str,
+    payload: &str,
+    who: &str,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO requests (run_id, kind, payload, created_at, created_by) VALUES (?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(run_id)
+    .bind(kind)
+    .bind(payload)
+    .bind(now_ms())
+    .bind(who)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+pub async fn open_requests(tx: &mut Tx, run_id: i64) -> Result<Vec<RequestRow>> {
+    let rows = sqlx::query(
+        "SELECT id, run_id, kind, payload, created_by FROM requests WHERE run_id = ? AND done_at IS NULL ORDER BY id",
+    )
+    .bind(run_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RequestRow {
+                id: r.try_get("id")?,
+                run_id: r.try_get("run_id")?,
+                kind: r.try_get("kind")?,
+                payload: r.try_get("payload")?,
+                created_by: r.try_get("created_by")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn finish_request(tx: &mut Tx, id: i64, result: &str) -> Result<()> {
+    sqlx::query("UPDATE requests SET done_at = ?, result = ? WHERE id = ?")
+        .bind(now_ms())
+        .bind(result)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Brings pool rows in line with the workspace file: new pools are created;
+/// a size the file changed wins over an earlier `switchyard pool` resize.
+pub async fn sync_pools(tx: &mut Tx, pools: &[(String, i64)]) -> Result<()> {
+    for (name, size) in pools {
+        let row: Option<(i64, Option<i64>)> =
+            sqlx::query_as("SELECT size, config_size FROM pools WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&mut **tx)
+                .await?;
+        match row {
+            None => {
+                sqlx::query(
+                    "INSERT INTO pools (name, size, config_size, updated_at) VALUES (?, ?, ?, ?)",
+                )
+                .bind(name)
+                .bind(size)
+                .bind(size)
+                .bind(now_ms())
+                .execute(&mut **tx)
+                .await?;
+            }
+            Some((_, config_size)) if config_size != Some(*size) => {
+                sqlx::query(
+                    "UPDATE pools SET size = ?, config_size = ?, updated_at = ? WHERE name = ?",
+                )
+                .bind(size)
+                .bind(size)
+                .bind(now_ms())
+                .bind(name)
+                .execute(&mut **tx)
+                .await?;
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+pub async fn set_pool_size(tx: &mut Tx, name: &str, size: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE pools SET size = ?, updated_at = ? WHERE name = ?")
+        .bind(size)
+        .bind(now_ms())
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    insert_events(
+        tx,
+        &[NewEvent {
+            run_id: None,
+            task_id: None,
+            kind: EventKind::PoolResized {
+                name: name.to_string(),
+                size,
+            },
+        }],
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Slots in use and size of one pool, counted across every process.
+pub async fn pool_slots(tx: &mut Tx, name: &str) -> Result<(i64, i64)> {
+    let size: Option<i64> = sqlx::query_scalar("SELECT size FROM pools WHERE name = ?")
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let used: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(SUM(slots), 0) FROM task_instances WHERE pool = ? AND state = 'running'",
+    )
+    .bind(name)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok((used, size.unwrap_or(0)))
+}
+
+pub async fn append_logs(
+    store: &Store,
+    run_id: i64,
+    task_id: &str,
+    attempt: i64,
+    first_line: i64,
+    lines: &[(i64, String)],
+) -> Result<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let mut tx = store.begin().await?;
+    for (c, chunk) in lines.chunks(100).enumerate() {
+        let mut sql =
+            String::from("INSERT INTO logs (run_id, task_id, attempt, line_no, at, line) VALUES ");
+        for i in 0..chunk.len() {
+            sql.push_str(if i == 0 { "(?, ?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?, ?)" });
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (k, (at, line)) in chunk.iter().enumerate() {
+            q = q
+                .bind(run_id)
+                .bind(task_id)
+                .bind(attempt)
+                .bind(first_line + (c * 100 + k) as i64)
+                .bind(*at)
+                .bind(line);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    let last = first_line + lines.len() as i64 - 1;
+    if last >= LOG_LINES_PER_ATTEMPT {
+        sqlx::query(
+            "DELETE FROM logs WHERE run_id = ? AND task_id = ? AND attempt = ? AND line_no <= ?",
+        )
+        .bind(run_id)
+        .bind(task_id)
+        .bind(attempt)
+        .bind(last - LOG_LINES_PER_ATTEMPT)
+        .execute(&mut *tx)
+        .await?;
+    }
+    insert_events(
+        &mut tx,
+        &[NewEvent::task(
+            run_id,
+            task_id,
+            EventKind::Log {
+                attempt,
+                first_line,
+                count: lines.len() as i64,
+            },
+        )],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+impl Store {
+    pub async fn events_after(&self, seq: i64, limit: i64) -> Result<Vec<Event>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, run_id, task_id, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(seq)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let payload: String = r.try_get("payload")?;
+                Ok(Event {
+                    seq: r.try_get("seq")?,
+                    at: r.try_get("at")?,
+                    run_id: r.try_get("run_id")?,
+                    task_id: r.try_get("task_id")?,
+                    kind: serde_json::from_str(&payload)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn last_event_seq(&self) -> Result<i64> {
+        let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM events")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    pub async fn logs(
+        &self,
+        run_id: i64,
+        task_id: &str,
+        attempt: i64,
+        after_line: i64,
+        limit: i64,
+    ) -> Result<Vec<LogLine>> {
+        let rows = sqlx::query(
+            "SELECT attempt, line_no, at, line FROM logs WHERE run_id = ? AND task_id = ? AND attempt = ? AND line_no > ? ORDER BY line_no LIMIT ?",
+        )
+        .bind(run_id)
+        .bind(task_id)
+        .bind(attempt)
+        .bind(after_line)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LogLine {
+                    attempt: r.try_get("attempt")?,
+                    line_no: r.try_get("line_no")?,
+                    at: r.try_get("at")?,
+                    line: r.try_get("line")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn pools_usage(&self) -> Result<Vec<PoolUsage>> {
+        let rows = sqlx::query(
+            "SELECT p.name, p.size, \
+             (SELECT COALESCE(SUM(t.slots), 0) FROM task_instances t WHERE t.pool = p.name AND t.state = 'running') AS running, \
+             (SELECT COUNT(*) FROM task_instances t WHERE t.pool = p.name AND t.state = 'queued') AS queued \
+             FROM pools p ORDER BY p.name",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PoolUsage {
+                    name: r.try_get("name")?,
+                    size: r.try_get("size")?,
+                    running: r.try_get("running")?,
+                    queued: r.try_get("queued")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn journal(&self, run_id: Option<i64>, limit: i64) -> Result<Vec<JournalEntry>> {
+        let rows = sqlx::query(
+            "SELECT at, who, action, run_id, tasks, detail FROM journal WHERE (? IS NULL OR run_id = ?) ORDER BY id DESC LIMIT ?",
+        )
+        .bind(run_id)
+        .bind(run_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let tasks: String = r.try_get("tasks")?;
+                Ok(JournalEntry {
+                    at: r.try_get("at")?,
+                    who: r.try_get("who")?,
+                    action: r.try_get("action")?,
+                    run_id: r.try_get("run_id")?,
+                    tasks: serde_json::from_str(&tasks)?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether a request has been applied, and what came of it.
+    pub async fn request_result(&self, id: i64) -> Result<Option<String>> {
+        let row: Option<(Option<i64>, Option<String>)> =
+            sqlx::query_as("SELECT done_at, result FROM requests WHERE id = ?")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.and_then(|(done, result)| done.map(|_| result.unwrap_or_default())))
+    }
+}

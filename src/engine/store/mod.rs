@@ -1,0 +1,116 @@
+//! The shared state store (DESIGN.md, "Processes and the state store").
+//!
+//! SQLite in WAL mode with `synchronous = NORMAL` and a busy timeout; every
+//! read-then-write transaction starts with `BEGIN IMMEDIATE`, so any number of
+//! processes share one file without "database is locked".
+
+mod events;
+mod runs;
+
+pub use events::*;
+pub use runs::*;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+
+pub type Tx = Transaction<'static, Sqlite>;
+
+/// Schema migrations, applied in order; an applied one is never edited.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("schema.sql"))];
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+/// Milliseconds since the Unix epoch: every time in the store.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create state directory {}", dir.display()))?;
+        }
+        let opts = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(false);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .min_connections(1)
+            .connect_with(opts)
+            .await
+            .with_context(|| format!("cannot open state store {}", path.display()))?;
+        let store = Store {
+            pool,
+            path: path.to_path_buf(),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// A read-then-write transaction: takes the write lock at once, so it can
+    /// never fail half-way with SQLITE_BUSY on upgrade.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
+            .fetch_one(&mut *tx)
+            .await?;
+        let current = current.unwrap_or(0);
+        for (version, sql) in MIGRATIONS {
+            if *version <= current {
+                continue;
+            }
+            sqlx::raw_sql(*sql)
+                .execute(&mut *tx)
+                .await
+                .with_context(|| format!("state store migration {version} failed"))?;
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
+                .bind(version)
+                .bind(now_ms())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let newest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+        if current > newest {
+            anyhow::bail!(
+                "state store {} has schema version {current}, newer than this switchyard knows ({newest}); upgrade switchyard",
+                self.path.display()
+            );
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

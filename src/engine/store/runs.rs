@@ -1,0 +1,475 @@
+//! Runs, task instances and attempts.
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::{Store, Tx, now_ms};
+use crate::engine::state::{RunState, TaskState};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Lease {
+    pub token: String,
+    pub pid: i64,
+    pub host: String,
+    pub started: Option<i64>,
+    pub heartbeat_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRow {
+    pub id: i64,
+    pub pipeline: String,
+    pub run_date: String,
+    pub state: RunState,
+    pub backfill_id: Option<i64>,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub owner: Option<Lease>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstanceRow {
+    pub run_id: i64,
+    pub task_id: String,
+    pub kind: String,
+    pub state: TaskState,
+    pub attempt: i64,
+    pub retry_base: i64,
+    pub pool: Option<String>,
+    pub slots: i64,
+    pub upstream: Vec<String>,
+    pub ord: i64,
+    pub rows: Option<i64>,
+    pub bytes: Option<i64>,
+    pub total_estimate: Option<i64>,
+    pub error: Option<String>,
+    pub waiting_on: Option<String>,
+    pub next_try_at: Option<i64>,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub updated_at: i64,
+    pub cancel_requested: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttemptRow {
+    pub attempt: i64,
+    pub state: TaskState,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub error: Option<String>,
+    pub exit_code: Option<i64>,
+    pub host: Option<String>,
+    pub pid: Option<i64>,
+    pub pgid: Option<i64>,
+    pub proc_start: Option<i64>,
+}
+
+/// One instance of a new run, as planned from the workspace.
+#[derive(Debug, Clone)]
+pub struct NewInstance {
+    pub task_id: String,
+    pub kind: String,
+    pub pool: Option<String>,
+    pub slots: i64,
+    pub upstream: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "pipeline `{pipeline}` already has a live run for {run_date} (run {run_id}); wait for it, cancel it, or rerun it"
+)]
+pub struct LiveRunExists {
+    pub pipeline: String,
+    pub run_date: String,
+    pub run_id: i64,
+}
+
+fn parse_state<T: std::str::FromStr<Err = String>>(s: String) -> Result<T> {
+    s.parse::<T>().map_err(anyhow::Error::msg)
+}
+
+fn run_from_row(r: &SqliteRow) -> Result<RunRow> {
+    let owner = match r.try_get::<Option<String>, _>("owner_token")? {
+        Some(token) => Some(Lease {
+            token,
+            pid: r.try_get::<Option<i64>, _>("owner_pid")?.unwrap_or(0),
+            host: r
+                .try_get::<Option<String>, _>("owner_host")?
+                .unwrap_or_default(),
+            started: r.try_get("owner_started")?,
+            heartbeat_at: r.try_get::<Option<i64>, _>("heartbeat_at")?.unwrap_or(0),
+        }),
+        None => None,
+    };
+    Ok(RunRow {
+        id: r.try_get("id")?,
+        pipeline: r.try_get("pipeline")?,
+        run_date: r.try_get("run_date")?,
+        state: parse_state(r.try_get("state")?)?,
+        backfill_id: r.try_get("backfill_id")?,
+        created_at: r.try_get("created_at")?,
+        started_at: r.try_get("started_at")?,
+        finished_at: r.try_get("finished_at")?,
+        owner,
+        note: r.try_get("note")?,
+    })
+}
+
+fn instance_from_row(r: &SqliteRow) -> Result<InstanceRow> {
+    let upstream: String = r.try_get("upstream")?;
+    Ok(InstanceRow {
+        run_id: r.try_get("run_id")?,
+        task_id: r.try_get("task_id")?,
+        kind: r.try_get("kind")?,
+        state: parse_state(r.try_get("state")?)?,
+        attempt: r.try_get("attempt")?,
+        retry_base: r.try_get("retry_base")?,
+        pool: r.try_get("pool")?,
+        slots: r.try_get("slots")?,
+        upstream: serde_json::from_str(&upstream).context("corrupt upstream list")?,
+        ord: r.try_get("ord")?,
+        rows: r.try_get("rows_done")?,
+        bytes: r.try_get("bytes_done")?,
+        total_estimate: r.try_get("total_estimate")?,
+        error: r.try_get("error")?,
+        waiting_on: r.try_get("waiting_on")?,
+        next_try_at: r.try_get("next_try_at")?,
+        started_at: r.try_get("started_at")?,
+        finished_at: r.try_get("finished_at")?,
+        updated_at: r.try_get("updated_at")?,
+        cancel_requested: r.try_get::<i64, _>("cancel_requested")? != 0,
+    })
+}
+
+const RUN_COLS: &str = "id, pipeline, run_date, state, backfill_id, created_at, started_at, finished_at, owner_token, owner_pid, owner_host, owner_started, heartbeat_at, note";
+
+/// Creates a run with its instances, all `pending`. Refuses a second live run
+/// of the same pipeline and date (the store's unique index is the last word).
+pub async fn create_run(
+    tx: &mut Tx,
+    pipeline: &str,
+    run_date: &str,
+    state: RunState,
+    backfill_id: Option<i64>,
+    instances: &[NewInstance],
+) -> Result<i64> {
+    if let Some(existing) = live_run_for(tx, pipeline, run_date).await? {
+        return Err(LiveRunExists {
+            pipeline: pipeline.into(),
+            run_date: run_date.into(),
+            run_id: existing,
+        }
+        .into());
+    }
+    let now = now_ms();
+    let started = (state == RunState::Running).then_some(now);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO runs (pipeline, run_date, state, backfill_id, created_at, started_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(pipeline)
+    .bind(run_date)
+    .bind(state.as_str())
+    .bind(backfill_id)
+    .bind(now)
+    .bind(started)
+    .fetch_one(&mut **tx)
+    .await?;
+    for (ord, inst) in instances.iter().enumerate() {
+        let waiting = if inst.upstream.is_empty() {
+            None
+        } else {
+            Some(format!("waiting on {}", inst.upstream.join(", ")))
+        };
+        sqlx::query(
+            "INSERT INTO task_instances (run_id, task_id, kind, state, pool, slots, upstream, ord, waiting_on, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(&inst.task_id)
+        .bind(&inst.kind)
+        .bind(&inst.pool)
+        .bind(inst.slots)
+        .bind(serde_json::to_string(&inst.upstream)?)
+        .bind(ord as i64)
+        .bind(waiting)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(id)
+}
+
+pub async fn live_run_for(tx: &mut Tx, pipeline: &str, run_date: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM runs WHERE pipeline = ? AND run_date = ? AND state IN ('queued', 'running')",
+    )
+    .bind(pipeline)
+    .bind(run_date)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+pub async fn run_in(tx: &mut Tx, id: i64) -> Result<RunRow> {
+    let sql = format!("SELECT {RUN_COLS} FROM runs WHERE id = ?");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match row {
+        Some(r) => run_from_row(&r),
+        None => bail!("no run {id}"),
+    }
+}
+
+pub async fn instances_in(tx: &mut Tx, run_id: i64) -> Result<Vec<InstanceRow>> {
+    let rows = sqlx::query("SELECT * FROM task_instances WHERE run_id = ? ORDER BY ord")
+        .bind(run_id)
+        .fetch_all(&mut **tx)
+        .await?;
+    rows.iter().map(instance_from_row).collect()
+}
+
+/// Writes every mutable column of an instance.
+pub async fn save_instance(tx: &mut Tx, i: &InstanceRow) -> Result<()> {
+    sqlx::query(
+        "UPDATE task_instances SET state = ?, attempt = ?, retry_base = ?, rows_done = ?, bytes_done = ?, total_estimate = ?, error = ?, waiting_on = ?, next_try_at = ?, started_at = ?, finished_at = ?, updated_at = ?, cancel_requested = ? WHERE run_id = ? AND task_id = ?",
+    )
+    .bind(i.state.as_str())
+    .bind(i.attempt)
+    .bind(i.retry_base)
+    .bind(i.rows)
+    .bind(i.bytes)
+    .bind(i.total_estimate)
+    .bind(&i.error)
+    .bind(&i.waiting_on)
+    .bind(i.next_try_at)
+    .bind(i.started_at)
+    .bind(i.finished_at)
+    .bind(i.updated_at)
+    .bind(i64::from(i.cancel_requested))
+    .bind(i.run_id)
+    .bind(&i.task_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_run_state(tx: &mut Tx, id: i64, state: RunState) -> Result<()> {
+    let now = now_ms();
+    let finished = (!state.is_live()).then_some(now);
+    sqlx::query(
+        "UPDATE runs SET state = ?, finished_at = ?, started_at = CASE WHEN ? = 'running' THEN COALESCE(started_at, ?) ELSE started_at END WHERE id = ?",
+    )
+    .bind(state.as_str())
+    .bind(finished)
+    .bind(state.as_str())
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_attempt(
+    tx: &mut Tx,
+    run_id: i64,
+    task_id: &str,
+    attempt: i64,
+    host: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO attempts (run_id, task_id, attempt, state, started_at, host) VALUES (?, ?, ?, 'running', ?, ?)",
+    )
+    .bind(run_id)
+    .bind(task_id)
+    .bind(attempt)
+    .bind(now_ms())
+    .bind(host)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn finish_attempt(
+    tx: &mut Tx,
+    run_id: i64,
+    task_id: &str,
+    attempt: i64,
+    state: TaskState,
+    error: Option<&str>,
+    exit_code: Option<i64>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE attempts SET state = ?, finished_at = ?, error = ?, exit_code = COALESCE(?, exit_code) WHERE run_id = ? AND task_id = ? AND attempt = ?",
+    )
+    .bind(state.as_str())
+    .bind(now_ms())
+    .bind(error)
+    .bind(exit_code)
+    .bind(run_id)
+    .bind(task_id)
+    .bind(attempt)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn attempt_from_row(r: &SqliteRow) -> Result<AttemptRow> {
+    Ok(AttemptRow {
+        attempt: r.try_get("attempt")?,
+        state: parse_state(r.try_get("state")?)?,
+        started_at: r.try_get("started_at")?,
+        finished_at: r.try_get("finished_at")?,
+        error: r.try_get("error")?,
+        exit_code: r.try_get("exit_code")?,
+        host: r.try_get("host")?,
+        pid: r.try_get("pid")?,
+        pgid: r.try_get("pgid")?,
+        proc_start: r.try_get("proc_start")?,
+    })
+}
+
+/// Attempts still marked running in a run (for the reaper).
+pub async fn running_attempts_in(tx: &mut Tx, run_id: i64) -> Result<Vec<(String, AttemptRow)>> {
+    let rows = sqlx::query("SELECT * FROM attempts WHERE run_id = ? AND state = 'running'")
+        .bind(run_id)
+        .fetch_all(&mut **tx)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("task_id")?, attempt_from_row(r)?)))
+        .collect()
+}
+
+impl Store {
+    pub async fn run(&self, id: i64) -> Result<RunRow> {
+        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE id = ?");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => run_from_row(&r),
+            None => bail!("no run {id} (see `switchyard status`)"),
+        }
+    }
+
+    /// Resolves `latest` or a number to a run id.
+    pub async fn resolve_run(&self, spec: &str) -> Result<i64> {
+        if spec == "latest" {
+            let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM runs")
+                .fetch_one(&self.pool)
+                .await?;
+            return id.ok_or_else(|| anyhow::anyhow!("there are no runs yet"));
+        }
+        let id: i64 = spec
+            .parse()
+            .map_err(|_| anyhow::anyhow!("`{spec}` is not a run id (a number, or `latest`)"))?;
+        self.run(id).await?;
+        Ok(id)
+    }
+
+    /// Newest first.
+    pub async fn runs(&self, limit: i64) -> Result<Vec<RunRow>> {
+        let sql = format!("SELECT {RUN_COLS} FROM runs ORDER BY id DESC LIMIT ?");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    pub async fn runs_of_backfill(&self, backfill_id: i64) -> Result<Vec<RunRow>> {
+        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE backfill_id = ? ORDER BY run_date");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(backfill_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    /// Runs whose lease is held (live or not): the reaper's candidates.
+    pub async fn owned_runs(&self) -> Result<Vec<RunRow>> {
+        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE owner_token IS NOT NULL");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    pub async fn instances(&self, run_id: i64) -> Result<Vec<InstanceRow>> {
+        let rows = sqlx::query("SELECT * FROM task_instances WHERE run_id = ? ORDER BY ord")
+            .bind(run_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(instance_from_row).collect()
+    }
+
+    pub async fn instance(&self, run_id: i64, task_id: &str) -> Result<InstanceRow> {
+        let row = sqlx::query("SELECT * FROM task_instances WHERE run_id = ? AND task_id = ?")
+            .bind(run_id)
+            .bind(task_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => instance_from_row(&r),
+            None => bail!("run {run_id} has no task `{task_id}`"),
+        }
+    }
+
+    pub async fn attempts(&self, run_id: i64, task_id: &str) -> Result<Vec<AttemptRow>> {
+        let rows =
+            sqlx::query("SELECT * FROM attempts WHERE run_id = ? AND task_id = ? ORDER BY attempt")
+                .bind(run_id)
+                .bind(task_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(attempt_from_row).collect()
+    }
+
+    /// Records the process an attempt started, so a process that takes over
+    /// after its owner died can kill what it left behind.
+    pub async fn record_attempt_process(
+        &self,
+        run_id: i64,
+        task_id: &str,
+        attempt: i64,
+        pid: i64,
+        proc_start: Option<i64>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE attempts SET pid = ?, pgid = ?, proc_start = ? WHERE run_id = ? AND task_id = ? AND attempt = ?",
+        )
+        .bind(pid)
+        .bind(pid)
+        .bind(proc_start)
+        .bind(run_id)
+        .bind(task_id)
+        .bind(attempt)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn record_exit_code(
+        &self,
+        run_id: i64,
+        task_id: &str,
+        attempt: i64,
+        code: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE attempts SET exit_code = ? WHERE run_id = ? AND task_id = ? AND attempt = ?",
+        )
+        .bind(code)
+        .bind(run_id)
+        .bind(task_id)
+        .bind(attempt)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,81 @@
+//! Detached workers: a `switchyard worker` process in its own session and
+//! process group, output to a log file, so closing a terminal (or the
+//! console) never stops work. The parent hands its lease over by token and
+//! waits until the worker has adopted it.
+
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use super::store::Store;
+
+pub const TOKEN_ENV: &str = "SWITCHYARD_LEASE_TOKEN";
+
+/// Spawns `switchyard -c FILE worker ARGS…` detached and waits until it owns
+/// every run in `runs`. Returns the worker's pid.
+pub async fn spawn_detached(
+    store: &Store,
+    workspace_file: &Path,
+    worker_args: &[String],
+    token: &str,
+    runs: &[i64],
+    log_path: &Path,
+) -> Result<u32> {
+    let exe = std::env::current_exe().context("cannot find the switchyard executable")?;
+    if let Some(dir) = log_path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_path)
+        .with_context(|| format!("cannot open worker log {}", log_path.display()))?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("-c")
+        .arg(workspace_file)
+        .arg("worker")
+        .args(worker_args)
+        .env(TOKEN_ENV, token)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    // SAFETY: setsid is async-signal-safe; it detaches the worker from our
+    // terminal and session, so a closed SSH session does not reach it.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().context("cannot start a worker")?;
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut adopted = true;
+        for &id in runs {
+            let run = store.run(id).await?;
+            adopted &= run.owner.as_ref().is_some_and(|l| l.pid == i64::from(pid))
+                || !run.state.is_live();
+        }
+        if adopted {
+            // The worker lives on; reap it if it exits while we still run.
+            std::thread::spawn(move || child.wait());
+            return Ok(pid);
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!(
+                "the worker exited at once ({status}); see {}",
+                log_path.display()
+            );
+        }
+        if Instant::now() > deadline {
+            bail!("the worker did not take over within 20 s; see {}", log_path.display());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,8 @@
+//! Switchyard: a terminal console and headless engine for the engineer on
+//! call for a data platform. Layers, each depending only on those above it:
+//! `config` → `connectors` → `format` → `engine` → `cli` (and `tui`).
+
+pub mod cli;
+pub mod config;
+pub mod connectors;
+pub mod engine;
