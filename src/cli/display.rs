@@ -38,10 +38,7 @@ async fn follow(store: Store, runs: Vec<i64>, mut seq: i64, live: bool, stop: Ca
     let mut block = LiveBlock::default();
     loop {
         let stopping = stop.is_cancelled();
-        let events = match store.events_after(seq, 1000).await {
-            Ok(e) => e,
-            Err(_) => Vec::new(),
-        };
+        let events = store.events_after(seq, 1000).await.unwrap_or_default();
         let mut changed = false;
         for e in &events {
             seq = e.seq;
@@ -51,11 +48,18 @@ async fn follow(store: Store, runs: Vec<i64>, mut seq: i64, live: bool, stop: Ca
             changed = true;
             // Plain lines: what started and how it ended, not every queue step.
             if !live
-                && let (Some(task), EventKind::TaskState { to, attempt, error, .. }) =
-                    (&e.task_id, &e.kind)
+                && let (
+                    Some(task),
+                    EventKind::TaskState {
+                        to, attempt, error, ..
+                    },
+                ) = (&e.task_id, &e.kind)
                 && *to != TaskState::Queued
             {
-                eprintln!("{}", plain_line(e.at, run, task, *to, *attempt, error.as_deref()));
+                eprintln!(
+                    "{}",
+                    plain_line(e.at, run, task, *to, *attempt, error.as_deref())
+                );
             }
         }
         if live && (changed || block.lines == 0) {
@@ -79,7 +83,11 @@ async fn follow(store: Store, runs: Vec<i64>, mut seq: i64, live: bool, stop: Ca
 
 fn hms(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.with_timezone(&chrono::Local).format("%H:%M:%S").to_string())
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%H:%M:%S")
+                .to_string()
+        })
         .unwrap_or_default()
 }
 
@@ -162,7 +170,12 @@ fn rank(s: TaskState) -> u8 {
 }
 
 fn task_line(i: &InstanceRow, now: i64) -> String {
-    let mut l = format!("  {} {:<28} {:<15}", i.state.glyph(), i.task_id, i.state.as_str());
+    let mut l = format!(
+        "  {} {:<28} {:<15}",
+        i.state.glyph(),
+        i.task_id,
+        i.state.as_str()
+    );
     match i.state {
         TaskState::Running => {
             if let Some(s) = i.started_at {

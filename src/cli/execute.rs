@@ -19,7 +19,10 @@ fn parse_date(s: &str) -> Result<chrono::NaiveDate> {
 }
 
 fn today() -> String {
-    chrono::Local::now().date_naive().format("%Y-%m-%d").to_string()
+    chrono::Local::now()
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 /// Ctrl-C and SIGTERM cancel what is in flight and end the runs cleanly.
@@ -27,10 +30,11 @@ fn shutdown_on_signals() -> CancellationToken {
     let token = CancellationToken::new();
     let t = token.clone();
     tokio::spawn(async move {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return,
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return,
+            };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
@@ -69,7 +73,7 @@ pub async fn run(cli: &Cli, pipeline: &str, date: Option<&str>, detach: bool) ->
     }
     eprintln!("run {id}: {pipeline} for {run_date}");
     let results = execute_here(&engine, owner, &[id], 1).await?;
-    Ok(exit_code(&engine, &results, None).await?)
+    exit_code(&engine, &results, None).await
 }
 
 pub async fn backfill(
@@ -87,10 +91,17 @@ pub async fn backfill(
     }
     let days = (to - from).num_days() + 1;
     if days > 3660 {
-        return Err(exit(2, format!("{days} dates is more than a backfill takes (3660)")));
+        return Err(exit(
+            2,
+            format!("{days} dates is more than a backfill takes (3660)"),
+        ));
     }
     let dates: Vec<String> = (0..days)
-        .map(|d| (from + chrono::Duration::days(d)).format("%Y-%m-%d").to_string())
+        .map(|d| {
+            (from + chrono::Duration::days(d))
+                .format("%Y-%m-%d")
+                .to_string()
+        })
         .collect();
     let max_active = max_active
         .or_else(|| engine.ws.pipeline(pipeline).and_then(|p| p.max_active))
@@ -106,7 +117,11 @@ pub async fn backfill(
         &engine,
         "backfill",
         None,
-        &format!("{pipeline} {} .. {} (max active {max_active})", dates[0], dates[dates.len() - 1]),
+        &format!(
+            "{pipeline} {} .. {} (max active {max_active})",
+            dates[0],
+            dates[dates.len() - 1]
+        ),
     )
     .await?;
     if detach {
@@ -123,7 +138,7 @@ pub async fn backfill(
         max_active
     );
     let results = execute_here(&engine, owner, &ids, max_active as usize).await?;
-    Ok(exit_code(&engine, &results, None).await?)
+    exit_code(&engine, &results, None).await
 }
 
 pub async fn rerun(cli: &Cli, run: &str, sel: RerunSelection, detach: bool) -> Result<u8> {
@@ -152,10 +167,18 @@ pub async fn rerun(cli: &Cli, run: &str, sel: RerunSelection, detach: bool) -> R
             let display = Display::start(engine.store.clone(), vec![id]).await?;
             let states = wait_for_tasks(&engine, id, &applied.tasks).await?;
             display.finish().await;
-            Ok(if states.iter().all(|s| s.satisfies_downstream()) { 0 } else { 1 })
+            Ok(if states.iter().all(|s| s.satisfies_downstream()) {
+                0
+            } else {
+                1
+            })
         }
         RequestOutcome::Applied { applied, owned } => {
-            eprintln!("run {id}: reset {}: {}", applied.tasks.len(), applied.tasks.join(", "));
+            eprintln!(
+                "run {id}: reset {}: {}",
+                applied.tasks.len(),
+                applied.tasks.join(", ")
+            );
             if !owned {
                 bail!("rerun did not take the run's lease");
             }
@@ -165,7 +188,7 @@ pub async fn rerun(cli: &Cli, run: &str, sel: RerunSelection, detach: bool) -> R
                 return Ok(0);
             }
             let results = execute_here(&engine, owner, &[id], 1).await?;
-            Ok(exit_code(&engine, &results, Some(&applied.tasks)).await?)
+            exit_code(&engine, &results, Some(&applied.tasks)).await
         }
     }
 }
@@ -174,12 +197,18 @@ pub async fn worker(cli: &Cli, args: &WorkerArgs) -> Result<u8> {
     let engine = open_engine(cli).await?;
     let token = std::env::var(worker::TOKEN_ENV).ok();
     if token.is_none() {
-        return Err(exit(2, "`worker` is started by switchyard itself (use --detach)"));
+        return Err(exit(
+            2,
+            "`worker` is started by switchyard itself (use --detach)",
+        ));
     }
     let owner = Arc::new(Owner::this_process(token));
     for &id in &args.runs {
         if !lease::adopt(&engine.store, id, &owner).await? {
-            return Err(exit(2, format!("run {id}: the lease was not handed to this worker")));
+            return Err(exit(
+                2,
+                format!("run {id}: the lease was not handed to this worker"),
+            ));
         }
     }
     tracing::info!("worker {} executes runs {:?}", owner.pid, args.runs);
@@ -189,7 +218,7 @@ pub async fn worker(cli: &Cli, args: &WorkerArgs) -> Result<u8> {
     for (id, state) in &results {
         tracing::info!("run {id} ended {state}");
     }
-    Ok(exit_code(&engine, &results, None).await?)
+    exit_code(&engine, &results, None).await
 }
 
 /// Spawns a detached worker and hands it the lease of `runs`.
@@ -206,7 +235,15 @@ async fn hand_over(engine: &Engine, owner: &Owner, runs: &[i64], max_active: usi
         .state_path()
         .with_file_name("logs")
         .join(format!("worker-{}.log", runs.first().copied().unwrap_or(0)));
-    worker::spawn_detached(&engine.store, &engine.ws.file, &args, &owner.token, runs, &log).await
+    worker::spawn_detached(
+        &engine.store,
+        &engine.ws.file,
+        &args,
+        &owner.token,
+        runs,
+        &log,
+    )
+    .await
 }
 
 /// Executes runs in this process, showing them live.
@@ -218,7 +255,9 @@ async fn execute_here(
 ) -> Result<Vec<(i64, RunState)>> {
     let display = Display::start(engine.store.clone(), runs.to_vec()).await?;
     let shutdown = shutdown_on_signals();
-    let result = engine.execute(owner, runs, max_active, shutdown.clone()).await;
+    let result = engine
+        .execute(owner, runs, max_active, shutdown.clone())
+        .await;
     display.finish().await;
     if shutdown.is_cancelled() {
         return Err(exit(130, "stopped; running tasks were cancelled"));

@@ -18,7 +18,11 @@ fn iso(ms: Option<i64>) -> Option<String> {
 
 fn local(ms: Option<i64>) -> String {
     ms.and_then(chrono::DateTime::from_timestamp_millis)
-        .map(|t| t.with_timezone(&chrono::Local).format("%m-%d %H:%M:%S").to_string())
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%m-%d %H:%M:%S")
+                .to_string()
+        })
         .unwrap_or_else(|| "-".into())
 }
 
@@ -59,7 +63,12 @@ pub async fn status(cli: &Cli, as_json: bool, run: Option<&str>, limit: i64) -> 
         lease::reap_dead_owners(&engine.store).await?;
     }
     let runs = match run {
-        Some(spec) => vec![engine.store.run(engine.store.resolve_run(spec).await?).await?],
+        Some(spec) => vec![
+            engine
+                .store
+                .run(engine.store.resolve_run(spec).await?)
+                .await?,
+        ],
         None => engine.store.runs(limit.max(1)).await?,
     };
     let pools: HashMap<String, PoolUsage> = engine
@@ -108,7 +117,10 @@ pub async fn status(cli: &Cli, as_json: bool, run: Option<&str>, limit: i64) -> 
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&json!({ "runs": runs }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "runs": runs }))?
+        );
         return Ok(0);
     }
     if loaded.is_empty() {
@@ -161,15 +173,23 @@ fn print_run_detail(r: &RunRow, insts: &[InstanceRow], pools: &HashMap<String, P
         local(r.finished_at)
     );
     if let Some(l) = &r.owner {
-        let live = if lease_is_live(l, now_ms()) { "live" } else { "dead" };
+        let live = if lease_is_live(l, now_ms()) {
+            "live"
+        } else {
+            "dead"
+        };
         println!("owner pid {} on {} ({live})", l.pid, l.host);
     }
     println!("{}", counts(insts));
     let now = now_ms();
     for i in insts {
         let elapsed = match (i.started_at, i.finished_at) {
-            (Some(s), Some(f)) if i.state.is_terminal() => format!("{:.1}s", (f - s) as f64 / 1000.0),
-            (Some(s), _) if i.state == TaskState::Running => format!("{:.0}s", (now - s) as f64 / 1000.0),
+            (Some(s), Some(f)) if i.state.is_terminal() => {
+                format!("{:.1}s", (f - s) as f64 / 1000.0)
+            }
+            (Some(s), _) if i.state == TaskState::Running => {
+                format!("{:.0}s", (now - s) as f64 / 1000.0)
+            }
             _ => String::new(),
         };
         let note = if i.state.is_bad_end() || i.state == TaskState::Retrying {
@@ -217,7 +237,10 @@ pub async fn logs(
         let lines = engine.store.logs(id, task, attempt, after, 1000).await?;
         for l in &lines {
             if as_json {
-                println!("{}", json!({"attempt": l.attempt, "line": l.line_no, "at": iso(Some(l.at)), "text": l.line}));
+                println!(
+                    "{}",
+                    json!({"attempt": l.attempt, "line": l.line_no, "at": iso(Some(l.at)), "text": l.line})
+                );
             } else {
                 println!("{}", l.line);
             }

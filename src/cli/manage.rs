@@ -33,7 +33,10 @@ pub fn check(cli: &Cli, as_json: bool) -> Result<u8> {
             .iter()
             .map(|p| json!({"file": p.file, "line": p.line, "col": p.col, "message": p.message}))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&json!({"ok": ok, "problems": list}))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"ok": ok, "problems": list}))?
+        );
     } else {
         for p in &problems {
             println!("{p}");

@@ -33,7 +33,9 @@ pub struct Cli {
     #[arg(short = 'c', long = "config", global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Refuse every command that would change anything
-    #[arg(long, global = true, env = "SWITCHYARD_READONLY", value_parser = parse_flag, default_value = "false", num_args = 0..=1, default_missing_value = "true")]
+    // A plain flag, so `--readonly status` does not take `status` as its value;
+    // SWITCHYARD_READONLY=1/0 still goes through `parse_flag`.
+    #[arg(long, global = true, env = "SWITCHYARD_READONLY", value_parser = parse_flag, action = clap::ArgAction::SetTrue)]
     pub readonly: bool,
     /// Colour theme of the console
     #[arg(long, global = true, value_name = "NAME")]
@@ -218,7 +220,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     };
     match command {
         Command::Completions { shell } => {
-            clap_complete::generate(*shell, &mut Cli::command(), "switchyard", &mut std::io::stdout());
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "switchyard",
+                &mut std::io::stdout(),
+            );
             Ok(0)
         }
         Command::Check { json } => manage::check(&cli, *json),

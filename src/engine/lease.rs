@@ -163,7 +163,10 @@ async fn reap_run(tx: &mut Tx, run_id: i64, lease: &Lease) -> Result<()> {
         lease.pid,
         lease.host,
         chrono::DateTime::from_timestamp_millis(lease.heartbeat_at)
-            .map(|t| t.with_timezone(&chrono::Local).format("%H:%M:%S").to_string())
+            .map(|t| t
+                .with_timezone(&chrono::Local)
+                .format("%H:%M:%S")
+                .to_string())
             .unwrap_or_default()
     );
     // First the processes: no task may run twice at once.
@@ -220,7 +223,10 @@ async fn reap_run(tx: &mut Tx, run_id: i64, lease: &Lease) -> Result<()> {
         ));
         store::save_instance(tx, &i).await?;
     }
-    for i in insts.iter().filter(|i| i.state == TaskState::UpstreamFailed) {
+    for i in insts
+        .iter()
+        .filter(|i| i.state == TaskState::UpstreamFailed)
+    {
         store::save_instance(tx, i).await?;
     }
     store::insert_events(tx, &events).await?;

@@ -141,8 +141,8 @@ impl Engine {
         .await?;
         let mut ids = Vec::new();
         for d in dates {
-            let id = store::create_run(&mut tx, pipeline, d, RunState::Queued, Some(bf), &plan)
-                .await?;
+            let id =
+                store::create_run(&mut tx, pipeline, d, RunState::Queued, Some(bf), &plan).await?;
             lease::acquire(&mut tx, id, owner).await?;
             store::insert_events(
                 &mut tx,

@@ -118,7 +118,10 @@ mod tests {
         let start = proc_start_time(pid);
         assert!(start.is_some());
         assert!(pid_alive(pid, start));
-        assert!(!pid_alive(pid, start.map(|s| s + 1)), "pid reuse must not pass");
+        assert!(
+            !pid_alive(pid, start.map(|s| s + 1)),
+            "pid reuse must not pass"
+        );
     }
 
     #[test]

@@ -44,6 +44,9 @@ struct Inst {
     progress_written_at: i64,
 }
 
+/// An attempt that ended this step: (instance, attempt, state, error, exit code).
+type EndedAttempt = (usize, i64, TaskState, Option<String>, Option<i64>);
+
 struct Completion {
     idx: usize,
     attempt: i64,
@@ -65,8 +68,7 @@ pub struct RunOwner {
     tasks: JoinSet<Completion>,
     task_ids: HashMap<tokio::task::Id, (usize, i64)>,
     done: Vec<Completion>,
-    /// Attempts that ended this step: (instance, attempt, state, error, exit code).
-    finished_attempts: Vec<(usize, i64, TaskState, Option<String>, Option<i64>)>,
+    finished_attempts: Vec<EndedAttempt>,
     events: Vec<NewEvent>,
     shutting_down: bool,
 }
@@ -82,12 +84,7 @@ impl RunOwner {
         let run = store.run(run_id).await?;
         let defs = ws
             .pipeline(&run.pipeline)
-            .map(|p| {
-                p.tasks
-                    .iter()
-                    .map(|t| (t.id.clone(), t.clone()))
-                    .collect()
-            })
+            .map(|p| p.tasks.iter().map(|t| (t.id.clone(), t.clone())).collect())
             .unwrap_or_default();
         let mut me = RunOwner {
             store,
@@ -240,13 +237,27 @@ impl RunOwner {
         }
         for &i in &started {
             let r = &self.insts[i].row;
-            store::insert_attempt(&mut tx, self.run_id, &r.task_id, r.attempt, &self.owner.host)
-                .await?;
+            store::insert_attempt(
+                &mut tx,
+                self.run_id,
+                &r.task_id,
+                r.attempt,
+                &self.owner.host,
+            )
+            .await?;
         }
         for (idx, attempt, state, error, exit) in self.finished_attempts.drain(..) {
             let task_id = self.insts[idx].row.task_id.clone();
-            store::finish_attempt(&mut tx, self.run_id, &task_id, attempt, state, error.as_deref(), exit)
-                .await?;
+            store::finish_attempt(
+                &mut tx,
+                self.run_id,
+                &task_id,
+                attempt,
+                state,
+                error.as_deref(),
+                exit,
+            )
+            .await?;
         }
         store::insert_events(&mut tx, &self.events).await?;
         self.events.clear();
@@ -257,8 +268,11 @@ impl RunOwner {
         let result = if over {
             let state = super::state::run_state_of(self.insts.iter().map(|i| i.row.state));
             store::set_run_state(&mut tx, self.run_id, state).await?;
-            store::insert_events(&mut tx, &[NewEvent::run(self.run_id, EventKind::RunState { state })])
-                .await?;
+            store::insert_events(
+                &mut tx,
+                &[NewEvent::run(self.run_id, EventKind::RunState { state })],
+            )
+            .await?;
             release(&mut tx, self.run_id, &self.owner).await?;
             Some(state)
         } else {
@@ -326,7 +340,11 @@ impl RunOwner {
                     tok.cancel();
                 }
             } else if !state.is_terminal() {
-                self.set_state(i, Cause::Cancel, Some("cancelled: switchyard was stopped".into()))?;
+                self.set_state(
+                    i,
+                    Cause::Cancel,
+                    Some("cancelled: switchyard was stopped".into()),
+                )?;
                 self.queued.remove(&i);
                 dirty.insert(i);
             }
@@ -369,7 +387,9 @@ impl RunOwner {
         let done: Vec<Completion> = self.done.drain(..).collect();
         for c in done {
             let i = c.idx;
-            if self.insts[i].row.state != TaskState::Running || self.insts[i].row.attempt != c.attempt {
+            if self.insts[i].row.state != TaskState::Running
+                || self.insts[i].row.attempt != c.attempt
+            {
                 continue; // reset under our feet; the result is stale
             }
             if self.insts[i].row.pool.is_none() {
@@ -385,9 +405,11 @@ impl RunOwner {
                     r.bytes = out.bytes.or(r.bytes);
                     (Cause::AttemptSucceeded, None, None)
                 }
-                (Err(_), Some(StopReason::Requested)) => {
-                    (Cause::Cancel, Some("cancelled on request".to_string()), None)
-                }
+                (Err(_), Some(StopReason::Requested)) => (
+                    Cause::Cancel,
+                    Some("cancelled on request".to_string()),
+                    None,
+                ),
                 (Err(_), Some(StopReason::Shutdown)) => (
                     Cause::Cancel,
                     Some("cancelled: switchyard was stopped".to_string()),
@@ -408,14 +430,23 @@ impl RunOwner {
                             retries + 1,
                             local_hms(at)
                         ));
-                        (Cause::AttemptFailedWillRetry, Some(f.message.clone()), f.exit_code)
+                        (
+                            Cause::AttemptFailedWillRetry,
+                            Some(f.message.clone()),
+                            f.exit_code,
+                        )
                     } else {
-                        (Cause::AttemptFailedFinal, Some(f.message.clone()), f.exit_code)
+                        (
+                            Cause::AttemptFailedFinal,
+                            Some(f.message.clone()),
+                            f.exit_code,
+                        )
                     }
                 }
             };
             let to = self.set_state(i, cause, error.clone())?;
-            self.finished_attempts.push((i, c.attempt, to_attempt_state(to), error, exit));
+            self.finished_attempts
+                .push((i, c.attempt, to_attempt_state(to), error, exit));
             if to == TaskState::Succeeded {
                 self.upstream_done(i, dirty)?;
             } else if to.is_bad_end() {
@@ -455,7 +486,11 @@ impl RunOwner {
         let name = self.dag.name(i).to_string();
         for d in self.dag.downstream_closure(&[i]) {
             if self.insts[d].row.state == TaskState::Pending {
-                self.set_state(d, Cause::UpstreamFailed, Some(format!("upstream `{name}` did not succeed")))?;
+                self.set_state(
+                    d,
+                    Cause::UpstreamFailed,
+                    Some(format!("upstream `{name}` did not succeed")),
+                )?;
                 dirty.insert(d);
             }
         }
@@ -636,6 +671,12 @@ impl RunOwner {
                     },
                 }
             };
+            // The error is stored, shown and sent in events: never with a secret
+            // (a command's last output line may echo one).
+            let result = result.map_err(|mut f| {
+                f.message = crate::config::redact::redact(&f.message);
+                f
+            });
             if let Err(f) = &result {
                 ctx.report.log(format!("error: {}", f.message));
             }
@@ -683,12 +724,17 @@ fn backoff(def: Option<&TaskDef>, failed_attempts: i64) -> Duration {
         .and_then(|s| parse_duration(s).ok())
         .unwrap_or(DEFAULT_MAX_RETRY_DELAY);
     let exp = (failed_attempts - 1).clamp(0, 20) as u32;
-    base.saturating_mul(2u32.saturating_pow(exp)).min(cap.max(base))
+    base.saturating_mul(2u32.saturating_pow(exp))
+        .min(cap.max(base))
 }
 
 fn local_hms(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.with_timezone(&chrono::Local).format("%H:%M:%S").to_string())
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%H:%M:%S")
+                .to_string()
+        })
         .unwrap_or_default()
 }
 

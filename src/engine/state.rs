@@ -326,8 +326,14 @@ mod tests {
         use TaskState as S;
         assert_eq!(run_state_of([S::Succeeded, S::Pending]), RunState::Running);
         assert_eq!(run_state_of([S::Failed, S::Retrying]), RunState::Running);
-        assert_eq!(run_state_of([S::Succeeded, S::Skipped]), RunState::Succeeded);
-        assert_eq!(run_state_of([S::Succeeded, S::Interrupted]), RunState::Failed);
+        assert_eq!(
+            run_state_of([S::Succeeded, S::Skipped]),
+            RunState::Succeeded
+        );
+        assert_eq!(
+            run_state_of([S::Succeeded, S::Interrupted]),
+            RunState::Failed
+        );
         assert_eq!(run_state_of([S::Cancelled]), RunState::Failed);
     }
 }

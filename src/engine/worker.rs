@@ -59,8 +59,8 @@ pub async fn spawn_detached(
         let mut adopted = true;
         for &id in runs {
             let run = store.run(id).await?;
-            adopted &= run.owner.as_ref().is_some_and(|l| l.pid == i64::from(pid))
-                || !run.state.is_live();
+            adopted &=
+                run.owner.as_ref().is_some_and(|l| l.pid == i64::from(pid)) || !run.state.is_live();
         }
         if adopted {
             // The worker lives on; reap it if it exits while we still run.
@@ -74,7 +74,10 @@ pub async fn spawn_detached(
             );
         }
         if Instant::now() > deadline {
-            bail!("the worker did not take over within 20 s; see {}", log_path.display());
+            bail!(
+                "the worker did not take over within 20 s; see {}",
+                log_path.display()
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

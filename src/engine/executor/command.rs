@@ -52,7 +52,9 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         .spawn()
         .map_err(|e| Failure::retryable(format!("cannot start `sh -c`: {e}")))?;
     let Some(pid) = child.id() else {
-        return Err(Failure::retryable("command exited before it could be watched"));
+        return Err(Failure::retryable(
+            "command exited before it could be watched",
+        ));
     };
     let guard = GroupGuard(i64::from(pid));
     ctx.report.process_started(pid).await;
@@ -125,7 +127,9 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         None => {
             use std::os::unix::process::ExitStatusExt;
             let sig = status.signal().unwrap_or(0);
-            Err(Failure::retryable(format!("command killed by signal {sig}")))
+            Err(Failure::retryable(format!(
+                "command killed by signal {sig}"
+            )))
         }
     }
 }

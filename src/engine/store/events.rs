@@ -16,8 +16,13 @@ pub const LOG_LINES_PER_ATTEMPT: i64 = 10_000;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventKind {
-    RunCreated { pipeline: String, run_date: String },
-    RunState { state: RunState },
+    RunCreated {
+        pipeline: String,
+        run_date: String,
+    },
+    RunState {
+        state: RunState,
+    },
     TaskState {
         from: TaskState,
         to: TaskState,
@@ -25,15 +30,24 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
     },
-    Log { attempt: i64, first_line: i64, count: i64 },
+    Log {
+        attempt: i64,
+        first_line: i64,
+        count: i64,
+    },
     Progress {
         rows: i64,
         bytes: i64,
         #[serde(default)]
         total_estimate: Option<i64>,
     },
-    PoolResized { name: String, size: i64 },
-    Journal { action: String },
+    PoolResized {
+        name: String,
+        size: i64,
+    },
+    Journal {
+        action: String,
+    },
 }
 
 impl EventKind {
@@ -88,9 +102,14 @@ impl NewEvent {
 pub async fn insert_events(tx: &mut Tx, events: &[NewEvent]) -> Result<()> {
     let now = now_ms();
     for chunk in events.chunks(100) {
-        let mut sql = String::from("INSERT INTO events (at, run_id, task_id, kind, payload) VALUES ");
+        let mut sql =
+            String::from("INSERT INTO events (at, run_id, task_id, kind, payload) VALUES ");
         for i in 0..chunk.len() {
-            sql.push_str(if i == 0 { "(?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?)" });
+            sql.push_str(if i == 0 {
+                "(?, ?, ?, ?, ?)"
+            } else {
+                ", (?, ?, ?, ?, ?)"
+            });
         }
         // Only placeholders are formatted into the text; every value is bound.
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -317,7 +336,11 @@ pub async fn append_logs(
         let mut sql =
             String::from("INSERT INTO logs (run_id, task_id, attempt, line_no, at, line) VALUES ");
         for i in 0..chunk.len() {
-            sql.push_str(if i == 0 { "(?, ?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?, ?)" });
+            sql.push_str(if i == 0 {
+                "(?, ?, ?, ?, ?, ?)"
+            } else {
+                ", (?, ?, ?, ?, ?, ?)"
+            });
         }
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (k, (at, line)) in chunk.iter().enumerate() {

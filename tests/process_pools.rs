@@ -1,0 +1,141 @@
+//! Pools are counted in the state store: whatever the number of processes, a
+//! pool of N never has more than N tasks running, and a resize from another
+//! process is honoured while the run is going. Each task is `sh probe.sh`,
+//! which records how many tasks were running when it started (under `flock`).
+
+mod common;
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use common::{Bg, Ws, wait_until};
+
+/// `[[pipelines.NAME.tasks]]` entries `PREFIX1..=PREFIXn`, each `sh probe.sh SECS` in `pool`.
+fn probe_tasks(
+    pipeline: &str,
+    prefix: &str,
+    n: usize,
+    pool: &str,
+    secs: &str,
+    after: &str,
+) -> String {
+    let mut s = String::new();
+    for i in 1..=n {
+        let _ = writeln!(
+            s,
+            "[[pipelines.{pipeline}.tasks]]\nid = \"{prefix}{i}\"\nkind = \"command\"\ncommand = \"sh probe.sh {secs}\"\npool = \"{pool}\"\nafter = [{after}]\n"
+        );
+    }
+    s
+}
+
+fn all_succeeded(ws: &Ws, run: &str) {
+    let s = ws.status(Some(run));
+    let r = &s["runs"][0];
+    assert_eq!(r["state"], "succeeded", "{s:#}");
+    for t in r["tasks"].as_array().unwrap() {
+        assert_eq!(t["state"], "succeeded", "task {} in {s:#}", t["id"]);
+    }
+}
+
+#[test]
+fn one_process_never_exceeds_its_pool() {
+    let toml = format!(
+        "[workspace]\nname = \"pools\"\n\n[pools.db]\nsize = 2\n\n[pipelines.p]\n\n{}",
+        probe_tasks("p", "t", 8, "db", "0.4", "")
+    );
+    let ws = Ws::new(&toml);
+    ws.install_scripts();
+
+    let (code, _out, err) = ws.run(&["run", "p"]);
+    assert_eq!(code, 0, "run failed: {err}");
+
+    let events = ws.probe_events();
+    assert_eq!(events.iter().filter(|e| e.start).count(), 8, "{events:?}");
+    assert_eq!(events.iter().filter(|e| !e.start).count(), 8, "{events:?}");
+    let max = ws.probe_max();
+    assert!(max <= 2, "pool of 2 ran {max} tasks at once: {events:?}");
+    assert_eq!(max, 2, "the pool of 2 was never used fully: {events:?}");
+    all_succeeded(&ws, "latest");
+}
+
+#[test]
+fn two_processes_share_one_pool() {
+    // Each pipeline starts with an unpooled `gate` that waits until both runs
+    // have reached it, so both owners compete for the pool at the same time.
+    let gate = "touch gate.$SWITCHYARD_RUN_ID; i=0; while [ $(ls gate.* | wc -l) -lt 2 ]; do i=$((i+1)); [ $i -gt 300 ] && exit 3; sleep 0.05; done";
+    let mut toml = String::from("[workspace]\nname = \"pools\"\n\n[pools.db]\nsize = 2\n\n");
+    for p in ["p1", "p2"] {
+        let _ = writeln!(
+            toml,
+            "[pipelines.{p}]\n\n[[pipelines.{p}.tasks]]\nid = \"gate\"\nkind = \"command\"\ncommand = '{gate}'\n"
+        );
+        toml.push_str(&probe_tasks(p, "t", 4, "db", "0.6", "\"gate\""));
+    }
+    let ws = Ws::new(&toml);
+    ws.install_scripts();
+
+    let mut a = Bg::new(ws.spawn(&["run", "p1"]));
+    let mut b = Bg::new(ws.spawn(&["run", "p2"]));
+    let (ca, _, ea) = a.wait(Duration::from_secs(60));
+    let (cb, _, eb) = b.wait(Duration::from_secs(60));
+    assert_eq!(ca, 0, "run p1 failed: {ea}");
+    assert_eq!(cb, 0, "run p2 failed: {eb}");
+
+    let events = ws.probe_events();
+    let runs: std::collections::BTreeSet<&str> = events.iter().map(|e| e.run.as_str()).collect();
+    assert_eq!(runs.len(), 2, "both runs use the pool: {events:?}");
+    assert_eq!(events.iter().filter(|e| e.start).count(), 8, "{events:?}");
+    let max = ws.probe_max();
+    assert!(
+        max <= 2,
+        "two processes ran {max} tasks at once in a pool of 2: {events:?}"
+    );
+    assert_eq!(max, 2, "the pool of 2 was never used fully: {events:?}");
+
+    let s = ws.status(None);
+    let runs = s["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{s:#}");
+    for r in runs {
+        assert_eq!(r["state"], "succeeded", "{s:#}");
+    }
+}
+
+#[test]
+fn pool_resize_from_another_process_takes_effect_while_running() {
+    let toml = format!(
+        "[workspace]\nname = \"pools\"\n\n[pools.db]\nsize = 1\n\n[pipelines.p]\n\n{}",
+        probe_tasks("p", "t", 6, "db", "1.5", "")
+    );
+    let ws = Ws::new(&toml);
+    ws.install_scripts();
+
+    let mut run = Bg::new(ws.spawn(&["run", "p"]));
+    wait_until(Duration::from_secs(20), "the first task starts", || {
+        ws.probe_events().iter().any(|e| e.start)
+    });
+    let before = ws.probe_events();
+    let (code, out, err) = ws.run(&["pool", "db", "3"]);
+    assert_eq!(code, 0, "pool resize failed: {err}");
+    assert!(out.contains("size 3"), "{out}");
+
+    let (code, _, err) = run.wait(Duration::from_secs(60));
+    assert_eq!(code, 0, "run failed: {err}");
+
+    assert!(
+        before.iter().all(|e| e.running <= 1),
+        "a pool of 1 ran more than one task: {before:?}"
+    );
+    let events = ws.probe_events();
+    assert_eq!(events.iter().filter(|e| e.start).count(), 6, "{events:?}");
+    let max = ws.probe_max();
+    assert!(
+        max <= 3,
+        "pool resized to 3 ran {max} tasks at once: {events:?}"
+    );
+    assert_eq!(
+        max, 3,
+        "the resize to 3 was not honoured during the run: {events:?}"
+    );
+    all_succeeded(&ws, "latest");
+}
