@@ -171,6 +171,11 @@ pub fn exit(code: u8, message: impl Into<String>) -> anyhow::Error {
 }
 
 pub fn main() -> ExitCode {
+    // `switchyard status | head` should end quietly, as other tools do.
+    // SAFETY: setting a signal disposition before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let _guard = logging::init();
     let rt = match tokio::runtime::Builder::new_multi_thread()
