@@ -70,9 +70,14 @@ fn run_status_loops_and_reruns_at_once_see_no_lock_errors() {
 
     let mut run = Bg::new(ws.spawn(&["run", "p"]));
     wait_until(Duration::from_secs(20), "t00 succeeds", || {
-        ws.read("trail").lines().any(|l| l == "t00")
-            && ws.try_task_state("latest", "t00").as_deref() == Some("succeeded")
+        run.exited()
+            || (ws.read("trail").lines().any(|l| l == "t00")
+                && ws.try_task_state("latest", "t00").as_deref() == Some("succeeded"))
     });
+    if run.exited() {
+        let (code, _, err) = run.wait(Duration::from_secs(1));
+        panic!("the run ended while `hold` waits (exit {code}): {err}");
+    }
     // A rerun while the run is live (`hold` is waiting): its owner executes it.
     let (rerun_code, _, rerun_err) = ws.run(&["rerun", "latest", "t00"]);
     assert!(

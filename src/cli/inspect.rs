@@ -45,7 +45,14 @@ fn as_if_reaped(run: &mut RunRow, insts: &mut [InstanceRow]) {
     run.state = RunState::Failed;
 }
 
-fn waiting_text(i: &InstanceRow, pools: &HashMap<String, PoolUsage>) -> Option<String> {
+fn waiting_text(
+    run: &RunRow,
+    i: &InstanceRow,
+    pools: &HashMap<String, PoolUsage>,
+) -> Option<String> {
+    if run.state == RunState::Queued && i.state == TaskState::Pending {
+        return Some("run is queued: its backfill runs at most max_active at once".into());
+    }
     let w = i.waiting_on.clone()?;
     // Pool waits are stored as "pool NAME"; the live count is added on reading.
     if i.state == TaskState::Queued
@@ -109,7 +116,7 @@ pub async fn status(cli: &Cli, as_json: bool, run: Option<&str>, limit: i64) -> 
                         "bytes": i.bytes,
                         "total_estimate": i.total_estimate,
                         "error": i.error,
-                        "waiting_on": waiting_text(i, &pools),
+                        "waiting_on": waiting_text(r, i, &pools),
                         "pool": i.pool,
                         "started_at": iso(i.started_at),
                         "finished_at": iso(i.finished_at),
@@ -194,12 +201,12 @@ fn print_run_detail(r: &RunRow, insts: &[InstanceRow], pools: &HashMap<String, P
         };
         let note = if i.state.is_bad_end() || i.state == TaskState::Retrying {
             let mut n = i.error.clone().unwrap_or_default();
-            if let Some(w) = waiting_text(i, pools).filter(|_| i.state == TaskState::Retrying) {
+            if let Some(w) = waiting_text(r, i, pools).filter(|_| i.state == TaskState::Retrying) {
                 n = format!("{n} ({w})");
             }
             n
         } else {
-            waiting_text(i, pools).unwrap_or_default()
+            waiting_text(r, i, pools).unwrap_or_default()
         };
         println!(
             "  {} {:<30} {:<15} #{:<2} {:>7}  {}",

@@ -104,9 +104,32 @@ impl RunOwner {
             events: Vec::new(),
             shutting_down: false,
         };
+        me.refresh_pools_from_workspace().await?;
         let rows = me.store.instances(run_id).await?;
         me.rebuild(rows)?;
         Ok(me)
+    }
+
+    /// A rerun uses the workspace as it is now: a task moved to another pool
+    /// (or given more partitions) is counted there from its next attempt.
+    async fn refresh_pools_from_workspace(&self) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        for (id, def) in &self.defs {
+            let slots = i64::from(def.partitions.unwrap_or(1).max(1));
+            sqlx::query(
+                "UPDATE task_instances SET pool = ?, slots = ? WHERE run_id = ? AND task_id = ? AND state <> 'running' AND (pool IS DISTINCT FROM ? OR slots <> ?)",
+            )
+            .bind(&def.pool)
+            .bind(slots)
+            .bind(self.run_id)
+            .bind(id)
+            .bind(&def.pool)
+            .bind(slots)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// (Re)builds the in-memory mirror from rows; keeps handles of attempts in flight.

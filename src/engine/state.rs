@@ -289,8 +289,8 @@ mod tests {
                 legal += usize::from(got.is_some());
             }
         }
-        // 9 single edges + 4 cancels + 3 owner-died + 3 × 9 person actions.
-        assert_eq!(legal, 9 + 4 + 3 + 27);
+        // 7 single edges + 4 cancels + 3 owner-died + 3 × 9 person actions.
+        assert_eq!(legal, 7 + 4 + 3 + 27);
     }
 
     #[test]
