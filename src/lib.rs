@@ -6,3 +6,4 @@ pub mod cli;
 pub mod config;
 pub mod connectors;
 pub mod engine;
+pub mod format;

@@ -170,7 +170,10 @@ fn check_reports_each_problem_at_its_position() {
     );
     for (line, (l, c, parts)) in lines.iter().zip(&want) {
         let prefix = format!("{file}:{l}:{c}: ");
-        assert!(line.starts_with(&prefix), "expected `{prefix}…`, got:\n{line}\n\nall:\n{out}");
+        assert!(
+            line.starts_with(&prefix),
+            "expected `{prefix}…`, got:\n{line}\n\nall:\n{out}"
+        );
         for part in parts {
             assert!(line.contains(part), "`{part}` missing from:\n{line}");
         }
@@ -196,7 +199,11 @@ fn check_json_lists_the_same_problems() {
     assert_eq!(problems.len(), want.len(), "{v:#}");
     for (p, (l, c, parts)) in problems.iter().zip(&want) {
         assert_eq!(p["file"], ws.file().display().to_string(), "{p}");
-        assert_eq!((p["line"].as_u64(), p["col"].as_u64()), (Some(*l as u64), Some(*c as u64)), "{p}");
+        assert_eq!(
+            (p["line"].as_u64(), p["col"].as_u64()),
+            (Some(*l as u64), Some(*c as u64)),
+            "{p}"
+        );
         let message = p["message"].as_str().unwrap();
         for part in parts {
             assert!(message.contains(part), "`{part}` missing from {p}");
@@ -219,12 +226,22 @@ fn run_refuses_a_bad_workspace() {
         err.contains(&format!("{file}:{l}:{c}: cycle: a -> b -> a")),
         "{err}"
     );
-    assert!(err.contains("did you mean `retries`"), "every problem is shown:\n{err}");
+    assert!(
+        err.contains("did you mean `retries`"),
+        "every problem is shown:\n{err}"
+    );
     assert!(
         !ws.path().join(".switchyard").exists(),
         "nothing was created for a bad workspace"
     );
-    let (code, _, err) = ws.run(&["backfill", "p", "--from", "2026-01-01", "--to", "2026-01-02"]);
+    let (code, _, err) = ws.run(&[
+        "backfill",
+        "p",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-01-02",
+    ]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("cycle: a -> b -> a"), "{err}");
 }

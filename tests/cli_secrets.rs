@@ -66,7 +66,10 @@ fn status(ws: &Ws) -> serde_json::Value {
 }
 
 fn assert_clean(what: &str, text: &str) {
-    assert!(!text.contains(SECRET), "the secret leaked in {what}:\n{text}");
+    assert!(
+        !text.contains(SECRET),
+        "the secret leaked in {what}:\n{text}"
+    );
 }
 
 /// Every file under `dir` except the workspace file itself.

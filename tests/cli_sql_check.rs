@@ -126,8 +126,14 @@ fn sql_and_check_tasks_on_sqlite() {
     let cm = task(&st, "counts_match");
     assert_eq!(cm["state"], "failed", "{cm}");
     let error = cm["error"].as_str().unwrap();
-    assert!(error.contains("app") && error.contains("wh"), "names both targets: {error}");
-    assert!(error.contains("= 3") && error.contains("= 4"), "names both values: {error}");
+    assert!(
+        error.contains("app") && error.contains("wh"),
+        "names both targets: {error}"
+    );
+    assert!(
+        error.contains("= 3") && error.contains("= 4"),
+        "names both values: {error}"
+    );
     let nn = task(&st, "no_nobody");
     assert_eq!(nn["state"], "failed", "{nn}");
     let error = nn["error"].as_str().unwrap();

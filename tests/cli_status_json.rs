@@ -32,6 +32,22 @@ after = ["a", "a2"]
 command = "echo b done"
 "#;
 
+/// Stops a still-running owner if the test fails half-way (SIGTERM: it
+/// cancels its tasks and kills their process groups).
+struct StopOnDrop(u32);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        // Only if it is still our switchyard (not a reaped pid reused since).
+        let cmdline = std::fs::read(format!("/proc/{}/cmdline", self.0)).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains(common::BIN) {
+            let _ = std::process::Command::new("kill")
+                .arg(self.0.to_string())
+                .status();
+        }
+    }
+}
+
 const RUN_KEYS: &[&str] = &[
     "id",
     "pipeline",
@@ -42,11 +58,19 @@ const RUN_KEYS: &[&str] = &[
     "tasks",
 ];
 const TASK_KEYS: &[&str] = &[
-    "id", "state", "attempt", "rows", "bytes", "error", "waiting_on",
+    "id",
+    "state",
+    "attempt",
+    "rows",
+    "bytes",
+    "error",
+    "waiting_on",
 ];
 
 fn assert_shape(st: &Value) {
-    let runs = st["runs"].as_array().unwrap_or_else(|| panic!("no runs: {st}"));
+    let runs = st["runs"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no runs: {st}"));
     for r in runs {
         for k in RUN_KEYS {
             assert!(r.get(k).is_some(), "run key `{k}` missing: {r}");
@@ -134,6 +158,7 @@ fn status_json_has_the_documented_shape_newest_first() {
 fn status_json_of_a_live_run_says_why_tasks_wait() {
     let ws = Ws::new(WS);
     let mut owner = ws.spawn(&["run", "p", "--date", "2026-08-03"]);
+    let _stop = StopOnDrop(owner.id());
     wait_until(Duration::from_secs(20), "a to run and a2 to queue", || {
         let st = ws.status(Some("latest"));
         let run = &st["runs"][0];
@@ -145,7 +170,10 @@ fn status_json_of_a_live_run_says_why_tasks_wait() {
     let st = ws.status(None);
     assert_shape(&st);
     let run = &st["runs"][0];
-    assert_eq!(run["run_date"], "2026-08-03", "the live run is the newest: {st}");
+    assert_eq!(
+        run["run_date"], "2026-08-03",
+        "the live run is the newest: {st}"
+    );
     assert_eq!(run["state"], "running", "{run}");
     assert_eq!(run["finished_at"], Value::Null, "{run}");
     assert_eq!(task(run, "a")["attempt"], 1, "{run}");

@@ -79,7 +79,8 @@ fn run_status_loops_and_reruns_at_once_see_no_lock_errors() {
         panic!("the run ended while `hold` waits (exit {code}): {err}");
     }
     // A rerun while the run is live (`hold` is waiting): its owner executes it.
-    let (rerun_code, _, rerun_err) = ws.run(&["rerun", "latest", "t00"]);
+    let (rerun_code, _, rerun_err) =
+        ws.run_within(Duration::from_secs(60), &["rerun", "latest", "t00"]);
     assert!(
         rerun_err.contains("executed by another process"),
         "the live owner should execute the rerun: {rerun_err}"
@@ -87,7 +88,10 @@ fn run_status_loops_and_reruns_at_once_see_no_lock_errors() {
     ws.touch("release");
     let (run_code, _, run_err) = run.wait(Duration::from_secs(60));
     // And one after the run has ended: this process executes it.
-    let (after_code, _, after_err) = ws.run(&["rerun", "latest", "t05", "--downstream"]);
+    let (after_code, _, after_err) = ws.run_within(
+        Duration::from_secs(60),
+        &["rerun", "latest", "t05", "--downstream"],
+    );
 
     stop.store(true, Ordering::Relaxed);
     let calls: Vec<(i32, String)> = loops
@@ -155,7 +159,10 @@ command = "echo $SWITCHYARD_RUN_ID >> ran; sh wait_flag.sh release"
     let id = ws.latest_run_id();
     assert_eq!(ws.task_state(&id.to_string(), "hold"), "running");
 
-    let (code, out, err) = ws.run(&["run", "p", "--date", "2024-03-01"]);
+    let (code, out, err) = ws.run_within(
+        Duration::from_secs(60),
+        &["run", "p", "--date", "2024-03-01"],
+    );
     assert_eq!(code, 2, "a second live run was accepted: {out}{err}");
     assert!(err.contains("live run"), "{err}");
     assert!(
@@ -174,7 +181,10 @@ command = "echo $SWITCHYARD_RUN_ID >> ran; sh wait_flag.sh release"
     assert_eq!(code, 0, "first run failed: {err}");
     assert_eq!(ws.run_state(&id.to_string()), "succeeded");
 
-    let (code, _, err) = ws.run(&["run", "p", "--date", "2024-03-01"]);
+    let (code, _, err) = ws.run_within(
+        Duration::from_secs(60),
+        &["run", "p", "--date", "2024-03-01"],
+    );
     assert_eq!(
         code, 0,
         "a new run after the first ended was refused: {err}"

@@ -92,7 +92,8 @@ fn kill_9_of_the_owner_interrupts_reaps_the_child_and_rerun_carries_on() {
 
     // The fix is a workspace edit; a rerun uses the file as it is now.
     std::fs::write(ws.file(), workspace("echo fixed >> trail")).unwrap();
-    let (code, _out, err) = ws.run(&["rerun", "latest", "--failed"]);
+    let (code, _out, err) =
+        ws.run_within(Duration::from_secs(60), &["rerun", "latest", "--failed"]);
     assert_eq!(code, 0, "rerun --failed failed: {err}");
 
     let s = ws.status(Some("latest"));

@@ -29,7 +29,7 @@ command = "echo after >> trail"
     );
     ws.install_scripts();
 
-    let (code, out, err) = ws.run(&["run", "p", "--detach"]);
+    let (code, out, err) = ws.run_within(Duration::from_secs(60), &["run", "p", "--detach"]);
     assert_eq!(code, 0, "run --detach failed: {err}");
     // It returned while the run cannot have ended: `hold` waits for us.
     assert!(!ws.exists("release"));
@@ -150,7 +150,7 @@ fn rerun_downstream_is_executed_by_the_live_owner() {
     assert_eq!(ws.run_state("latest"), "running", "slow keeps the run live");
 
     // A running instance is never reset: the rerun asks to cancel it first.
-    let (code, out, err) = ws.run(&["rerun", "latest", "slow"]);
+    let (code, out, err) = ws.run_within(Duration::from_secs(60), &["rerun", "latest", "slow"]);
     assert_eq!(code, 2, "rerun of a running task was accepted: {out}{err}");
     assert!(err.contains("cancel"), "{err}");
     assert!(err.contains("slow"), "{err}");
@@ -158,7 +158,10 @@ fn rerun_downstream_is_executed_by_the_live_owner() {
     assert_eq!(ws.task_state("latest", "a"), "failed", "nothing was reset");
 
     ws.touch("fixed");
-    let (code, _out, err) = ws.run(&["rerun", "latest", "a", "--downstream"]);
+    let (code, _out, err) = ws.run_within(
+        Duration::from_secs(60),
+        &["rerun", "latest", "a", "--downstream"],
+    );
     assert_eq!(code, 0, "rerun a --downstream failed: {err}");
     assert!(err.contains("executed by another process"), "{err}");
     for t in ["a", "b", "c"] {

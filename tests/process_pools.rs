@@ -47,7 +47,7 @@ fn one_process_never_exceeds_its_pool() {
     let ws = Ws::new(&toml);
     ws.install_scripts();
 
-    let (code, _out, err) = ws.run(&["run", "p"]);
+    let (code, _out, err) = ws.run_within(Duration::from_secs(60), &["run", "p"]);
     assert_eq!(code, 0, "run failed: {err}");
 
     let events = ws.probe_events();

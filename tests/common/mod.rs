@@ -362,3 +362,11 @@ impl Ws {
             .map(String::from)
     }
 }
+
+impl Ws {
+    /// Like `run`, but kills the process and panics if it has not exited
+    /// within `timeout` (a hung scheduler fails the test instead of hanging it).
+    pub fn run_within(&self, timeout: Duration, args: &[&str]) -> (i32, String, String) {
+        Bg::new(self.spawn(args)).wait(timeout)
+    }
+}

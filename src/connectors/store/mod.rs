@@ -1,0 +1,61 @@
+//! Stores: object storage that exported files land in. A local directory now;
+//! S3 and everything that speaks its API next, behind the same trait.
+//!
+//! Publishing is atomic: a writer's bytes appear under their final name only
+//! on `commit` (local: `*.partial`, fsync, rename; S3: the multipart upload
+//! completes). A writer dropped without `commit` leaves nothing behind.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::BoxFuture;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObjectInfo {
+    /// Path relative to the store root; prefixes end with `/`.
+    pub path: String,
+    pub size: u64,
+    /// Milliseconds since the epoch.
+    pub modified: Option<i64>,
+    pub is_prefix: bool,
+}
+
+/// A file being written; invisible under its final name until `commit`.
+pub trait ObjectWriter: Write + Send {
+    /// Publishes the object; returns its size in bytes.
+    fn commit(self: Box<Self>) -> Result<u64>;
+}
+
+/// A file readable with random access (Parquet needs it): the object itself
+/// for a local store, a temporary download for a remote one.
+pub struct LocalCopy {
+    pub path: PathBuf,
+    /// Removed when dropped (remote stores).
+    pub _temp: Option<tempfile_guard::TempGuard>,
+}
+
+pub mod tempfile_guard {
+    /// Deletes a file when dropped.
+    #[derive(Debug)]
+    pub struct TempGuard(pub std::path::PathBuf);
+    impl Drop for TempGuard {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+pub trait ObjectStore: Send + Sync {
+    fn kind(&self) -> &'static str;
+    /// A human-readable address of `path` (`/data/lake/x.parquet`, `s3://b/x.parquet`).
+    fn uri(&self, path: &str) -> String;
+    /// Starts writing `path`. Blocking I/O: call from a blocking thread.
+    fn create(&self, path: &str) -> Result<Box<dyn ObjectWriter>>;
+    /// Objects and sub-prefixes directly under `prefix` (like a folder).
+    fn list<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<Vec<ObjectInfo>>>;
+    fn fetch<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<LocalCopy>>;
+    fn delete<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<()>>;
+}

@@ -1,0 +1,73 @@
+//! Warehouses: where files are loaded. An embedded SQLite file now (the
+//! default, no cloud account), BigQuery next, behind the same trait.
+//!
+//! A load replaces or appends completely, or leaves the table as it was; it is
+//! idempotent per `ledger_key` (run, task and file): a rerun never appends the
+//! same file twice.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use super::BoxFuture;
+use super::source::Column;
+use crate::format::Format;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadMode {
+    #[default]
+    Replace,
+    Append,
+}
+
+impl std::str::FromStr for LoadMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<LoadMode, String> {
+        match s {
+            "replace" => Ok(LoadMode::Replace),
+            "append" => Ok(LoadMode::Append),
+            other => Err(format!("unknown mode `{other}` (replace or append)")),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadRequest {
+    /// A local file (see `ObjectStore::fetch`).
+    pub file: PathBuf,
+    pub format: Format,
+    pub table: String,
+    pub mode: LoadMode,
+    /// Identifies this load for idempotence: `run/task/file`.
+    pub ledger_key: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LoadStats {
+    pub rows: i64,
+    pub bytes: i64,
+    /// True when the ledger showed this file already loaded: nothing was done.
+    pub already_loaded: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WarehouseTable {
+    pub dataset: String,
+    pub name: String,
+    pub rows: Option<i64>,
+    pub columns: Vec<Column>,
+}
+
+pub type LoadProgress = std::sync::Arc<dyn Fn(i64, i64) + Send + Sync>;
+
+pub trait Warehouse: Send + Sync {
+    fn kind(&self) -> &'static str;
+    fn load<'a>(
+        &'a self,
+        req: &'a LoadRequest,
+        progress: LoadProgress,
+    ) -> BoxFuture<'a, Result<LoadStats>>;
+    fn list_tables(&self) -> BoxFuture<'_, Result<Vec<WarehouseTable>>>;
+}
