@@ -209,6 +209,9 @@ fn task_values(r: &mut Report, t: &DeTable<'_>, names: &Names, place: &str) {
     if let Some((v, at)) = get_str(t, "mode") {
         one_of(r, v, at, "mode", kinds::MODE);
     }
+    if let Some((v, at)) = get_str(t, "lossy") {
+        one_of(r, v, at, "lossy", &["refuse", "convert"]);
+    }
     if let Some(node) = get(t, "partitions")
         && integer(node.get_ref()) == Some(0)
     {

@@ -439,7 +439,8 @@ impl RunOwner {
                     None,
                 ),
                 (Err(f), None) => {
-                    let def = self.defs.get(&self.insts[i].row.task_id);
+                    let def = super::plan::resolve_def(&self.defs, &self.insts[i].row).ok();
+                    let def = def.as_ref();
                     let retries = def.and_then(|d| d.retries).unwrap_or(0) as i64;
                     let used = self.insts[i].row.attempt - self.insts[i].row.retry_base;
                     if f.retryable && used <= retries && !self.shutting_down {
@@ -639,7 +640,7 @@ impl RunOwner {
     fn spawn_attempt(&mut self, i: usize) {
         let row = &self.insts[i].row;
         let token = CancellationToken::new();
-        let def = self.defs.get(&row.task_id).cloned();
+        let def = super::plan::resolve_def(&self.defs, row);
         let (report, writer) = Reporter::new(
             self.store.clone(),
             self.run_id,
@@ -656,16 +657,17 @@ impl RunOwner {
         let cancel = token.clone();
         self.insts[i].cancel = Some(token);
         let handle = self.tasks.spawn(async move {
-            let Some(task) = def else {
-                drop(report);
-                writer.flush().await;
-                return Completion {
-                    idx: i,
-                    attempt,
-                    result: Err(Failure::fatal(format!(
-                        "task `{task_id}` is no longer in the workspace file"
-                    ))),
-                };
+            let task = match def {
+                Ok(d) => d,
+                Err(e) => {
+                    drop(report);
+                    writer.flush().await;
+                    return Completion {
+                        idx: i,
+                        attempt,
+                        result: Err(Failure::fatal(format!("{e:#}"))),
+                    };
+                }
             };
             let timeout = task.timeout.as_deref().and_then(|t| parse_duration(t).ok());
             let ctx = TaskContext {

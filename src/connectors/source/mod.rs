@@ -3,6 +3,10 @@
 //! table in `format::types`), previews rows, and streams a table or a query
 //! as Arrow record batches.
 
+pub mod mysql;
+pub mod postgres;
+pub mod sqlite;
+
 use std::fmt;
 use std::sync::Arc;
 

@@ -53,6 +53,8 @@ pub struct InstanceRow {
     pub finished_at: Option<i64>,
     pub updated_at: i64,
     pub cancel_requested: bool,
+    /// See `NewInstance::params`.
+    pub params: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -77,6 +79,10 @@ pub struct NewInstance {
     pub pool: Option<String>,
     pub slots: i64,
     pub upstream: Vec<String>,
+    /// For instances that are not a workspace task as such: one table of an
+    /// `export_all` (`{"parent", "schema", "table"}`), or an ad-hoc export or
+    /// load (`{"def": TaskDef}`).
+    pub params: Option<serde_json::Value>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,6 +149,11 @@ fn instance_from_row(r: &SqliteRow) -> Result<InstanceRow> {
         finished_at: r.try_get("finished_at")?,
         updated_at: r.try_get("updated_at")?,
         cancel_requested: r.try_get::<i64, _>("cancel_requested")? != 0,
+        params: r
+            .try_get::<Option<String>, _>("params")?
+            .map(|p| serde_json::from_str(&p))
+            .transpose()
+            .context("corrupt instance params")?,
     })
 }
 
@@ -186,7 +197,7 @@ pub async fn create_run(
             Some(format!("waiting on {}", inst.upstream.join(", ")))
         };
         sqlx::query(
-            "INSERT INTO task_instances (run_id, task_id, kind, state, pool, slots, upstream, ord, waiting_on, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO task_instances (run_id, task_id, kind, state, pool, slots, upstream, ord, waiting_on, updated_at, params) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(id)
         .bind(&inst.task_id)
@@ -197,6 +208,7 @@ pub async fn create_run(
         .bind(ord as i64)
         .bind(waiting)
         .bind(now)
+        .bind(inst.params.as_ref().map(|p| p.to_string()))
         .execute(&mut **tx)
         .await?;
     }
