@@ -370,6 +370,7 @@ mod tests {
             updated_at: 0,
             cancel_requested: false,
             params: Some(json!({"parent": parent, "schema": "main", "table": "Odd \"t\""})),
+            queued_at: None,
         };
         let e = resolve_def(&defs, &row("dump.main.x", "dump")).unwrap();
         assert_eq!(e.kind, "export");

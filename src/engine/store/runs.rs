@@ -55,6 +55,8 @@ pub struct InstanceRow {
     pub cancel_requested: bool,
     /// See `NewInstance::params`.
     pub params: Option<serde_json::Value>,
+    /// When it last became `queued` (pool fairness across processes).
+    pub queued_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -154,6 +156,7 @@ fn instance_from_row(r: &SqliteRow) -> Result<InstanceRow> {
             .map(|p| serde_json::from_str(&p))
             .transpose()
             .context("corrupt instance params")?,
+        queued_at: r.try_get("queued_at")?,
     })
 }
 
@@ -248,7 +251,7 @@ pub async fn instances_in(tx: &mut Tx, run_id: i64) -> Result<Vec<InstanceRow>> 
 /// Writes every mutable column of an instance.
 pub async fn save_instance(tx: &mut Tx, i: &InstanceRow) -> Result<()> {
     sqlx::query(
-        "UPDATE task_instances SET state = ?, attempt = ?, retry_base = ?, rows_done = ?, bytes_done = ?, total_estimate = ?, error = ?, waiting_on = ?, next_try_at = ?, started_at = ?, finished_at = ?, updated_at = ?, cancel_requested = ? WHERE run_id = ? AND task_id = ?",
+        "UPDATE task_instances SET state = ?, attempt = ?, retry_base = ?, rows_done = ?, bytes_done = ?, total_estimate = ?, error = ?, waiting_on = ?, next_try_at = ?, started_at = ?, finished_at = ?, updated_at = ?, cancel_requested = ?, queued_at = ? WHERE run_id = ? AND task_id = ?",
     )
     .bind(i.state.as_str())
     .bind(i.attempt)
@@ -263,6 +266,7 @@ pub async fn save_instance(tx: &mut Tx, i: &InstanceRow) -> Result<()> {
     .bind(i.finished_at)
     .bind(i.updated_at)
     .bind(i64::from(i.cancel_requested))
+    .bind(i.queued_at)
     .bind(i.run_id)
     .bind(&i.task_id)
     .execute(&mut **tx)

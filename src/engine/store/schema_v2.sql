@@ -3,3 +3,6 @@
 -- export_all fan-out ({"parent", "schema", "table"}) and ad-hoc exports and
 -- loads ({"def": …}).
 ALTER TABLE task_instances ADD COLUMN params TEXT;
+-- When an instance last joined the line for a slot: processes sharing a pool
+-- leave free slots to whoever has waited longer, so no process starves.
+ALTER TABLE task_instances ADD COLUMN queued_at BIGINT;
