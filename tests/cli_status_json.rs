@@ -160,7 +160,8 @@ fn status_json_of_a_live_run_says_why_tasks_wait() {
     let mut owner = ws.spawn(&["run", "p", "--date", "2026-08-03"]);
     let _stop = StopOnDrop(owner.id());
     wait_until(Duration::from_secs(20), "a to run and a2 to queue", || {
-        let st = ws.status(Some("latest"));
+        // Without --run: the run may not be created yet.
+        let st = ws.status(None);
         let run = &st["runs"][0];
         run["run_date"] == "2026-08-03"
             && task(run, "a")["state"] == "running"

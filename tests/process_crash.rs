@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Bg, Ws, pid_alive, wait_until};
+use common::{Bg, Ws, pid_alive, wait_for};
 
 fn workspace(hang_command: &str) -> String {
     format!(
@@ -46,14 +46,18 @@ fn kill_9_of_the_owner_interrupts_reaps_the_child_and_rerun_carries_on() {
 
     // The task's own output in its log means the owner has recorded the
     // child's process group (it is recorded before output is read).
-    wait_until(
-        Duration::from_secs(20),
-        "hang's output is in its log",
-        || {
-            let (code, out, _) = ws.run(&["logs", "latest", "hang"]);
-            code == 0 && out.contains("started")
-        },
-    );
+    let started = wait_for(Duration::from_secs(20), || {
+        let (code, out, _) = ws.run(&["logs", "latest", "hang"]);
+        code == 0 && out.contains("started")
+    });
+    if !started {
+        let logs = ws.run(&["logs", "latest", "hang"]);
+        let (code, _, err) = run.wait(Duration::from_secs(30));
+        panic!(
+            "hang's output never reached its log: logs = {logs:?}; run exit {code}: {err}\nstatus: {:#}",
+            ws.try_status(None).unwrap_or_default()
+        );
+    }
     let child: i32 = ws.read("child.pid").trim().parse().expect("child pid");
     assert!(pid_alive(child), "the task's child runs");
     assert_eq!(ws.task_state("latest", "hang"), "running");
@@ -84,11 +88,15 @@ fn kill_9_of_the_owner_interrupts_reaps_the_child_and_rerun_carries_on() {
         "{s:#}"
     );
     assert_eq!(task("after_hang")["state"], "upstream_failed", "{s:#}");
-    wait_until(
-        Duration::from_secs(20),
-        "the orphaned child is killed",
-        || !pid_alive(child),
-    );
+    if !wait_for(Duration::from_secs(20), || !pid_alive(child)) {
+        let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+        // SAFETY: plain syscall; the task's child must not outlive the test.
+        unsafe { libc::kill(child, libc::SIGKILL) };
+        panic!(
+            "the orphaned child {child} is still alive ({stat}) after reaping\nstatus: {:#}",
+            ws.try_status(None).unwrap_or_default()
+        );
+    }
 
     // The fix is a workspace edit; a rerun uses the file as it is now.
     std::fs::write(ws.file(), workspace("echo fixed >> trail")).unwrap();

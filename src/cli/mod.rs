@@ -405,6 +405,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
 pub async fn open_engine(cli: &Cli) -> anyhow::Result<crate::engine::Engine> {
     let file = crate::config::find_workspace(cli.config.as_deref())?;
     let ws = crate::config::load(&file).map_err(|e| exit(2, e.to_string()))?;
+    if cli.readonly {
+        return crate::engine::Engine::open_readonly(ws).await;
+    }
     crate::engine::Engine::open(ws).await
 }
 

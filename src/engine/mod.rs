@@ -40,6 +40,16 @@ pub enum RequestOutcome {
 }
 
 impl Engine {
+    /// For read-only commands: opens an existing store and writes nothing
+    /// (not even the pool sizes of the workspace file).
+    pub async fn open_readonly(ws: Workspace) -> Result<Engine> {
+        let store = Store::open_readonly(&ws.state_path()).await?;
+        Ok(Engine {
+            store,
+            ws: Arc::new(ws),
+        })
+    }
+
     /// Opens the workspace's state store and brings pool sizes in line with it.
     pub async fn open(ws: Workspace) -> Result<Engine> {
         let store = Store::open(&ws.state_path()).await?;

@@ -370,3 +370,16 @@ impl Ws {
         Bg::new(self.spawn(args)).wait(timeout)
     }
 }
+
+/// Like `wait_until`, but returns false on timeout, so the caller can panic
+/// with what it knows.
+pub fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    f()
+}

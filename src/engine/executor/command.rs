@@ -48,6 +48,22 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
+    // If this process dies before the group is recorded (and so before a
+    // taker could kill it), the shell dies with it. The group's other members
+    // are killed by whoever reaps the dead owner, once recorded.
+    let parent = std::process::id();
+    // SAFETY: prctl and getppid are async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            if libc::getppid() as u32 != parent {
+                return Err(std::io::Error::other(
+                    "switchyard exited while starting the task",
+                ));
+            }
+            Ok(())
+        });
+    }
     let mut child = cmd
         .spawn()
         .map_err(|e| Failure::retryable(format!("cannot start `sh -c`: {e}")))?;

@@ -42,13 +42,28 @@ pub fn now_ms() -> i64 {
 impl Store {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Store> {
+        Self::open_with(path, false).await
+    }
+
+    /// For `--readonly`: the store must exist and be current; nothing is written.
+    pub async fn open_readonly(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            anyhow::bail!(
+                "no state store at {} yet: nothing has run in this workspace",
+                path.display()
+            );
+        }
+        Self::open_with(path, true).await
+    }
+
+    async fn open_with(path: &Path, readonly: bool) -> Result<Store> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create state directory {}", dir.display()))?;
         }
         let opts = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
-            .create_if_missing(true)
+            .create_if_missing(!readonly)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
@@ -63,7 +78,11 @@ impl Store {
             pool,
             path: path.to_path_buf(),
         };
-        store.migrate().await?;
+        if readonly {
+            store.check_schema().await?;
+        } else {
+            store.migrate().await?;
+        }
         Ok(store)
     }
 
@@ -79,6 +98,21 @@ impl Store {
     /// never fail half-way with SQLITE_BUSY on upgrade.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    async fn check_schema(&self) -> Result<()> {
+        let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
+            .fetch_one(&self.pool)
+            .await
+            .with_context(|| format!("{} is not a switchyard state store", self.path.display()))?;
+        let newest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+        if current != Some(newest) {
+            anyhow::bail!(
+                "state store {} needs a schema upgrade, which read-only mode does not do",
+                self.path.display()
+            );
+        }
+        Ok(())
     }
 
     async fn migrate(&self) -> Result<()> {
