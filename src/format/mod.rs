@@ -1,6 +1,7 @@
 //! File formats: the one type-mapping table (database types → Arrow →
 //! warehouse types) and streaming writers (Parquet, NDJSON, CSV).
 
+mod render;
 pub mod types;
 pub mod writer;
 
