@@ -14,6 +14,10 @@ use serde::Serialize;
 use super::BoxFuture;
 use crate::format::types::ColumnType;
 
+pub mod mysql;
+mod mysql_decode;
+mod rows;
+
 /// A table, always with its schema (`main` for SQLite, the database for MySQL).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct TableName {
@@ -48,7 +52,9 @@ fn split_qualified(s: &str) -> Vec<String> {
         match c {
             '"' if quoted && chars.peek() == Some(&'"') => {
                 chars.next();
-                parts.last_mut().map(|p| p.push('"'));
+                if let Some(p) = parts.last_mut() {
+                    p.push('"')
+                }
             }
             '"' => quoted = !quoted,
             '.' if !quoted => parts.push(String::new()),
