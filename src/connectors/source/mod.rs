@@ -17,6 +17,8 @@ use crate::format::types::ColumnType;
 pub mod mysql;
 mod mysql_decode;
 mod rows;
+pub mod sqlite;
+mod sqlite_decode;
 
 /// A table, always with its schema (`main` for SQLite, the database for MySQL).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
