@@ -16,6 +16,7 @@ use crate::format::types::ColumnType;
 
 pub mod mysql;
 mod mysql_decode;
+mod parse;
 mod rows;
 pub mod sqlite;
 mod sqlite_decode;

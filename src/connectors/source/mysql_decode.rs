@@ -12,10 +12,8 @@ use sqlx::mysql::{MySql, MySqlConnection, MySqlRow, MySqlValueRef};
 use sqlx::{Column, Decode, Row, TypeInfo, ValueRef};
 
 use super::Lossy;
-use super::rows::{
-    BatchSink, Cell, MICROS_PER_DAY, Warnings, days_from_ymd, decimal_i128, decimal_i256,
-    micros_of_day, refusal,
-};
+use super::parse::{MICROS_PER_DAY, days_from_ymd, decimal_i128, decimal_i256, micros_of_day};
+use super::rows::{BatchSink, Cell, Warnings, refusal};
 use crate::format::types::ColumnType;
 
 /// How a column's values travel in the binary protocol.

@@ -11,10 +11,8 @@ use futures_util::TryStreamExt;
 use sqlx::sqlite::{Sqlite, SqliteConnection, SqliteRow};
 use sqlx::{Decode, Row, TypeInfo, ValueRef};
 
-use super::rows::{
-    BatchSink, Cell, Warnings, arrow_field, decimal_i128, decimal_i256, parse_date, parse_datetime,
-    parse_time, refusal,
-};
+use super::parse::{decimal_i128, decimal_i256, parse_date, parse_datetime, parse_time};
+use super::rows::{BatchSink, Cell, Warnings, arrow_field, refusal};
 use super::{BatchSender, ExportStats, Lossy, ProgressFn};
 use crate::format::types::{ColumnType, WarehouseType, sqlite};
 
