@@ -38,7 +38,7 @@ async fn server(test: &str) -> Option<(MysqlSource, MySqlPool)> {
             panic!("MariaDB unreachable under CI=true: {e}")
         }
         Err(e) => {
-            eprintln!("\n*** SKIP {test}: MariaDB at 127.0.0.1:3306 unreachable ({e}) ***\n");
+            eprintln!("\n*** SKIP {test}: MariaDB unreachable ({e}) ***\n");
             None
         }
     }
@@ -439,4 +439,44 @@ async fn connection_errors_keep_the_password_out() {
     if let Err(e) = MysqlSource::connect(&wrong).await {
         assert!(!e.to_string().contains("Wr0ngPassw0rd"), "{e}");
     }
+}
+
+#[tokio::test]
+async fn mariadb_uuid_and_inet_types_arrive_as_text() {
+    let Some((src, pool)) = server("mariadb_uuid_and_inet_types_arrive_as_text").await else {
+        return;
+    };
+    let name = unique("sy_uuid");
+    let create = format!("CREATE TABLE {} (u UUID, a INET6, b INET4)", q(&name));
+    if sqlx::raw_sql(sqlx::AssertSqlSafe(create))
+        .execute(&pool)
+        .await
+        .is_err()
+    {
+        eprintln!("(no UUID/INET types: MySQL, or MariaDB before 10.10)");
+        return;
+    }
+    exec(
+        &pool,
+        &format!(
+            "INSERT INTO {} VALUES ('123e4567-e89b-12d3-a456-426655440000', '::1', '10.0.0.1')",
+            q(&name)
+        ),
+    )
+    .await;
+    let body = {
+        let name = name.clone();
+        async move {
+            let e = export(&src, table(&name), ExportOptions::default())
+                .await
+                .unwrap();
+            assert_eq!(
+                strings(&e, "u"),
+                [Some("123e4567-e89b-12d3-a456-426655440000".into())]
+            );
+            assert_eq!(strings(&e, "a"), [Some("::1".into())]);
+            assert_eq!(strings(&e, "b"), [Some("10.0.0.1".into())]);
+        }
+    };
+    with_tables(&pool, &[drop_table(&name)], body).await;
 }

@@ -307,3 +307,17 @@ async fn opening_needs_an_existing_file_and_never_creates_one() {
     assert!(err.contains("does not exist"), "{err}");
     assert!(!missing.exists());
 }
+
+#[tokio::test]
+async fn a_writer_that_goes_away_stops_the_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = source(&dir.path().join("e.db"), TYPED).await;
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    drop(rx);
+    let progress: switchyard::connectors::source::ProgressFn = std::sync::Arc::new(|_, _| {});
+    let err = src
+        .export(&table("typed"), &ExportOptions::default(), tx, progress)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("writer went away"), "{err}");
+}
