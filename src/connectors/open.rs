@@ -59,14 +59,14 @@ pub async fn open_source(ws: &Workspace, name: &str) -> Result<OpenedSource> {
                 .map(|(_, db)| db.to_string())
                 .unwrap_or_default();
             Ok(OpenedSource {
-                source: MysqlSource::connect(url).await?,
+                source: Box::new(MysqlSource::connect(url).await?),
                 default_schema: db,
             })
         }
         "sqlite" => {
             let file = sqlite_file(ws, name, def.path.as_deref(), url)?;
             Ok(OpenedSource {
-                source: SqliteSource::open(&file).await?,
+                source: Box::new(SqliteSource::open(&file).await?),
                 default_schema: "main".into(),
             })
         }

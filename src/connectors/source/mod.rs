@@ -3,10 +3,6 @@
 //! table in `format::types`), previews rows, and streams a table or a query
 //! as Arrow record batches.
 
-pub mod mysql;
-pub mod postgres;
-pub mod sqlite;
-
 use std::fmt;
 use std::sync::Arc;
 
@@ -17,6 +13,14 @@ use serde::Serialize;
 
 use super::BoxFuture;
 use crate::format::types::ColumnType;
+
+pub mod mysql;
+mod mysql_decode;
+mod parse;
+pub mod postgres;
+mod rows;
+pub mod sqlite;
+mod sqlite_decode;
 
 /// A table, always with its schema (`main` for SQLite, the database for MySQL).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -53,7 +57,7 @@ fn split_qualified(s: &str) -> Vec<String> {
             '"' if quoted && chars.peek() == Some(&'"') => {
                 chars.next();
                 if let Some(p) = parts.last_mut() {
-                    p.push('"');
+                    p.push('"')
                 }
             }
             '"' => quoted = !quoted,

@@ -8,6 +8,9 @@ use arrow_schema::extension::Json;
 use arrow_schema::{DataType, Field};
 use serde::Serialize;
 
+pub mod mysql;
+pub mod sqlite;
+
 /// How faithfully a column type is carried.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "fidelity", rename_all = "snake_case")]
