@@ -48,7 +48,9 @@ fn split_qualified(s: &str) -> Vec<String> {
         match c {
             '"' if quoted && chars.peek() == Some(&'"') => {
                 chars.next();
-                parts.last_mut().map(|p| p.push('"'));
+                if let Some(p) = parts.last_mut() {
+                    p.push('"');
+                }
             }
             '"' => quoted = !quoted,
             '.' if !quoted => parts.push(String::new()),
