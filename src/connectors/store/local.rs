@@ -82,6 +82,12 @@ fn modified_ms(meta: &fs::Metadata) -> Option<i64> {
 
 /// fsync a directory so a rename in it survives a power cut.
 fn sync_dir(dir: &Path) -> io::Result<()> {
+    // `Path::new("lake").parent()` is the empty path: the current directory.
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
     File::open(dir)?.sync_all()
 }
 
@@ -108,6 +114,9 @@ impl ObjectStore for LocalStore {
         let dir = final_path
             .parent()
             .ok_or_else(|| anyhow!("object path `{path}` has no parent directory"))?;
+        // Directories made here must be fsynced too for the file to survive a
+        // power cut; commit does it when there were any.
+        let new_dirs = !dir.is_dir();
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let seq = WRITER_SEQ.fetch_add(1, Ordering::Relaxed);
         let partial = dir.join(format!(
@@ -121,6 +130,7 @@ impl ObjectStore for LocalStore {
             partial,
             final_path,
             written: 0,
+            synced_up_to: new_dirs.then(|| self.root.parent().unwrap_or(&self.root).to_path_buf()),
         }))
     }
 
@@ -221,6 +231,9 @@ struct LocalWriter {
     partial: PathBuf,
     final_path: PathBuf,
     written: u64,
+    /// When directories were created: fsync every directory from the file's
+    /// up to this one (the root's parent).
+    synced_up_to: Option<PathBuf>,
 }
 
 impl Write for LocalWriter {
@@ -261,8 +274,13 @@ impl ObjectWriter for LocalWriter {
             .with_context(|| format!("cannot rename {partial} to {}", self.final_path.display()))?;
         // Renamed: from here there is no partial file to clean up.
         self.partial = PathBuf::new();
-        if let Some(dir) = self.final_path.parent() {
-            sync_dir(dir).with_context(|| format!("cannot fsync {}", dir.display()))?;
+        let mut dir = self.final_path.parent();
+        while let Some(d) = dir {
+            sync_dir(d).with_context(|| format!("cannot fsync {}", d.display()))?;
+            match &self.synced_up_to {
+                Some(top) if d != top.as_path() => dir = d.parent(),
+                _ => break,
+            }
         }
         Ok(self.written)
     }

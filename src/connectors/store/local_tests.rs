@@ -63,6 +63,31 @@ async fn commit_publishes_under_the_final_name() {
 }
 
 #[test]
+fn a_relative_root_works() {
+    let dir = tempfile::tempdir().unwrap();
+    // A child process, so changing directory does not race other tests.
+    if std::env::var_os("SWITCHYARD_TEST_RELATIVE_ROOT").is_none() {
+        let status = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "connectors::store::local::tests::a_relative_root_works",
+                "--exact",
+            ])
+            .env("SWITCHYARD_TEST_RELATIVE_ROOT", dir.path())
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert!(dir.path().join("lake/new/dir/x.csv").is_file());
+        return;
+    }
+    std::env::set_current_dir(std::env::var_os("SWITCHYARD_TEST_RELATIVE_ROOT").unwrap()).unwrap();
+    let store = LocalStore::new(PathBuf::from("lake"));
+    let mut w = store.create("new/dir/x.csv").unwrap();
+    w.write_all(b"1").unwrap();
+    w.commit().unwrap();
+}
+
+#[test]
 fn drop_without_commit_leaves_nothing() {
     let (_dir, store) = store();
     let mut w = store.create("a/b/c.ndjson").unwrap();
