@@ -344,7 +344,66 @@ pub(super) fn base64_decode(s: &str) -> Result<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{
+        DictionaryArray, FixedSizeBinaryArray, Float64Array, Int64Array, ListArray, StructArray,
+        TimestampNanosecondArray,
+    };
+    use arrow_schema::extension::Uuid;
+
     use super::*;
+
+    fn at(field: Field, array: &dyn Array, i: usize) -> SqlValue {
+        cell(&field, array, i).unwrap()
+    }
+
+    #[test]
+    fn less_common_arrow_types() {
+        let t = |s: &str| SqlValue::Text(s.into());
+        let dict: DictionaryArray<Int32Type> = vec!["x", "y", "x"].into_iter().collect();
+        let f = Field::new("d", dict.data_type().clone(), true);
+        assert_eq!(at(f, &dict, 2), t("x"));
+
+        let uuid = FixedSizeBinaryArray::try_from_iter([[0x11u8; 16]].iter()).unwrap();
+        let f = Field::new("u", DataType::FixedSizeBinary(16), true).with_extension_type(Uuid);
+        assert_eq!(at(f, &uuid, 0), t("11111111-1111-1111-1111-111111111111"));
+
+        let ns = TimestampNanosecondArray::from(vec![1_000_000_001]).with_timezone("+02:00");
+        let f = Field::new("ts", ns.data_type().clone(), true);
+        assert_eq!(at(f, &ns, 0), t("1970-01-01 00:00:01.000000001Z"));
+
+        let floats = ListArray::from_iter_primitive::<Float64Type, _, _>(vec![Some(vec![
+            Some(f64::NAN),
+            Some(f64::NEG_INFINITY),
+            Some(0.1),
+        ])]);
+        let f = Field::new("l", floats.data_type().clone(), true);
+        assert_eq!(at(f, &floats, 0), t(r#"["NaN","-Infinity",0.1]"#));
+
+        let s = StructArray::from(vec![
+            (
+                Arc::new(Field::new("a", DataType::Int64, true)),
+                Arc::new(Int64Array::from(vec![Some(1)])) as _,
+            ),
+            (
+                Arc::new(Field::new("b", DataType::Float64, true)),
+                Arc::new(Float64Array::from(vec![None])) as _,
+            ),
+        ]);
+        let f = Field::new("s", s.data_type().clone(), true);
+        assert_eq!(at(f, &s, 0), t(r#"{"a":1,"b":null}"#));
+
+        let bad = arrow_array::StringArray::from(vec!["{nope"]);
+        let f = Field::new("j", DataType::Utf8, true)
+            .with_extension_type(arrow_schema::extension::Json::default());
+        assert!(
+            cell(&f, &bad, 0)
+                .unwrap_err()
+                .to_string()
+                .contains("invalid JSON")
+        );
+    }
 
     #[test]
     fn text_forms() {
