@@ -85,7 +85,7 @@ pub fn open_store(ws: &Workspace, name: &str) -> Result<Arc<dyn ObjectStore>> {
                 .path
                 .as_deref()
                 .ok_or_else(|| anyhow!("store `{name}` needs `path`"))?;
-            Ok(Arc::from(LocalStore::new(ws.resolve_path(path))))
+            Ok(Arc::new(LocalStore::new(ws.resolve_path(path))))
         }
         other => bail!("store `{name}` is of kind `{other}`, which this build cannot open yet"),
     }
@@ -102,7 +102,7 @@ pub async fn open_warehouse(ws: &Workspace, name: &str) -> Result<Box<dyn Wareho
                 .path
                 .as_deref()
                 .ok_or_else(|| anyhow!("warehouse `{name}` needs `path`"))?;
-            SqliteWarehouse::open(&ws.resolve_path(path)).await
+            Ok(Box::new(SqliteWarehouse::open(&ws.resolve_path(path)).await?))
         }
         other => bail!("warehouse `{name}` is of kind `{other}`, which this build cannot open yet"),
     }

@@ -57,7 +57,7 @@ fn split_qualified(s: &str) -> Vec<String> {
             '"' if quoted && chars.peek() == Some(&'"') => {
                 chars.next();
                 if let Some(p) = parts.last_mut() {
-                    p.push('"')
+                    p.push('"');
                 }
             }
             '"' => quoted = !quoted,
