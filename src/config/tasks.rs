@@ -236,6 +236,8 @@ fn required_keys(r: &mut Report, t: &DeTable<'_>, kind: &str, anchor: usize, pla
     match kind {
         "export" => need(&["source", "store", "path"]),
         "export_all" => need(&["source", "store"]),
+        // With `from`, the store is the export_all's own.
+        "load" if has("from") => need(&["warehouse", "table"]),
         "load" => need(&["store", "warehouse", "table"]),
         "sql" => need(&["target", "sql"]),
         "command" => need(&["command"]),
