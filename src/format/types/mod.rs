@@ -2,6 +2,8 @@
 //! is carried as → the warehouse type it lands as, and how exactly.
 //! Every row of this table is tested against the real servers.
 
+pub mod postgres;
+
 use arrow_schema::DataType;
 use serde::Serialize;
 
