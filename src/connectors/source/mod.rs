@@ -3,6 +3,14 @@
 //! table in `format::types`), previews rows, and streams a table or a query
 //! as Arrow record batches.
 
+// Used by the Postgres source (next commit).
+#[allow(dead_code)]
+mod pg_column;
+#[allow(dead_code)]
+mod pg_copy;
+#[allow(dead_code)]
+mod pg_value;
+
 use std::fmt;
 use std::sync::Arc;
 
