@@ -3,13 +3,11 @@
 //! table in `format::types`), previews rows, and streams a table or a query
 //! as Arrow record batches.
 
-// Used by the Postgres source (next commit).
-#[allow(dead_code)]
 mod pg_column;
-#[allow(dead_code)]
 mod pg_copy;
-#[allow(dead_code)]
+mod pg_export;
 mod pg_value;
+pub mod postgres;
 
 use std::fmt;
 use std::sync::Arc;
@@ -56,7 +54,9 @@ fn split_qualified(s: &str) -> Vec<String> {
         match c {
             '"' if quoted && chars.peek() == Some(&'"') => {
                 chars.next();
-                parts.last_mut().map(|p| p.push('"'));
+                if let Some(p) = parts.last_mut() {
+                    p.push('"');
+                }
             }
             '"' => quoted = !quoted,
             '.' if !quoted => parts.push(String::new()),
