@@ -174,12 +174,8 @@ impl Slot {
             (PgKind::Oid, Builder::I64(b)) => {
                 b.append_value(u32::from_be_bytes(fixed(v, ctx)?).into())
             }
-            (PgKind::Float4, Builder::F32(b)) => {
-                b.append_value(f32::from_be_bytes(fixed(v, ctx)?))
-            }
-            (PgKind::Float8, Builder::F64(b)) => {
-                b.append_value(f64::from_be_bytes(fixed(v, ctx)?))
-            }
+            (PgKind::Float4, Builder::F32(b)) => b.append_value(f32::from_be_bytes(fixed(v, ctx)?)),
+            (PgKind::Float8, Builder::F64(b)) => b.append_value(f64::from_be_bytes(fixed(v, ctx)?)),
             (PgKind::Numeric { .. }, _) => return self.append_numeric(v, ctx),
             (PgKind::Text | PgKind::Json | PgKind::TextCast, Builder::Str(b)) => {
                 b.append_value(text(v, ctx)?)

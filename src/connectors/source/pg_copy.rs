@@ -324,8 +324,8 @@ mod tests {
 
     fn int4_array(items: &[Option<i32>]) -> Vec<u8> {
         let mut v = Vec::new();
-        let ndim = if items.is_empty() { 0 } else { 1 };
-        v.extend((ndim as i32).to_be_bytes());
+        let ndim: i32 = if items.is_empty() { 0 } else { 1 };
+        v.extend(ndim.to_be_bytes());
         v.extend(0i32.to_be_bytes());
         v.extend(23u32.to_be_bytes());
         if ndim == 1 {
@@ -396,7 +396,11 @@ mod tests {
         assert_eq!(whole[0].num_rows(), 2);
         assert_eq!(whole[1].num_rows(), 1);
         for size in [1, 2, 3, 7] {
-            assert_eq!(decode(size).expect("decode in pieces"), whole, "chunks of {size}");
+            assert_eq!(
+                decode(size).expect("decode in pieces"),
+                whole,
+                "chunks of {size}"
+            );
         }
         let b = &whole[0];
         let id = b.column(0).as_primitive::<Int32Type>();
@@ -405,17 +409,31 @@ mod tests {
         let amount = b.column(2).as_primitive::<Decimal128Type>();
         assert_eq!(amount.value(0), 1234);
         assert!(amount.is_null(1));
-        let tags = b.column(3).as_any().downcast_ref::<ListArray>().expect("list");
+        let tags = b
+            .column(3)
+            .as_any()
+            .downcast_ref::<ListArray>()
+            .expect("list");
         let first = tags.value(0);
         let first = first.as_primitive::<Int32Type>();
         assert_eq!(first.len(), 3);
-        assert_eq!((first.value(0), first.is_null(1), first.value(2)), (1, true, 3));
+        assert_eq!(
+            (first.value(0), first.is_null(1), first.value(2)),
+            (1, true, 3)
+        );
         assert!(tags.is_null(1));
         assert_eq!(b.column(4).as_string::<i32>().value(0), r#"{"a": 1}"#);
         let last = &whole[1];
         assert_eq!(last.column(1).as_string::<i32>().value(0), "");
-        assert_eq!(last.column(2).as_primitive::<Decimal128Type>().value(0), -50);
-        let tags = last.column(3).as_any().downcast_ref::<ListArray>().expect("list");
+        assert_eq!(
+            last.column(2).as_primitive::<Decimal128Type>().value(0),
+            -50
+        );
+        let tags = last
+            .column(3)
+            .as_any()
+            .downcast_ref::<ListArray>()
+            .expect("list");
         assert_eq!((tags.is_null(0), tags.value_length(0)), (false, 0));
         assert_eq!(last.column(4).as_string::<i32>().value(0), "[]");
     }
@@ -428,8 +446,8 @@ mod tests {
         let mut out = Vec::new();
         dec.feed(&s[..s.len() - 5], &mut out).expect("feed");
         assert!(dec.finish().is_err());
-        let mut dec = CopyDecoder::new(schema(&cols[..2]), &cols[..2], Lossy::Refuse, 100)
-            .expect("new");
+        let mut dec =
+            CopyDecoder::new(schema(&cols[..2]), &cols[..2], Lossy::Refuse, 100).expect("new");
         let err = dec.feed(&s, &mut out).expect_err("5 fields for 2 columns");
         assert!(err.to_string().contains("5 fields"), "{err}");
     }

@@ -242,9 +242,18 @@ pub(crate) async fn export(
             let converted = match key {
                 Some(key) if opts.partitions > 1 => {
                     let (rel, key) = (quote_table(t), quote_ident(&key.name));
-                    partitioned(src.options(), conn, &rel, &key, &plan, opts, &out, &progress)
-                        .await
-                        .with_context(|| format!("export of {t}"))?
+                    partitioned(
+                        src.options(),
+                        conn,
+                        &rel,
+                        &key,
+                        &plan,
+                        opts,
+                        &out,
+                        &progress,
+                    )
+                    .await
+                    .with_context(|| format!("export of {t}"))?
                 }
                 _ => {
                     if opts.partitions > 1 {
@@ -313,7 +322,9 @@ async fn partitioned(
 ) -> Result<Vec<u64>> {
     // The coordinator's transaction holds the snapshot: it stays open until
     // every partition has finished reading.
-    sqlx::raw_sql(REPEATABLE_READ).execute(&mut coordinator).await?;
+    sqlx::raw_sql(REPEATABLE_READ)
+        .execute(&mut coordinator)
+        .await?;
     let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
         .fetch_one(&mut coordinator)
         .await?;
@@ -330,7 +341,8 @@ async fn partitioned(
     let count = ranges.len();
     let mut tasks = JoinSet::new();
     for (i, (a, b)) in ranges.into_iter().enumerate() {
-        let sql = plan.copy_sql(&format!(" WHERE {key} BETWEEN {a} AND {b}"));
+        // Quoted literals: `-9223372036854775808::int8` would overflow.
+        let sql = plan.copy_sql(&format!(" WHERE {key} BETWEEN '{a}'::int8 AND '{b}'::int8"));
         let (conn_opts, plan, out, progress) = (
             conn_opts.clone(),
             plan.clone(),
@@ -346,14 +358,13 @@ async fn partitioned(
                 sqlx::raw_sql(AssertSqlSafe(set_snapshot))
                     .execute(&mut conn)
                     .await?;
-                let n = run_copy(&mut conn, &sql, &plan, lossy, batch_rows, &out, &progress)
-                    .await?;
+                let n =
+                    run_copy(&mut conn, &sql, &plan, lossy, batch_rows, &out, &progress).await?;
                 sqlx::raw_sql("COMMIT").execute(&mut conn).await?;
                 anyhow::Ok(n)
             };
-            part.await.with_context(|| {
-                format!("partition {}/{count} (keys {a} to {b})", i + 1)
-            })
+            part.await
+                .with_context(|| format!("partition {}/{count} (keys {a} to {b})", i + 1))
         });
     }
     while let Some(joined) = tasks.join_next().await {

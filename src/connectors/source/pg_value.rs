@@ -10,7 +10,9 @@ use arrow_array::ArrowNativeTypeOp;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum NumericIssue {
     NaN,
-    Infinity { negative: bool },
+    Infinity {
+        negative: bool,
+    },
     /// More integer digits than the precision leaves room for.
     TooLarge,
     /// More fractional digits than the scale (only when not rounding).
@@ -40,7 +42,12 @@ pub(crate) type Unscaled<T> = std::result::Result<(T, bool), NumericIssue>;
 /// against `precision`. With `round`, extra fractional digits are rounded
 /// half away from zero (PostgreSQL's rule) instead of being an issue.
 /// Malformed bytes are an error; values without a decimal are an issue.
-pub(crate) fn numeric_unscaled<T>(v: &[u8], precision: u8, scale: i8, round: bool) -> Result<Unscaled<T>>
+pub(crate) fn numeric_unscaled<T>(
+    v: &[u8],
+    precision: u8,
+    scale: i8,
+    round: bool,
+) -> Result<Unscaled<T>>
 where
     T: ArrowNativeTypeOp + PartialOrd,
 {
@@ -230,7 +237,10 @@ mod tests {
     #[test]
     fn intervals_print_like_postgres_iso_8601() {
         let us = |h: i64, m: i64, s: i64, f: i64| ((h * 60 + m) * 60 + s) * 1_000_000 + f;
-        assert_eq!(interval_iso(14, 3, us(4, 5, 6, 500_000)), "P1Y2M3DT4H5M6.5S");
+        assert_eq!(
+            interval_iso(14, 3, us(4, 5, 6, 500_000)),
+            "P1Y2M3DT4H5M6.5S"
+        );
         assert_eq!(interval_iso(0, 0, 0), "PT0S");
         assert_eq!(interval_iso(-1, 2, 0), "P-1M2D");
         assert_eq!(interval_iso(0, 0, -1_500_000), "PT-1.5S");

@@ -11,17 +11,17 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use arrow_array::RecordBatch;
-use arrow_schema::extension::Json;
 use arrow_schema::Field;
+use arrow_schema::extension::Json;
+use sqlx::Connection;
 use sqlx::postgres::types::Oid;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
-use sqlx::Connection;
 
 use super::pg_copy::CopyColumn;
 use super::pg_export;
 use super::{
-    BatchSender, Column, ExportInput, ExportOptions, ExportStats, ProgressFn, Source,
-    TableDetail, TableKind, TableName, TableSummary,
+    BatchSender, Column, ExportInput, ExportOptions, ExportStats, ProgressFn, Source, TableDetail,
+    TableKind, TableName, TableSummary,
 };
 use crate::connectors::BoxFuture;
 use crate::format::types::postgres::{PgKind, kind};
@@ -86,19 +86,20 @@ impl PostgresSource {
     /// Connects (and checks the server answers). The URL is not repeated in
     /// errors: it may hold a password.
     pub async fn connect(url: &str) -> Result<PostgresSource> {
-        let mut opts = PgConnectOptions::from_str(url)
-            .map_err(|e| anyhow!("invalid PostgreSQL url: {e}"))?;
+        let mut opts =
+            PgConnectOptions::from_str(url).map_err(|e| anyhow!("invalid PostgreSQL url: {e}"))?;
         if opts.get_application_name().is_none() {
             // Lets a DBA see who runs the COPY in pg_stat_activity.
             opts = opts.application_name("switchyard");
         }
+        // One direct connection first: a pool would retry a refused
+        // connection until its acquire timeout; a wrong URL should fail now.
+        let _ = Self::dedicated(&opts).await?.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(2)
             .acquire_timeout(Duration::from_secs(30))
             .idle_timeout(Duration::from_secs(60))
-            .connect_with(opts.clone())
-            .await
-            .map_err(|e| connect_error(&opts, e))?;
+            .connect_lazy_with(opts.clone());
         Ok(PostgresSource { opts, pool })
     }
 

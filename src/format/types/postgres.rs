@@ -231,7 +231,9 @@ impl PgKind {
     }
 
     pub fn fidelity(&self) -> Fidelity {
-        let note = |s: &str| Fidelity::Fallback { note: s.to_string() };
+        let note = |s: &str| Fidelity::Fallback {
+            note: s.to_string(),
+        };
         match self {
             PgKind::Numeric {
                 declared: false, ..
