@@ -45,7 +45,7 @@ pub async fn open_source(ws: &Workspace, name: &str) -> Result<OpenedSource> {
         "postgres" => {
             let url = url.ok_or_else(|| anyhow!("source `{name}` needs `url`"))?;
             Ok(OpenedSource {
-                source: PostgresSource::connect(url).await?,
+                source: Box::new(PostgresSource::connect(url).await?),
                 default_schema: "public".into(),
             })
         }

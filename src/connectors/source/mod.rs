@@ -3,6 +3,11 @@
 //! table in `format::types`), previews rows, and streams a table or a query
 //! as Arrow record batches.
 
+mod pg_column;
+mod pg_copy;
+mod pg_export;
+mod pg_value;
+
 use std::fmt;
 use std::sync::Arc;
 

@@ -9,6 +9,7 @@ use arrow_schema::{DataType, Field};
 use serde::Serialize;
 
 pub mod mysql;
+pub mod postgres;
 pub mod sqlite;
 
 /// How faithfully a column type is carried.
