@@ -30,7 +30,13 @@ pub async fn export(cli: &Cli, a: ExportArgs<'_>) -> Result<u8> {
     let stem: String = a
         .table
         .chars()
-        .map(|c| if c.is_alphanumeric() || "._-".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let path = a
         .path
@@ -92,10 +98,18 @@ pub async fn sources(
                 .iter()
                 .map(|(n, s)| json!({"name": n, "kind": s.kind, "url": s.url.as_deref().map(redact), "path": s.path}))
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&json!({ "sources": list }))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({ "sources": list }))?
+            );
         } else {
             for (n, s) in &ws.def.sources {
-                let at = s.url.as_deref().map(redact).or(s.path.clone()).unwrap_or_default();
+                let at = s
+                    .url
+                    .as_deref()
+                    .map(redact)
+                    .or(s.path.clone())
+                    .unwrap_or_default();
                 println!("{n:<16} {:<9} {at}", s.kind);
             }
         }
@@ -107,11 +121,17 @@ pub async fn sources(
     let Some(table) = table else {
         let tables = opened.source.list_tables().await?;
         if as_json {
-            println!("{}", serde_json::to_string_pretty(&json!({ "tables": tables }))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({ "tables": tables }))?
+            );
         } else {
             println!("{:<40} {:<6} {:>14}", "TABLE", "KIND", "ROWS (EST.)");
             for t in &tables {
-                let rows = t.row_estimate.map(|r| r.to_string()).unwrap_or_else(|| "?".into());
+                let rows = t
+                    .row_estimate
+                    .map(|r| r.to_string())
+                    .unwrap_or_else(|| "?".into());
                 let kind = format!("{:?}", t.kind).to_lowercase();
                 println!("{:<40} {kind:<6} {rows:>14}", t.table.to_string());
             }

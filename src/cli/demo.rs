@@ -13,13 +13,22 @@ use sqlx::{Connection, SqliteConnection};
 use super::{Cli, exit};
 
 const FILES: &[(&str, &str)] = &[
-    ("switchyard.toml", include_str!("../../assets/demo/switchyard.toml")),
+    (
+        "switchyard.toml",
+        include_str!("../../assets/demo/switchyard.toml"),
+    ),
     (
         "runbooks/publish_report.md",
         include_str!("../../assets/demo/runbooks/publish_report.md"),
     ),
-    ("runbooks/exports.md", include_str!("../../assets/demo/runbooks/exports.md")),
-    ("bin/publish_report.sh", include_str!("../../assets/demo/bin/publish_report.sh")),
+    (
+        "runbooks/exports.md",
+        include_str!("../../assets/demo/runbooks/exports.md"),
+    ),
+    (
+        "bin/publish_report.sh",
+        include_str!("../../assets/demo/bin/publish_report.sh"),
+    ),
 ];
 
 pub const USERS: usize = 20_000;
@@ -28,7 +37,9 @@ pub const ITEMS: usize = 100_000;
 pub const EVENTS: usize = 30_000;
 
 pub async fn demo(cli: &Cli, dir: Option<&Path>, run: bool) -> Result<u8> {
-    let dir = dir.map(PathBuf::from).unwrap_or_else(|| PathBuf::from("switchyard-demo"));
+    let dir = dir
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("switchyard-demo"));
     if dir.join("switchyard.toml").exists() {
         return Err(exit(
             2,
@@ -51,8 +62,14 @@ pub async fn demo(cli: &Cli, dir: Option<&Path>, run: bool) -> Result<u8> {
     generate_app_db(&dir.join("app.db")).await?;
     let file = dir.join("switchyard.toml");
     println!("demo workspace written to {}", dir.display());
-    println!("  run it:      switchyard -c {} run nightly", file.display());
-    println!("  look around: switchyard -c {} status --run latest", file.display());
+    println!(
+        "  run it:      switchyard -c {} run nightly",
+        file.display()
+    );
+    println!(
+        "  look around: switchyard -c {} status --run latest",
+        file.display()
+    );
     if !run {
         return Ok(0);
     }
@@ -66,7 +83,10 @@ pub async fn demo(cli: &Cli, dir: Option<&Path>, run: bool) -> Result<u8> {
     if code != 0 {
         println!();
         println!("publish_report failed, as it does on purpose the first time. The 3 a.m. drill:");
-        println!("  switchyard -c {} logs latest publish_report", file.display());
+        println!(
+            "  switchyard -c {} logs latest publish_report",
+            file.display()
+        );
         println!("  cat {}", dir.join("runbooks/publish_report.md").display());
         println!(
             "  switchyard -c {} rerun latest publish_report --downstream",
@@ -81,7 +101,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn below(&mut self, n: u64) -> u64 {
@@ -93,16 +116,67 @@ impl Lcg {
 }
 
 const FIRST: &[&str] = &[
-    "Ana", "José", "Zoë", "Łukasz", "Søren", "Amélie", "Björn", "Chloé", "Dmitri", "Emma", "Fatima",
-    "Grégoire", "Hiroshi", "Ingrid", "Jürgen", "Kateřina", "Liam", "María", "Noah", "Olga", "陽菜",
-    "Priya", "Rafael", "Siobhán", "Tomás", "Ümit", "Wei", "Yasmin",
+    "Ana",
+    "José",
+    "Zoë",
+    "Łukasz",
+    "Søren",
+    "Amélie",
+    "Björn",
+    "Chloé",
+    "Dmitri",
+    "Emma",
+    "Fatima",
+    "Grégoire",
+    "Hiroshi",
+    "Ingrid",
+    "Jürgen",
+    "Kateřina",
+    "Liam",
+    "María",
+    "Noah",
+    "Olga",
+    "陽菜",
+    "Priya",
+    "Rafael",
+    "Siobhán",
+    "Tomás",
+    "Ümit",
+    "Wei",
+    "Yasmin",
 ];
 const LAST: &[&str] = &[
-    "García", "Müller", "Nowak", "Rossi", "Dubois", "Jensen", "O'Brien", "Smith", "Öztürk",
-    "Kowalski", "Novák", "Silva", "佐藤", "Andersson", "Ferreira", "Ivanova", "Chen", "Haddad",
+    "García",
+    "Müller",
+    "Nowak",
+    "Rossi",
+    "Dubois",
+    "Jensen",
+    "O'Brien",
+    "Smith",
+    "Öztürk",
+    "Kowalski",
+    "Novák",
+    "Silva",
+    "佐藤",
+    "Andersson",
+    "Ferreira",
+    "Ivanova",
+    "Chen",
+    "Haddad",
 ];
-const COUNTRIES: &[&str] = &["DE", "FR", "PL", "ES", "DK", "IE", "JP", "US", "BR", "TR", "CZ"];
-const STATUS: &[&str] = &["paid", "paid", "paid", "shipped", "shipped", "cancelled", "refunded"];
+const COUNTRIES: &[&str] = &[
+    "DE", "FR", "PL", "ES", "DK", "IE", "JP", "US", "BR", "TR", "CZ",
+];
+const STATUS: &[&str] = &[
+    "paid",
+    "paid",
+    "paid",
+    "shipped",
+    "shipped",
+    "cancelled",
+    "refunded",
+];
 const KINDS: &[&str] = &["login", "view_item", "add_to_cart", "checkout", "logout"];
 
 fn ts(lcg: &mut Lcg, base: i64, spread: u64) -> String {

@@ -319,7 +319,12 @@ async fn journal(engine: &Engine, action: &str, run: Option<i64>, detail: &str) 
 }
 
 /// Runs one ad-hoc task (export, load) as a run of its own in the store.
-pub async fn adhoc(cli: &Cli, label: &str, def: crate::config::TaskDef, detach: bool) -> Result<u8> {
+pub async fn adhoc(
+    cli: &Cli,
+    label: &str,
+    def: crate::config::TaskDef,
+    detach: bool,
+) -> Result<u8> {
     let engine = open_engine(cli).await?;
     lease::reap_dead_owners(&engine.store).await?;
     let owner = Arc::new(Owner::this_process(None));

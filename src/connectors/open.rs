@@ -21,7 +21,12 @@ pub struct OpenedSource {
 }
 
 /// A sqlite location from `path` or a `sqlite://` url, resolved against the workspace.
-fn sqlite_file(ws: &Workspace, name: &str, path: Option<&str>, url: Option<&str>) -> Result<std::path::PathBuf> {
+fn sqlite_file(
+    ws: &Workspace,
+    name: &str,
+    path: Option<&str>,
+    url: Option<&str>,
+) -> Result<std::path::PathBuf> {
     match (path, url) {
         (Some(p), _) => Ok(ws.resolve_path(p)),
         (None, Some(u)) => {
@@ -102,7 +107,9 @@ pub async fn open_warehouse(ws: &Workspace, name: &str) -> Result<Box<dyn Wareho
                 .path
                 .as_deref()
                 .ok_or_else(|| anyhow!("warehouse `{name}` needs `path`"))?;
-            Ok(Box::new(SqliteWarehouse::open(&ws.resolve_path(path)).await?))
+            Ok(Box::new(
+                SqliteWarehouse::open(&ws.resolve_path(path)).await?,
+            ))
         }
         other => bail!("warehouse `{name}` is of kind `{other}`, which this build cannot open yet"),
     }

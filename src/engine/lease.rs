@@ -102,7 +102,7 @@ pub fn spawn_heartbeat(store: Store, token: String) -> tokio::task::JoinHandle<(
             tick.tick().await;
             n += 1;
             // Now and then, free what dead owners hold (pool slots above all).
-            if n % 5 == 0
+            if n.is_multiple_of(5)
                 && let Err(e) = reap_dead_owners(&store).await
             {
                 tracing::warn!("reaping dead owners failed: {e:#}");

@@ -46,11 +46,10 @@ async fn tables_of(ws: &Workspace, t: &TaskDef) -> Result<Vec<TableName>> {
     let source = crate::connectors::open_source(ws, name)
         .await
         .with_context(|| format!("export_all `{}`: cannot open source `{name}`", t.id))?;
-    let all = source
-        .source
-        .list_tables()
-        .await
-        .with_context(|| format!("export_all `{}`: cannot list the tables of `{name}`", t.id))?;
+    let all =
+        source.source.list_tables().await.with_context(|| {
+            format!("export_all `{}`: cannot list the tables of `{name}`", t.id)
+        })?;
     let include = t.include.clone().unwrap_or_else(|| vec!["*".into()]);
     let exclude = t.exclude.clone().unwrap_or_default();
     Ok(all
@@ -118,7 +117,10 @@ pub fn expand(p: &PipelineDef, tables: &HashMap<&str, Vec<TableName>>) -> Vec<Ne
         };
         if t.kind == "export_all" {
             let ts = tables.get(t.id.as_str()).cloned().unwrap_or_default();
-            for (tn, id) in ts.iter().zip(became.get(t.id.as_str()).into_iter().flatten()) {
+            for (tn, id) in ts
+                .iter()
+                .zip(became.get(t.id.as_str()).into_iter().flatten())
+            {
                 out.push(NewInstance {
                     task_id: id.clone(),
                     kind: "export".into(),
@@ -128,7 +130,10 @@ pub fn expand(p: &PipelineDef, tables: &HashMap<&str, Vec<TableName>>) -> Vec<Ne
             }
         } else if let (true, Some(from)) = (t.kind == "load", t.from.as_deref()) {
             let ts = tables.get(from).cloned().unwrap_or_default();
-            for (tn, id) in ts.iter().zip(became.get(t.id.as_str()).into_iter().flatten()) {
+            for (tn, id) in ts
+                .iter()
+                .zip(became.get(t.id.as_str()).into_iter().flatten())
+            {
                 let mut upstream = base.upstream.clone();
                 if let Some(export) = child_of.get(&(from, tn)) {
                     upstream.push(export.clone());
@@ -235,8 +240,14 @@ pub fn resolve_def(defs: &HashMap<String, TaskDef>, row: &InstanceRow) -> Result
             .ok_or_else(|| anyhow!("task `{}` is no longer in the workspace file", row.task_id));
     };
     let tn = TableName {
-        schema: params.and_then(|p| p["schema"].as_str()).unwrap_or_default().into(),
-        name: params.and_then(|p| p["table"].as_str()).unwrap_or_default().into(),
+        schema: params
+            .and_then(|p| p["schema"].as_str())
+            .unwrap_or_default()
+            .into(),
+        name: params
+            .and_then(|p| p["table"].as_str())
+            .unwrap_or_default()
+            .into(),
     };
     let p = defs.get(parent).ok_or_else(|| {
         anyhow!(
@@ -244,7 +255,10 @@ pub fn resolve_def(defs: &HashMap<String, TaskDef>, row: &InstanceRow) -> Result
             row.task_id
         )
     })?;
-    let fill = |s: &str| s.replace("{schema}", &tn.schema).replace("{table}", &tn.name);
+    let fill = |s: &str| {
+        s.replace("{schema}", &tn.schema)
+            .replace("{table}", &tn.name)
+    };
     match p.kind.as_str() {
         "export_all" => Ok(TaskDef {
             id: row.task_id.clone(),
@@ -315,8 +329,14 @@ mod tests {
                 task("report", "sql", &["load"]),
             ],
         };
-        let users = TableName { schema: "main".into(), name: "users".into() };
-        let odd = TableName { schema: "main".into(), name: "odd name".into() };
+        let users = TableName {
+            schema: "main".into(),
+            name: "users".into(),
+        };
+        let odd = TableName {
+            schema: "main".into(),
+            name: "odd name".into(),
+        };
         let tables = HashMap::from([("dump", vec![users, odd])]);
         let got = expand(&p, &tables);
         let ids: Vec<&str> = got.iter().map(|i| i.task_id.as_str()).collect();
@@ -375,7 +395,10 @@ mod tests {
         let e = resolve_def(&defs, &row("dump.main.x", "dump")).unwrap();
         assert_eq!(e.kind, "export");
         assert_eq!(e.table.as_deref(), Some(r#""main"."Odd ""t""""#));
-        assert_eq!(e.path.as_deref(), Some("raw/{run_date}/main.Odd \"t\".ndjson"));
+        assert_eq!(
+            e.path.as_deref(),
+            Some("raw/{run_date}/main.Odd \"t\".ndjson")
+        );
         let l = resolve_def(&defs, &row("load.main.x", "load")).unwrap();
         assert_eq!(l.kind, "load");
         assert_eq!(l.table.as_deref(), Some("raw_Odd \"t\""));

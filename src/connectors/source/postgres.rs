@@ -11,8 +11,6 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use arrow_array::RecordBatch;
-use arrow_schema::Field;
-use arrow_schema::extension::Json;
 use sqlx::Connection;
 use sqlx::postgres::types::Oid;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
@@ -24,8 +22,8 @@ use super::{
     TableKind, TableName, TableSummary,
 };
 use crate::connectors::BoxFuture;
+use crate::format::types::ColumnType;
 use crate::format::types::postgres::{PgKind, kind};
-use crate::format::types::{ColumnType, WarehouseType};
 
 pub struct PostgresSource {
     opts: PgConnectOptions,
@@ -47,16 +45,7 @@ pub(crate) fn quote_table(t: &TableName) -> String {
     format!("{}.{}", quote_ident(&t.schema), quote_ident(&t.name))
 }
 
-/// The Arrow field of a column; JSON columns carry the `arrow.json`
-/// extension type. (A shared `format::types::arrow_field` replaces this.)
-pub(crate) fn arrow_field(name: &str, ty: &ColumnType, nullable: bool) -> Field {
-    let f = Field::new(name, ty.arrow.clone(), nullable);
-    if ty.warehouse == WarehouseType::Json {
-        f.with_extension_type(Json::default())
-    } else {
-        f
-    }
-}
+pub(crate) use crate::format::types::arrow_field;
 
 /// A column with everything the catalog and the decoder need.
 #[derive(Debug, Clone)]

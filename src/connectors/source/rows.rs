@@ -14,26 +14,14 @@ use arrow_array::builder::{
 };
 use arrow_array::types::{ArrowPrimitiveType, Decimal128Type, Decimal256Type, DecimalType};
 use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::extension::Json;
-use arrow_schema::{DataType, Field, SchemaRef, TimeUnit};
+use arrow_schema::{DataType, SchemaRef, TimeUnit};
 
 use super::{BatchSender, ExportMsg, ExportStats, ProgressFn};
-use crate::format::types::{ColumnType, WarehouseType};
 
 /// arrow's 256-bit integer (arrow-buffer's `i256`, named without that crate).
 pub(crate) type I256 = <Decimal256Type as ArrowPrimitiveType>::Native;
 
-/// The field a column is carried as; JSON columns get the canonical
-/// `arrow.json` extension type so writers and loaders know them.
-// Private stand-in until `format::types::arrow_field` lands.
-pub(crate) fn arrow_field(name: &str, ty: &ColumnType, nullable: bool) -> Field {
-    let field = Field::new(name, ty.arrow.clone(), nullable);
-    if ty.warehouse == WarehouseType::Json {
-        field.with_extension_type(Json::default())
-    } else {
-        field
-    }
-}
+pub(crate) use crate::format::types::arrow_field;
 
 /// One decoded value, in the unit its Arrow column wants.
 #[derive(Debug, Clone, Copy)]

@@ -46,7 +46,8 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         Some(f) => f.parse::<Format>().map_err(Failure::fatal)?,
         None => Format::from_path(&path).unwrap_or_default(),
     };
-    let store = open_store(&ctx.workspace, &store_name).map_err(|e| Failure::fatal(format!("{e:#}")))?;
+    let store =
+        open_store(&ctx.workspace, &store_name).map_err(|e| Failure::fatal(format!("{e:#}")))?;
     let opened = open_source(&ctx.workspace, &source_name)
         .await
         .map_err(|e| Failure::retryable(format!("{e:#}")))?;
@@ -56,13 +57,15 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         (None, None) => return Err(Failure::fatal("export task needs `table` or `query`")),
     };
     let estimate = match &input {
-        ExportInput::Table(tn) => opened
-            .source
-            .describe(tn)
-            .await
-            .map_err(|e| Failure::retryable(format!("{e:#}")))?
-            .summary
-            .row_estimate,
+        ExportInput::Table(tn) => {
+            opened
+                .source
+                .describe(tn)
+                .await
+                .map_err(|e| Failure::retryable(format!("{e:#}")))?
+                .summary
+                .row_estimate
+        }
         ExportInput::Query(_) => None,
     };
     let what = match &input {
@@ -72,7 +75,9 @@ async fn run(ctx: &TaskContext) -> ExecResult {
     ctx.report.log(format!(
         "exporting {what} from {source_name} to {} as {format}{}",
         store.uri(&path),
-        estimate.map(|e| format!(" (about {e} rows)")).unwrap_or_default()
+        estimate
+            .map(|e| format!(" (about {e} rows)"))
+            .unwrap_or_default()
     ));
     let opts = ExportOptions {
         partitions: t.partitions.unwrap_or(1).max(1),
@@ -155,7 +160,9 @@ fn write_all(
         Some(ExportMsg::Batch(_)) => return Err(anyhow!("the source sent rows before a schema")),
         None => return Err(anyhow!("the source ended before sending a schema")),
     };
-    let object = store.create(path).with_context(|| format!("cannot create {path}"))?;
+    let object = store
+        .create(path)
+        .with_context(|| format!("cannot create {path}"))?;
     let mut writer = new_writer(format, schema, object, &WriterOptions::default())?;
     while let Some(msg) = rx.blocking_recv() {
         if let ExportMsg::Batch(b) = msg {

@@ -38,10 +38,12 @@ async fn run(ctx: &TaskContext) -> ExecResult {
     };
     let format = match t.format.as_deref() {
         Some(f) => f.parse::<Format>().map_err(Failure::fatal)?,
-        None => Format::from_path(&path)
-            .ok_or_else(|| Failure::fatal(format!("cannot tell the format of {path}; set `format`")))?,
+        None => Format::from_path(&path).ok_or_else(|| {
+            Failure::fatal(format!("cannot tell the format of {path}; set `format`"))
+        })?,
     };
-    let store = open_store(&ctx.workspace, &store_name).map_err(|e| Failure::fatal(format!("{e:#}")))?;
+    let store =
+        open_store(&ctx.workspace, &store_name).map_err(|e| Failure::fatal(format!("{e:#}")))?;
     let file = store
         .fetch(&path)
         .await
@@ -74,7 +76,8 @@ async fn run(ctx: &TaskContext) -> ExecResult {
             ctx.run_id, ctx.task_id
         ));
     } else {
-        ctx.report.log(format!("loaded {} rows into {table}", stats.rows));
+        ctx.report
+            .log(format!("loaded {} rows into {table}", stats.rows));
     }
     Ok(Outcome {
         rows: Some(stats.rows),
