@@ -8,8 +8,10 @@
 //! - `switchyard export` to Parquet (zstd) on a local store, one stream and
 //!   with `--partitions 2`, with its peak RSS.
 //!
-//!     cargo bench --bench export              # 5,000,000 rows
-//!     BENCH_ROWS=500000 cargo bench --bench export
+//! ```text
+//! cargo bench --bench export              # 5,000,000 rows
+//! BENCH_ROWS=500000 cargo bench --bench export
+//! ```
 //!
 //! It prints rows/s and the ratios; it asserts nothing about speed.
 
@@ -20,7 +22,16 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchyard");
-const PG: &[&str] = &["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-X", "-q"];
+const PG: &[&str] = &[
+    "-h",
+    "127.0.0.1",
+    "-U",
+    "postgres",
+    "-d",
+    "test",
+    "-X",
+    "-q",
+];
 
 fn psql(sql: &str) -> Result<String> {
     let out = Command::new("psql")
@@ -75,9 +86,20 @@ fn duckdb(dir: &Path, out: &Path) -> Result<f64> {
     let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-venv");
     let py = venv.join("bin/python");
     if !py.exists() {
-        let ok = Command::new("python3").args(["-m", "venv"]).arg(&venv).status()?.success()
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()?
+            .success()
             && Command::new(&py)
-                .args(["-m", "pip", "install", "-q", "duckdb==1.5.5", "duckdb-extension-postgres==1.5.5"])
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "duckdb==1.5.5",
+                    "duckdb-extension-postgres==1.5.5",
+                ])
                 .status()?
                 .success();
         if !ok {
@@ -128,7 +150,15 @@ fn main() -> Result<()> {
             Command::new(BIN)
                 .current_dir(dir.path())
                 .env("SWITCHYARD_HOME", dir.path().join(".home"))
-                .args(["export", "pg", "public.bench_events", "--store", "lake", "--path", name])
+                .args([
+                    "export",
+                    "pg",
+                    "public.bench_events",
+                    "--store",
+                    "lake",
+                    "--path",
+                    name,
+                ])
                 .args(extra),
         )
     };
@@ -136,14 +166,29 @@ fn main() -> Result<()> {
     let (two_s, two_rss) = export(&["--partitions", "2"], "two.parquet")?;
 
     let rate = |s: f64| rows as f64 / s;
-    println!("export benchmark: {rows} rows of bench_events (bigint, timestamptz, text, int, numeric(12,2), bool, jsonb, uuid)");
-    println!("  psql COPY binary > /dev/null   {psql_s:>7.2} s  {:>12.0} rows/s", rate(psql_s));
+    println!(
+        "export benchmark: {rows} rows of bench_events (bigint, timestamptz, text, int, numeric(12,2), bool, jsonb, uuid)"
+    );
+    println!(
+        "  psql COPY binary > /dev/null   {psql_s:>7.2} s  {:>12.0} rows/s",
+        rate(psql_s)
+    );
     match &duck {
-        Ok(d) => println!("  duckdb postgres_scan → parquet {d:>7.2} s  {:>12.0} rows/s", rate(*d)),
+        Ok(d) => println!(
+            "  duckdb postgres_scan → parquet {d:>7.2} s  {:>12.0} rows/s",
+            rate(*d)
+        ),
         Err(e) => println!("  duckdb: not measured ({e:#})"),
     }
-    for (label, s, rss) in [("switchyard export", one_s, one_rss), ("  … --partitions 2", two_s, two_rss)] {
-        print!("  {label:<30} {s:>7.2} s  {:>12.0} rows/s  peak RSS {:>4} MB", rate(s), rss / 1024);
+    for (label, s, rss) in [
+        ("switchyard export", one_s, one_rss),
+        ("  … --partitions 2", two_s, two_rss),
+    ] {
+        print!(
+            "  {label:<30} {s:>7.2} s  {:>12.0} rows/s  peak RSS {:>4} MB",
+            rate(s),
+            rss / 1024
+        );
         print!("  {:.2}× psql", psql_s / s);
         if let Ok(d) = &duck {
             print!("  {:.2}× duckdb", d / s);
