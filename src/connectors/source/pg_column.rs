@@ -184,7 +184,9 @@ impl Slot {
                 Some((1, json)) => b.append_value(text(json, ctx)?),
                 _ => return Err(ctx.malformed("jsonb without version byte 1")),
             },
-            (PgKind::Uuid, Builder::Str(b)) => b.append_value(uuid_text(&fixed(v, ctx)?)),
+            (PgKind::Uuid, Builder::Str(b)) => {
+                b.append_value(std::str::from_utf8(&uuid_text(&fixed(v, ctx)?)).unwrap_or_default())
+            }
             (PgKind::Interval, Builder::Str(b)) => {
                 let raw: [u8; 16] = fixed(v, ctx)?;
                 let micros = i64::from_be_bytes([

@@ -176,15 +176,21 @@ pub(crate) fn interval_iso(months: i32, days: i32, micros: i64) -> String {
 }
 
 /// The canonical lowercase 8-4-4-4-12 form.
-pub(crate) fn uuid_text(b: &[u8; 16]) -> String {
-    let mut s = String::with_capacity(36);
+/// A uuid's canonical text, on the stack: `fmt` costs a sixth of an export
+/// of a uuid-heavy table, a table lookup almost nothing.
+pub(crate) fn uuid_text(b: &[u8; 16]) -> [u8; 36] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [b'-'; 36];
+    let mut at = 0;
     for (i, byte) in b.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
-            s.push('-');
+            at += 1;
         }
-        let _ = write!(s, "{byte:02x}");
+        out[at] = HEX[usize::from(byte >> 4)];
+        out[at + 1] = HEX[usize::from(byte & 0x0f)];
+        at += 2;
     }
-    s
+    out
 }
 
 #[cfg(test)]
@@ -254,6 +260,6 @@ mod tests {
             0xa0, 0xee, 0xbc, 0x99, 0x9c, 0x0b, 0x4e, 0xf8, 0xbb, 0x6d, 0x6b, 0xb9, 0xbd, 0x38,
             0x0a, 0x11,
         ];
-        assert_eq!(uuid_text(&b), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+        assert_eq!(&uuid_text(&b), b"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
     }
 }

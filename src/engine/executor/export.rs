@@ -23,7 +23,7 @@ use crate::format::writer::{BatchWriter, WriterOptions, new_writer};
 pub struct ExportExecutor;
 
 /// Batches in flight between reader and writer.
-const CHANNEL_BATCHES: usize = 4;
+const CHANNEL_BATCHES: usize = 2;
 
 impl Executor for ExportExecutor {
     fn execute<'a>(&'a self, ctx: &'a TaskContext) -> BoxFuture<'a, ExecResult> {
@@ -79,8 +79,11 @@ async fn run(ctx: &TaskContext) -> ExecResult {
             .map(|e| format!(" (about {e} rows)"))
             .unwrap_or_default()
     ));
+    let partitions = t.partitions.unwrap_or(1).max(1);
     let opts = ExportOptions {
-        partitions: t.partitions.unwrap_or(1).max(1),
+        partitions,
+        // Partitions decode side by side: smaller batches keep the sum bounded.
+        batch_rows: ExportOptions::default().batch_rows / partitions as usize,
         lossy: match t.lossy.as_deref() {
             Some("convert") => Lossy::Convert,
             _ => Lossy::Refuse,
