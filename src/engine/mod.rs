@@ -29,6 +29,27 @@ pub struct Engine {
     pub ws: Arc<Workspace>,
 }
 
+/// Inserts a run with its instances, takes its lease for `owner` and
+/// announces it, inside the caller's transaction.
+async fn owned_run(
+    tx: &mut store::Tx,
+    pipeline: &str,
+    run_date: &str,
+    state: RunState,
+    backfill_id: Option<i64>,
+    instances: &[NewInstance],
+    owner: &Owner,
+) -> Result<i64> {
+    let id = store::create_run(tx, pipeline, run_date, state, backfill_id, instances).await?;
+    lease::acquire(tx, id, owner).await?;
+    let created = EventKind::RunCreated {
+        pipeline: pipeline.into(),
+        run_date: run_date.into(),
+    };
+    store::insert_events(tx, &[NewEvent::run(id, created)]).await?;
+    Ok(id)
+}
+
 /// What became of a request.
 #[derive(Debug)]
 pub enum RequestOutcome {
@@ -84,17 +105,14 @@ impl Engine {
     ) -> Result<i64> {
         let plan = self.plan(pipeline).await?;
         let mut tx = self.store.begin().await?;
-        let id = store::create_run(&mut tx, pipeline, run_date, state, backfill_id, &plan).await?;
-        lease::acquire(&mut tx, id, owner).await?;
-        store::insert_events(
+        let id = owned_run(
             &mut tx,
-            &[NewEvent::run(
-                id,
-                EventKind::RunCreated {
-                    pipeline: pipeline.into(),
-                    run_date: run_date.into(),
-                },
-            )],
+            pipeline,
+            run_date,
+            state,
+            backfill_id,
+            &plan,
+            owner,
         )
         .await?;
         tx.commit().await?;
@@ -120,18 +138,14 @@ impl Engine {
             params: Some(serde_json::json!({ "def": def })),
         };
         let mut tx = self.store.begin().await?;
-        let id =
-            store::create_run(&mut tx, label, run_date, RunState::Running, None, &[inst]).await?;
-        lease::acquire(&mut tx, id, owner).await?;
-        store::insert_events(
+        let id = owned_run(
             &mut tx,
-            &[NewEvent::run(
-                id,
-                EventKind::RunCreated {
-                    pipeline: label.into(),
-                    run_date: run_date.into(),
-                },
-            )],
+            label,
+            run_date,
+            RunState::Running,
+            None,
+            &[inst],
+            owner,
         )
         .await?;
         tx.commit().await?;
@@ -162,18 +176,14 @@ impl Engine {
         .await?;
         let mut ids = Vec::new();
         for d in dates {
-            let id =
-                store::create_run(&mut tx, pipeline, d, RunState::Queued, Some(bf), &plan).await?;
-            lease::acquire(&mut tx, id, owner).await?;
-            store::insert_events(
+            let id = owned_run(
                 &mut tx,
-                &[NewEvent::run(
-                    id,
-                    EventKind::RunCreated {
-                        pipeline: pipeline.into(),
-                        run_date: d.clone(),
-                    },
-                )],
+                pipeline,
+                d,
+                RunState::Queued,
+                Some(bf),
+                &plan,
+                owner,
             )
             .await?;
             ids.push(id);

@@ -86,9 +86,7 @@ impl<W: Write + Send> BatchWriter<W> for CsvWriter<W> {
     }
 
     fn finish(self: Box<Self>) -> Result<W> {
-        let mut out = self.out.into_inner().map_err(|e| e.into_error())?;
-        out.flush()?;
-        Ok(out)
+        super::render::into_flushed(self.out)
     }
 }
 
@@ -100,15 +98,7 @@ mod tests {
     use crate::format::writer::{WriterOptions, new_writer};
 
     fn csv(batch: &RecordBatch) -> String {
-        let mut w = new_writer(
-            Format::Csv,
-            batch.schema(),
-            Vec::new(),
-            &WriterOptions::default(),
-        )
-        .unwrap();
-        w.write(batch).unwrap();
-        String::from_utf8(w.finish().unwrap()).unwrap()
+        crate::format::testdata::written(Format::Csv, batch)
     }
 
     #[test]

@@ -67,9 +67,7 @@ impl<W: Write + Send> BatchWriter<W> for NdjsonWriter<W> {
     }
 
     fn finish(self: Box<Self>) -> Result<W> {
-        let mut out = self.out.into_inner().map_err(|e| e.into_error())?;
-        out.flush()?;
-        Ok(out)
+        super::render::into_flushed(self.out)
     }
 }
 
@@ -78,18 +76,9 @@ mod tests {
     use super::*;
     use crate::format::Format;
     use crate::format::testdata::every_type;
-    use crate::format::writer::{WriterOptions, new_writer};
 
     fn ndjson(batch: &RecordBatch) -> String {
-        let mut w = new_writer(
-            Format::Ndjson,
-            batch.schema(),
-            Vec::new(),
-            &WriterOptions::default(),
-        )
-        .unwrap();
-        w.write(batch).unwrap();
-        String::from_utf8(w.finish().unwrap()).unwrap()
+        crate::format::testdata::written(Format::Ndjson, batch)
     }
 
     #[test]

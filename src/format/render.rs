@@ -300,6 +300,13 @@ fn base64(bytes: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// Flushes a text writer's buffer and hands its sink back.
+pub(crate) fn into_flushed<W: Write>(out: std::io::BufWriter<W>) -> Result<W> {
+    let mut out = out.into_inner().map_err(|e| e.into_error())?;
+    out.flush()?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -177,3 +177,11 @@ pub(crate) fn ts_schema(unit: TimeUnit, tz: Option<&str>) -> Arc<Schema> {
         true,
     )]))
 }
+
+/// What a text writer makes of `batch`.
+pub(crate) fn written(format: super::Format, batch: &RecordBatch) -> String {
+    let opts = super::writer::WriterOptions::default();
+    let mut w = super::writer::new_writer(format, batch.schema(), Vec::new(), &opts).unwrap();
+    w.write(batch).unwrap();
+    String::from_utf8(w.finish().unwrap()).unwrap()
+}

@@ -17,7 +17,7 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool, MySqlPoolOpti
 use sqlx::{ConnectOptions, Connection, Row};
 
 use super::mysql_decode::{Ctx, Plan, clean, driver_message, stream_rows};
-use super::rows::{BatchSink, Warnings, arrow_field, collect_one};
+use super::rows::{BatchSink, Warnings, arrow_field, collect_one, preview_plan};
 use super::{
     BatchSender, Column as SourceColumn, ExportInput, ExportOptions, ExportStats, Lossy,
     ProgressFn, Source, TableDetail, TableKind, TableName, TableSummary,
@@ -306,20 +306,8 @@ impl Source for MysqlSource {
             if cols.is_empty() {
                 bail!("no table or view {table}");
             }
-            let list: Vec<String> = cols.iter().map(|c| quote(&c.name)).collect();
-            let sql = format!(
-                "SELECT {} FROM {}.{} LIMIT {rows}",
-                list.join(", "),
-                quote(&table.schema),
-                quote(&table.name)
-            );
-            // Browsing shows what can be shown: odd values become NULL.
-            let opts = ExportOptions {
-                batch_rows: rows.max(1),
-                lossy: Lossy::Convert,
-                ..ExportOptions::default()
-            };
-            let input = ExportInput::Query(sql);
+            let (input, opts) =
+                preview_plan(table, cols.iter().map(|c| c.name.as_str()), rows, quote);
             let progress: ProgressFn = Arc::new(|_, _| {});
             collect_one(|tx| self.run_export(&input, &opts, tx, progress)).await
         })

@@ -251,6 +251,30 @@ fn builders(schema: &SchemaRef, cap: usize) -> Result<Vec<ColBuilder>> {
         .collect()
 }
 
+/// The query and options a row-by-row source previews `table` with: the
+/// first `rows` rows of its columns; browsing shows what can be shown, so
+/// odd values are converted (to text or NULL) rather than refused.
+pub(crate) fn preview_plan<'a>(
+    table: &super::TableName,
+    columns: impl Iterator<Item = &'a str>,
+    rows: usize,
+    quote: fn(&str) -> String,
+) -> (super::ExportInput, super::ExportOptions) {
+    let list: Vec<String> = columns.map(quote).collect();
+    let sql = format!(
+        "SELECT {} FROM {}.{} LIMIT {rows}",
+        list.join(", "),
+        quote(&table.schema),
+        quote(&table.name)
+    );
+    let opts = super::ExportOptions {
+        batch_rows: rows.max(1),
+        lossy: super::Lossy::Convert,
+        ..super::ExportOptions::default()
+    };
+    (super::ExportInput::Query(sql), opts)
+}
+
 /// Runs an export into a channel and keeps its one batch (callers set
 /// `batch_rows` to the preview size): what `preview` returns.
 pub(crate) async fn collect_one<F>(run: impl FnOnce(BatchSender) -> F) -> Result<RecordBatch>

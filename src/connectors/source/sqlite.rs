@@ -12,11 +12,11 @@ use arrow_array::RecordBatch;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqlitePool, SqlitePoolOptions};
 use sqlx::{Column, ConnectOptions, Executor, Row, SqlSafeStr, Statement, TypeInfo};
 
-use super::rows::collect_one;
+use super::rows::{collect_one, preview_plan};
 use super::sqlite_decode::{Job, Plan, clean, driver_message, export_rows};
 use super::{
-    BatchSender, Column as SourceColumn, ExportInput, ExportOptions, ExportStats, Lossy,
-    ProgressFn, Source, TableDetail, TableKind, TableName, TableSummary,
+    BatchSender, Column as SourceColumn, ExportInput, ExportOptions, ExportStats, ProgressFn,
+    Source, TableDetail, TableKind, TableName, TableSummary,
 };
 use crate::connectors::BoxFuture;
 use crate::format::types::sqlite;
@@ -336,20 +336,8 @@ impl Source for SqliteSource {
     ) -> BoxFuture<'a, Result<RecordBatch>> {
         Box::pin(async move {
             let (cols, _) = self.columns(table).await?;
-            let list: Vec<String> = cols.iter().map(|c| quote(&c.name)).collect();
-            let sql = format!(
-                "SELECT {} FROM {}.{} LIMIT {rows}",
-                list.join(", "),
-                quote(&table.schema),
-                quote(&table.name)
-            );
-            // Browsing shows what can be shown: misfits become text or NULL.
-            let opts = ExportOptions {
-                batch_rows: rows.max(1),
-                lossy: Lossy::Convert,
-                ..ExportOptions::default()
-            };
-            let input = ExportInput::Query(sql);
+            let (input, opts) =
+                preview_plan(table, cols.iter().map(|c| c.name.as_str()), rows, quote);
             let progress: ProgressFn = Arc::new(|_, _| {});
             collect_one(|tx| self.run_export(&input, &opts, tx, progress)).await
         })

@@ -88,7 +88,6 @@ async fn run(ctx: &TaskContext) -> ExecResult {
             Some("convert") => Lossy::Convert,
             _ => Lossy::Refuse,
         },
-        ..ExportOptions::default()
     };
     let report = ctx.report.clone();
     let progress: ProgressFn = Arc::new(move |rows, bytes| report.progress(rows, bytes, estimate));
