@@ -1,0 +1,1 @@
+//! A small Markdown renderer for runbooks (headings, lists, emphasis, code, links).

@@ -1,0 +1,6 @@
+//! Pure drawing: one function per screen, reading only `State`.
+use ratatui::Frame;
+
+use super::{Keymap, State, Theme};
+
+pub fn draw(_frame: &mut Frame, _state: &State, _theme: &Theme, _keys: &Keymap) {}
