@@ -7,6 +7,7 @@ pub mod executor;
 pub mod lease;
 pub mod process;
 pub mod request;
+pub mod runbook;
 pub mod scheduler;
 pub mod state;
 pub mod store;

@@ -13,7 +13,9 @@
 pub mod action;
 pub mod keymap;
 pub mod markdown;
+pub mod runner;
 pub mod state;
+pub mod terminal;
 pub mod theme;
 pub mod update;
 pub mod view;
@@ -21,3 +23,41 @@ pub mod view;
 pub use keymap::{Keymap, Mode};
 pub use state::{Effect, Msg, State};
 pub use theme::Theme;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The user's directory for keymap and theme overrides.
+pub fn user_dir() -> Option<PathBuf> {
+    if let Some(h) = std::env::var_os("SWITCHYARD_HOME") {
+        return Some(PathBuf::from(h));
+    }
+    directories::ProjectDirs::from("", "", "switchyard").map(|d| d.config_dir().to_path_buf())
+}
+
+/// Opens the console on `engine` until the user quits. Work keeps going in
+/// its workers: quitting never stops a run.
+pub async fn run(
+    engine: crate::engine::Engine,
+    readonly: bool,
+    theme: Option<&str>,
+) -> anyhow::Result<()> {
+    let dir = user_dir();
+    let keys = Keymap::load(dir.as_ref().map(|d| d.join("keymap.toml")).as_deref())?;
+    let themes = dir.as_ref().map(|d| d.join("themes"));
+    let no_color = std::env::var_os("NO_COLOR").is_some();
+    let theme = Theme::load(theme.unwrap_or("default"), themes.as_deref(), no_color)?;
+    let console = runner::Console {
+        engine: Arc::new(engine),
+        keys,
+        theme,
+        readonly,
+        user_themes: themes,
+    };
+    let mut term = terminal::enter()?;
+    let _guard = terminal::Guard;
+    console.run(&mut term).await
+}
+
+#[cfg(test)]
+mod update_tests;

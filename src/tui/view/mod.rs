@@ -1,4 +1,6 @@
 //! Pure drawing: one function per screen, reading only `State`.
+pub mod palette;
+
 use ratatui::Frame;
 
 use super::{Keymap, State, Theme};

@@ -1,0 +1,348 @@
+//! Key flows through the real keymap, as unit tests of the pure `update`.
+
+use super::keymap::Keymap;
+use super::state::{Effect, Focus, Modal, Msg, Screen, State};
+use super::update::update;
+use crate::engine::request::{MarkAs, Request, RerunSelection};
+use crate::engine::state::{RunState, TaskState};
+use crate::engine::store::{InstanceRow, PoolUsage, RunRow};
+
+pub fn run_row(id: i64, state: RunState) -> RunRow {
+    RunRow {
+        id,
+        pipeline: "nightly".into(),
+        run_date: "2026-11-22".into(),
+        state,
+        backfill_id: None,
+        created_at: 0,
+        started_at: Some(0),
+        finished_at: None,
+        owner: None,
+        note: None,
+    }
+}
+
+pub fn task(ord: i64, id: &str, state: TaskState, upstream: &[&str]) -> InstanceRow {
+    InstanceRow {
+        run_id: 1,
+        task_id: id.into(),
+        kind: "command".into(),
+        state,
+        attempt: 1,
+        retry_base: 0,
+        pool: None,
+        slots: 1,
+        upstream: upstream.iter().map(|s| s.to_string()).collect(),
+        ord,
+        rows: None,
+        bytes: None,
+        total_estimate: None,
+        error: (state == TaskState::Failed).then(|| "exit code 1".into()),
+        waiting_on: None,
+        next_try_at: None,
+        started_at: Some(0),
+        finished_at: None,
+        updated_at: 0,
+        cancel_requested: false,
+    }
+}
+
+/// A run: export -> load -> check, plus an unrelated running task `slow`,
+/// and `report` after `check` and `slow`.
+fn loaded(readonly: bool) -> (State, Keymap) {
+    let keys = Keymap::builtin();
+    let mut s = State::new("acme", readonly, "default", 1_000);
+    let fx = update(
+        &mut s,
+        Msg::Runs(vec![
+            run_row(2, RunState::Running),
+            run_row(1, RunState::Failed),
+        ]),
+        &keys,
+    );
+    assert_eq!(fx, [Effect::LoadRun(2)], "the newest run is loaded first");
+    let tasks = vec![
+        task(0, "export", TaskState::Succeeded, &[]),
+        task(1, "load", TaskState::Failed, &["export"]),
+        task(2, "check", TaskState::UpstreamFailed, &["load"]),
+        task(3, "slow", TaskState::Running, &[]),
+        task(4, "report", TaskState::Pending, &["check", "slow"]),
+    ];
+    update(
+        &mut s,
+        Msg::Run {
+            run: run_row(2, RunState::Running),
+            tasks,
+        },
+        &keys,
+    );
+    (s, keys)
+}
+
+fn keys(s: &mut State, k: &Keymap, seq: &[&str]) -> Vec<Effect> {
+    seq.iter()
+        .flat_map(|key| update(s, Msg::Key(key.to_string()), k))
+        .collect()
+}
+
+#[test]
+fn on_start_the_cursor_sits_on_the_first_failed_task_and_enter_opens_it() {
+    let (mut s, k) = loaded(false);
+    assert_eq!(s.selected_task().map(|t| t.task_id.as_str()), Some("load"));
+    assert_eq!(
+        s.tasks[0].state,
+        TaskState::Failed,
+        "failed tasks come first"
+    );
+    let fx = keys(&mut s, &k, &["enter"]);
+    assert_eq!(s.screen, Screen::Task);
+    assert_eq!(
+        fx,
+        [
+            Effect::LoadDetail {
+                run_id: 2,
+                task_id: "load".into()
+            },
+            Effect::LoadLogs {
+                run_id: 2,
+                task_id: "load".into(),
+                attempt: 1,
+                after: 0
+            },
+        ]
+    );
+    keys(&mut s, &k, &["esc"]);
+    assert_eq!(s.screen, Screen::Runs);
+}
+
+#[test]
+fn shift_r_shows_the_blast_radius_and_enter_cancels_running_ones_first() {
+    let (mut s, k) = loaded(false);
+    keys(&mut s, &k, &["R"]);
+    let Some(Modal::Confirm(c)) = &s.modal else {
+        panic!("expected a confirmation, got {:?}", s.modal)
+    };
+    let ids: Vec<&str> = c.tasks.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(ids, ["load", "check", "report"]);
+    assert!(c.cancel_first.is_empty());
+    let fx = keys(&mut s, &k, &["enter"]);
+    assert_eq!(
+        fx,
+        [Effect::Request {
+            run_id: 2,
+            request: Request::Rerun(RerunSelection {
+                task: Some("load".into()),
+                downstream: true,
+                ..RerunSelection::default()
+            })
+        }]
+    );
+    assert!(s.modal.is_none());
+
+    // On the running task: it must be cancelled first, and the dialog says so.
+    let slow = s.tasks.iter().position(|t| t.task_id == "slow").unwrap();
+    s.task_cursor = slow;
+    keys(&mut s, &k, &["R"]);
+    let Some(Modal::Confirm(c)) = &s.modal else {
+        panic!()
+    };
+    assert_eq!(c.cancel_first, ["slow"]);
+    let fx = keys(&mut s, &k, &["enter"]);
+    assert!(
+        matches!(&fx[..], [Effect::CancelThenRerun { cancel, .. }] if cancel == &["slow".to_string()])
+    );
+}
+
+#[test]
+fn esc_leaves_a_confirmation_without_doing_anything() {
+    let (mut s, k) = loaded(false);
+    let fx = keys(&mut s, &k, &["r", "esc"]);
+    assert!(fx.is_empty());
+    assert!(s.modal.is_none());
+}
+
+#[test]
+fn f_selects_every_failure_and_its_downstream() {
+    let (mut s, k) = loaded(false);
+    keys(&mut s, &k, &["F"]);
+    let Some(Modal::Confirm(c)) = &s.modal else {
+        panic!()
+    };
+    let mut ids: Vec<&str> = c.tasks.iter().map(|(t, _)| t.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids, ["check", "load", "report"]);
+}
+
+#[test]
+fn read_only_disables_every_mutating_key() {
+    let (mut s, k) = loaded(true);
+    for key in ["R", "r", "F", "x", "m", "n"] {
+        let fx = keys(&mut s, &k, &[key]);
+        assert!(fx.is_empty(), "{key}: {fx:?}");
+        assert!(s.modal.is_none(), "{key} opened {:?}", s.modal);
+        assert!(
+            s.flash
+                .as_ref()
+                .is_some_and(|f| f.text.contains("read-only"))
+        );
+    }
+    // Looking around still works.
+    keys(&mut s, &k, &["enter"]);
+    assert_eq!(s.screen, Screen::Task);
+}
+
+#[test]
+fn mark_refuses_a_running_task_and_asks_which_state_otherwise() {
+    let (mut s, k) = loaded(false);
+    s.task_cursor = s.tasks.iter().position(|t| t.task_id == "slow").unwrap();
+    assert!(keys(&mut s, &k, &["m"]).is_empty());
+    assert!(s.flash.as_ref().unwrap().text.contains("cancel it first"));
+    s.task_cursor = 0;
+    let fx = keys(&mut s, &k, &["m", "k"]);
+    assert_eq!(
+        fx,
+        [Effect::Request {
+            run_id: 2,
+            request: Request::Mark {
+                task: "load".into(),
+                state: MarkAs::Skipped
+            }
+        }]
+    );
+}
+
+#[test]
+fn cancel_asks_first() {
+    let (mut s, k) = loaded(false);
+    s.task_cursor = s.tasks.iter().position(|t| t.task_id == "slow").unwrap();
+    assert!(keys(&mut s, &k, &["x"]).is_empty());
+    let fx = keys(&mut s, &k, &["enter"]);
+    assert_eq!(
+        fx,
+        [Effect::Request {
+            run_id: 2,
+            request: Request::Cancel {
+                task: Some("slow".into())
+            }
+        }]
+    );
+}
+
+#[test]
+fn pools_grow_and_shrink_and_the_palette_sets_a_size() {
+    let (mut s, k) = loaded(false);
+    let fx = keys(&mut s, &k, &["2"]);
+    assert_eq!(s.screen, Screen::Pools);
+    assert_eq!(fx, [Effect::LoadPools]);
+    update(
+        &mut s,
+        Msg::Pools(vec![PoolUsage {
+            name: "replica".into(),
+            size: 2,
+            running: 2,
+            queued: 3,
+        }]),
+        &k,
+    );
+    assert_eq!(
+        keys(&mut s, &k, &["+"]),
+        [Effect::ResizePool {
+            name: "replica".into(),
+            size: 3
+        }]
+    );
+    assert_eq!(keys(&mut s, &k, &["-", "-"]).len(), 2);
+    assert_eq!(s.pools[0].size, 1);
+    let mut seq = vec![":"];
+    let typed: Vec<String> = "pool replica 4"
+        .chars()
+        .map(|c| {
+            if c == ' ' {
+                "space".into()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    seq.extend(typed.iter().map(String::as_str));
+    seq.push("enter");
+    let fx = keys(&mut s, &k, &seq);
+    assert_eq!(
+        fx.last(),
+        Some(&Effect::ResizePool {
+            name: "replica".into(),
+            size: 4
+        })
+    );
+}
+
+#[test]
+fn a_note_goes_to_the_journal() {
+    let (mut s, k) = loaded(false);
+    let fx = keys(&mut s, &k, &["n", "o", "k", "enter"]);
+    assert_eq!(
+        fx,
+        [Effect::AddNote {
+            run_id: 2,
+            text: "ok".into()
+        }]
+    );
+}
+
+#[test]
+fn store_changes_reload_what_is_visible_and_progress_gives_a_rate() {
+    let (mut s, k) = loaded(false);
+    let fx = update(
+        &mut s,
+        Msg::Changed {
+            runs: vec![2],
+            any_run: true,
+            pools: false,
+            journal: false,
+            logs: vec![],
+        },
+        &k,
+    );
+    assert_eq!(fx, [Effect::LoadRuns, Effect::LoadRun(2)]);
+    for (rows, at) in [(0, 10_000), (5_000, 12_000)] {
+        update(
+            &mut s,
+            Msg::Progress {
+                run_id: 2,
+                task_id: "slow".into(),
+                rows,
+                bytes: rows * 10,
+                total: Some(20_000),
+                at,
+            },
+            &k,
+        );
+    }
+    let r = s.rates[&(2, "slow".to_string())];
+    assert_eq!(r.rows_per_s(), Some(2500.0));
+    assert_eq!(r.eta_s(), Some(6.0));
+    assert_eq!(
+        s.tasks
+            .iter()
+            .find(|t| t.task_id == "slow")
+            .and_then(|t| t.rows),
+        Some(5_000)
+    );
+}
+
+#[test]
+fn nothing_redraws_on_a_tick_when_nothing_ages() {
+    let keys = Keymap::builtin();
+    let mut s = State::new("acme", false, "default", 0);
+    s.dirty = false;
+    update(&mut s, Msg::Tick(5_000), &keys);
+    assert!(!s.dirty, "an idle console must not redraw");
+}
+
+#[test]
+fn the_runs_list_takes_focus_and_selecting_a_run_loads_it() {
+    let (mut s, k) = loaded(false);
+    let fx = keys(&mut s, &k, &["tab", "down"]);
+    assert_eq!(s.focus, Focus::Runs);
+    assert_eq!(fx, [Effect::LoadRun(1)]);
+}
