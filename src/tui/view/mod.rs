@@ -2,10 +2,123 @@
 //! clock: the time is `state.now`). Every function clamps to the area it is
 //! given, so any terminal size draws something sensible and nothing panics.
 
+mod cells;
+mod chrome;
 pub mod fmt;
+mod journal;
+mod pools;
+mod runs;
+mod task;
 
 use ratatui::Frame;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::Block;
 
-use super::{Keymap, State, Theme};
+use super::state::Screen;
+use super::{Keymap, Mode, State, Theme};
 
-pub fn draw(_frame: &mut Frame, _state: &State, _theme: &Theme, _keys: &Keymap) {}
+/// The keymap mode of a screen: whose bindings the footer and help show.
+pub fn mode_of(screen: Screen) -> Mode {
+    match screen {
+        Screen::Runs => Mode::Runs,
+        Screen::Task => Mode::Task,
+        Screen::Pools => Mode::Pools,
+        Screen::Journal => Mode::Journal,
+    }
+}
+
+pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keys: &Keymap) {
+    let area = frame.area();
+    if area.is_empty() {
+        return;
+    }
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    chrome::header(frame, header, state, theme);
+    let mode = mode_of(state.screen);
+    // With two rows, the footer (hints, the outcome of an action) beats an empty body.
+    chrome::footer(frame, footer, state, theme, keys, mode);
+    if !body.is_empty() {
+        match state.screen {
+            Screen::Runs => runs::draw(frame, body, state, theme),
+            Screen::Task => task::draw(frame, body, state, theme, keys),
+            Screen::Pools => pools::draw(frame, body, state, theme),
+            Screen::Journal => journal::draw(frame, body, state, theme, keys),
+        }
+    }
+}
+
+/// The whole screen as a buffer, drawn headlessly (tests, benches).
+pub fn render_buffer(state: &State, theme: &Theme, keys: &Keymap, w: u16, h: u16) -> Buffer {
+    // TestBackend cannot fail: its error type is uninhabited.
+    let mut terminal = match Terminal::new(TestBackend::new(w, h)) {
+        Ok(t) => t,
+        Err(e) => match e {},
+    };
+    if let Err(e) = terminal.draw(|f| draw(f, state, theme, keys)) {
+        match e {}
+    }
+    terminal.backend().buffer().clone()
+}
+
+/// The whole screen as text, one line per row, trailing blanks trimmed.
+pub fn render_to_string(state: &State, theme: &Theme, keys: &Keymap, w: u16, h: u16) -> String {
+    buffer_text(&render_buffer(state, theme, keys, w, h))
+}
+
+pub fn buffer_text(buf: &Buffer) -> String {
+    let width = usize::from(buf.area.width).max(1);
+    let mut out = String::new();
+    for row in buf.content.chunks(width) {
+        let mut line = String::new();
+        // A wide symbol covers the next cell; that cell holds a blank to skip.
+        let mut skip = 0;
+        for cell in row {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let sym = cell.symbol();
+            line.push_str(sym);
+            skip = fmt::width(sym).saturating_sub(1);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The run whose tasks are on screen: the loaded one, else the selected one.
+pub(crate) fn shown_run(state: &State) -> Option<i64> {
+    state.tasks_of.or(state.selected_run().map(|r| r.id))
+}
+
+/// A bordered pane; the focused one gets `border_focused`.
+pub(crate) fn pane<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'a> {
+    let border = if focused {
+        theme.get("border_focused")
+    } else {
+        theme.get("border")
+    };
+    Block::bordered()
+        .border_style(border)
+        .title(title.patch_style(theme.get("title")))
+}
+
+/// The row highlight of a list: full selection colour only where the keys go.
+pub(crate) fn highlight(focused: bool, theme: &Theme) -> Style {
+    if focused {
+        theme.get("selection")
+    } else {
+        Style::new().add_modifier(Modifier::BOLD)
+    }
+}
