@@ -4,8 +4,11 @@
 
 mod cells;
 mod chrome;
+mod confirm;
 pub mod fmt;
+mod help;
 mod journal;
+pub mod palette;
 mod pools;
 mod runs;
 mod task;
@@ -14,13 +17,15 @@ use ratatui::Frame;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
-use ratatui::widgets::Block;
+use ratatui::widgets::{Block, Clear};
 
-use super::state::Screen;
+use super::state::{Modal, Screen};
 use super::{Keymap, Mode, State, Theme};
+
+pub use palette::palette_completions;
 
 /// The keymap mode of a screen: whose bindings the footer and help show.
 pub fn mode_of(screen: Screen) -> Mode {
@@ -53,6 +58,20 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keys: &Keymap) {
             Screen::Task => task::draw(frame, body, state, theme, keys),
             Screen::Pools => pools::draw(frame, body, state, theme),
             Screen::Journal => journal::draw(frame, body, state, theme, keys),
+        }
+    }
+    match &state.modal {
+        None => {}
+        Some(Modal::Help) => help::draw(frame, area, theme, keys, mode),
+        Some(Modal::Palette { input, selected }) => {
+            palette::draw(frame, area, state, theme, input, *selected)
+        }
+        Some(Modal::Input { purpose, text }) => {
+            confirm::draw_input(frame, area, state, theme, *purpose, text)
+        }
+        Some(Modal::Confirm(c)) => confirm::draw_confirm(frame, area, theme, c),
+        Some(Modal::MarkChoice { run_id, task_id }) => {
+            confirm::draw_mark(frame, area, theme, *run_id, task_id)
         }
     }
 }
@@ -121,4 +140,20 @@ pub(crate) fn highlight(focused: bool, theme: &Theme) -> Style {
     } else {
         Style::new().add_modifier(Modifier::BOLD)
     }
+}
+
+/// A `w`×`h` box centred in `area` (clamped to it), cleared for an overlay.
+pub(crate) fn popup(frame: &mut Frame, area: Rect, w: u16, h: u16) -> Rect {
+    popup_at(frame, area, w, h, 2)
+}
+
+/// Like `popup`, with the free rows split 1 : `div - 1` above and below.
+pub(crate) fn popup_at(frame: &mut Frame, area: Rect, w: u16, h: u16, div: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    let x = area.x + (area.width - w) / 2;
+    let y = area.y + (area.height - h) / div.max(1);
+    let r = Rect::new(x, y, w, h).intersection(area);
+    frame.render_widget(Clear, r);
+    r
 }
