@@ -13,6 +13,11 @@ mod pools;
 mod runs;
 mod task;
 
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod tests;
+
 use ratatui::Frame;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
