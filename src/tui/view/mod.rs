@@ -7,6 +7,7 @@ mod chrome;
 mod confirm;
 pub mod fmt;
 mod help;
+mod hit;
 mod journal;
 pub mod palette;
 mod pools;
@@ -30,6 +31,7 @@ use ratatui::widgets::{Block, Clear};
 use super::state::{Modal, Screen};
 use super::{Keymap, Mode, State, Theme};
 
+pub use hit::{Hit, hit_test};
 pub use palette::palette_completions;
 
 /// The keymap mode of a screen: whose bindings the footer and help show.

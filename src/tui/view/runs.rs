@@ -20,22 +20,37 @@ const SIDE_BY_SIDE: u16 = 140;
 const WIDE_TABLE: u16 = 130;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let (runs, tasks) = panes(area, state);
+    if let Some(r) = runs {
+        runs_list(frame, r, state, theme);
+    }
+    if let Some(t) = tasks {
+        tasks_table(frame, t, state, theme);
+    }
+}
+
+/// Where the runs list and the task table go (either may be left out when
+/// the body is too short for both: then the pane the keys go to stays).
+pub fn panes(area: Rect, state: &State) -> (Option<Rect>, Option<Rect>) {
     let runs_h = (state.runs.len() as u16).saturating_add(2).clamp(3, 6);
     if area.width >= SIDE_BY_SIDE {
         let [l, r] = Layout::horizontal([Constraint::Length(62), Constraint::Fill(1)]).areas(area);
-        runs_list(frame, l, state, theme);
-        tasks_table(frame, r, state, theme);
+        (Some(l), Some(r))
     } else if area.height >= runs_h + 5 {
         let [t, b] =
             Layout::vertical([Constraint::Length(runs_h), Constraint::Fill(1)]).areas(area);
-        runs_list(frame, t, state, theme);
-        tasks_table(frame, b, state, theme);
+        (Some(t), Some(b))
     } else if state.focus == Focus::Runs {
-        // Too short for both: the pane the keys go to.
-        runs_list(frame, area, state, theme);
+        (Some(area), None)
     } else {
-        tasks_table(frame, area, state, theme);
+        (None, Some(area))
     }
+}
+
+/// Whether the task table in `area` has a heading row.
+pub fn table_has_header(area: Rect) -> bool {
+    // Very short panes spend their rows on tasks, not headings.
+    area.height >= 5
 }
 
 fn runs_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -254,8 +269,7 @@ fn tasks_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .highlight_symbol("›")
         .highlight_spacing(HighlightSpacing::Always)
         .row_highlight_style(highlight(focused, theme));
-    // Very short panes spend their rows on tasks, not headings.
-    if area.height >= 5 {
+    if table_has_header(area) {
         let heads = fixed.iter().map(|(h, _)| *h).chain([last_head]);
         table = table.header(Row::new(heads.map(|h| Cell::from(Span::styled(h, dim)))));
     }

@@ -257,6 +257,28 @@ fn the_selected_row_uses_the_selection_role() {
     );
 }
 
+#[test]
+fn clicks_hit_the_rows_drawn() {
+    let mut s = incident();
+    for i in 0..30 {
+        let id = format!("copy_table_{i:02}");
+        s.tasks.push(task(42, &id, TaskState::Succeeded, 10 + i));
+    }
+    s.task_cursor = 30;
+    for (w, h) in [(80, 24), (160, 48)] {
+        s.size = (w, h);
+        let buf = render_buffer(&s, &theme(), &keys(), w, h);
+        let at = |text: &str| find(&buf, text).unwrap_or_else(|| panic!("{text} not drawn"));
+        let (x, y) = at("hourly_sync");
+        assert_eq!(hit_test(&s, x, y), Some(Hit::Run(2)));
+        let (x, y) = at("copy_table_20");
+        assert_eq!(hit_test(&s, x, y), Some(Hit::Task(27)));
+        // Borders, headings and the header line are no row.
+        assert_eq!(hit_test(&s, x, y.saturating_sub(30)), None);
+        assert_eq!(hit_test(&s, 0, 0), None);
+    }
+}
+
 /// Where `text` starts on screen (its first occurrence).
 fn find(buf: &Buffer, text: &str) -> Option<(u16, u16)> {
     let w = buf.area.width;
