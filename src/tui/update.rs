@@ -43,11 +43,9 @@ pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
                 act(s, action.clone(), keys, &mut fx);
             }
         }
-        Msg::Click { row, .. } => {
-            // Rows 0 and the last are header and footer; the views lay lists
-            // out from row 2 (below a border), so a click selects by offset.
+        Msg::Click { column, row } => {
             s.dirty = true;
-            click(s, row, &mut fx);
+            click(s, column, row, &mut fx);
         }
         Msg::Resize(w, h) => {
             s.size = (w, h);
@@ -541,20 +539,18 @@ fn move_cursor(s: &mut State, action: &Action, fx: &mut Vec<Effect>) {
     }
 }
 
-fn click(s: &mut State, row: u16, fx: &mut Vec<Effect>) {
-    if s.screen != Screen::Runs || s.modal.is_some() {
-        return;
-    }
-    // Mirrors the runs layout at 80×24: runs list rows 2..8, tasks table below
-    // (a border and a header row). Wider layouts put lists side by side; a
-    // click then selects by row in the focused list.
-    let row = usize::from(row);
-    if s.size.0 < 140 && (2..8).contains(&row) {
-        s.focus = Focus::Runs;
-        select_run(s, row - 2, fx);
-    } else if row >= 10 {
-        s.focus = Focus::Tasks;
-        s.task_cursor = (row - 10).min(s.tasks.len().saturating_sub(1));
+fn click(s: &mut State, column: u16, row: u16, fx: &mut Vec<Effect>) {
+    // The same layout the views draw: a click selects the row under it.
+    match super::view::hit_test(s, column, row) {
+        Some(super::view::Hit::Run(i)) => {
+            s.focus = Focus::Runs;
+            select_run(s, i, fx);
+        }
+        Some(super::view::Hit::Task(i)) => {
+            s.focus = Focus::Tasks;
+            s.task_cursor = i.min(s.tasks.len().saturating_sub(1));
+        }
+        None => {}
     }
 }
 
