@@ -61,6 +61,8 @@ fn tasks(n: usize) -> Vec<InstanceRow> {
             finished_at: None,
             updated_at: 0,
             cancel_requested: false,
+            params: None,
+            queued_at: None,
         })
         .collect()
 }

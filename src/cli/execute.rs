@@ -292,3 +292,29 @@ async fn journal(engine: &Engine, action: &str, run: Option<i64>, detail: &str) 
     tx.commit().await?;
     Ok(())
 }
+
+/// Runs one ad-hoc task (export, load) as a run of its own in the store.
+pub async fn adhoc(
+    cli: &Cli,
+    label: &str,
+    def: crate::config::TaskDef,
+    detach: bool,
+) -> Result<u8> {
+    let engine = open_engine(cli).await?;
+    lease::reap_dead_owners(&engine.store).await?;
+    let owner = Arc::new(Owner::this_process(None));
+    let run_date = today();
+    let id = engine
+        .create_adhoc_run(label, &run_date, &def, &owner)
+        .await
+        .map_err(map_live_run)?;
+    journal(&engine, &def.kind, Some(id), label).await?;
+    if detach {
+        let pid = worker::hand_over(&engine, &owner, &[id], 1).await?;
+        println!("run {id} ({label}) handed to worker pid {pid}");
+        return Ok(0);
+    }
+    eprintln!("run {id}: {label}");
+    let results = execute_here(&engine, owner, &[id], 1).await?;
+    exit_code(&engine, &results, None).await
+}

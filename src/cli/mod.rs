@@ -4,6 +4,8 @@
 //! Exit codes: 0 everything covered succeeded; 1 a run or check failed;
 //! 2 bad usage, bad workspace, or a refused command (readonly, live run).
 
+mod data;
+mod demo;
 mod display;
 mod execute;
 mod inspect;
@@ -131,6 +133,56 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Export a table of a source to a file in a store (a run of its own)
+    Export {
+        source: String,
+        /// `table` or `schema.table` (quote odd names: '"My Schema"."Odd table"')
+        table: String,
+        #[arg(long)]
+        store: String,
+        /// Path in the store (default: TABLE/{run_date}.EXT); {run_date} and {run_id} expand
+        #[arg(long)]
+        path: Option<String>,
+        #[arg(long, value_parser = ["parquet", "ndjson", "csv"])]
+        format: Option<String>,
+        /// Key ranges read in parallel under one snapshot (PostgreSQL)
+        #[arg(long)]
+        partitions: Option<u32>,
+        /// Convert values that cannot be carried exactly (see `sources SOURCE TABLE`)
+        #[arg(long)]
+        lossy: bool,
+        #[arg(long)]
+        detach: bool,
+    },
+    /// Load a file of a store into a warehouse table (a run of its own)
+    Load {
+        store: String,
+        path: String,
+        #[arg(long)]
+        warehouse: String,
+        #[arg(long)]
+        table: String,
+        #[arg(long, value_parser = ["replace", "append"])]
+        mode: Option<String>,
+        #[arg(long)]
+        detach: bool,
+    },
+    /// Browse sources: their tables, and a table's columns with exact types
+    Sources {
+        source: Option<String>,
+        table: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a self-contained demo workspace (SQLite app database, local store, SQLite warehouse)
+    Demo {
+        /// Where to write it (default: ./switchyard-demo)
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Then run its pipeline headless
+        #[arg(long)]
+        run: bool,
+    },
     /// Validate the workspace file and print every problem found
     Check {
         #[arg(long)]
@@ -239,6 +291,60 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Check { json } => manage::check(&cli, *json),
+        Command::Export {
+            source,
+            table,
+            store,
+            path,
+            format,
+            partitions,
+            lossy,
+            detach,
+        } => {
+            refuse_if_readonly(&cli, "start an export")?;
+            data::export(
+                &cli,
+                data::ExportArgs {
+                    source,
+                    table,
+                    store,
+                    path: path.as_deref(),
+                    format: format.as_deref(),
+                    partitions: *partitions,
+                    lossy: *lossy,
+                    detach: *detach,
+                },
+            )
+            .await
+        }
+        Command::Load {
+            store,
+            path,
+            warehouse,
+            table,
+            mode,
+            detach,
+        } => {
+            refuse_if_readonly(&cli, "start a load")?;
+            data::load(
+                &cli,
+                data::LoadArgs {
+                    store,
+                    path,
+                    warehouse,
+                    table,
+                    mode: mode.as_deref(),
+                    detach: *detach,
+                },
+            )
+            .await
+        }
+        Command::Sources {
+            source,
+            table,
+            json,
+        } => data::sources(&cli, source.as_deref(), table.as_deref(), *json).await,
+        Command::Demo { dir, run } => demo::demo(&cli, dir.as_deref(), *run).await,
         Command::Run {
             pipeline,
             date,

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct WorkspaceFile {
@@ -87,7 +87,7 @@ pub struct PipelineDef {
 
 /// One `[[pipelines.NAME.tasks]]` entry. Flat on purpose: which keys a kind
 /// needs is checked in `validate.rs`, with positions, rather than by serde.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 pub struct TaskDef {
     pub id: String,
     pub kind: String,
@@ -108,6 +108,9 @@ pub struct TaskDef {
     pub path: Option<String>,
     pub format: Option<String>,
     pub partitions: Option<u32>,
+    /// `refuse` (default) or `convert`: what an export does with a value it
+    /// cannot carry exactly (see `format::types` for each fallback).
+    pub lossy: Option<String>,
     pub prefix: Option<String>,
     pub include: Option<Vec<String>>,
     pub exclude: Option<Vec<String>>,
@@ -129,7 +132,7 @@ pub struct TaskDef {
     pub command: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CheckSide {
     pub target: String,
     pub sql: String,
@@ -187,6 +190,7 @@ pub mod keys {
         "path",
         "format",
         "partitions",
+        "lossy",
         "prefix",
         "include",
         "exclude",

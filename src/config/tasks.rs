@@ -209,6 +209,9 @@ fn task_values(r: &mut Report, t: &DeTable<'_>, names: &Names, place: &str) {
     if let Some((v, at)) = get_str(t, "mode") {
         one_of(r, v, at, "mode", kinds::MODE);
     }
+    if let Some((v, at)) = get_str(t, "lossy") {
+        one_of(r, v, at, "lossy", &["refuse", "convert"]);
+    }
     if let Some(node) = get(t, "partitions")
         && integer(node.get_ref()) == Some(0)
     {
@@ -233,6 +236,8 @@ fn required_keys(r: &mut Report, t: &DeTable<'_>, kind: &str, anchor: usize, pla
     match kind {
         "export" => need(&["source", "store", "path"]),
         "export_all" => need(&["source", "store"]),
+        // With `from`, the store is the export_all's own.
+        "load" if has("from") => need(&["warehouse", "table"]),
         "load" => need(&["store", "warehouse", "table"]),
         "sql" => need(&["target", "sql"]),
         "command" => need(&["command"]),

@@ -97,8 +97,16 @@ pub async fn adopt(store: &Store, run_id: i64, owner: &Owner) -> Result<bool> {
 pub fn spawn_heartbeat(store: Store, token: String) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(HEARTBEAT);
+        let mut n = 0u64;
         loop {
             tick.tick().await;
+            n += 1;
+            // Now and then, free what dead owners hold (pool slots above all).
+            if n.is_multiple_of(5)
+                && let Err(e) = reap_dead_owners(&store).await
+            {
+                tracing::warn!("reaping dead owners failed: {e:#}");
+            }
             let r = sqlx::query("UPDATE runs SET heartbeat_at = ? WHERE owner_token = ?")
                 .bind(now_ms())
                 .bind(&token)

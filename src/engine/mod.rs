@@ -5,6 +5,7 @@
 pub mod dag;
 pub mod executor;
 pub mod lease;
+pub mod plan;
 pub mod process;
 pub mod request;
 pub mod runbook;
@@ -68,36 +69,9 @@ impl Engine {
         })
     }
 
-    /// The instances a new run of `pipeline` gets, in declaration order.
-    pub fn plan(&self, pipeline: &str) -> Result<Vec<NewInstance>> {
-        let Some(p) = self.ws.pipeline(pipeline) else {
-            let known: Vec<&str> = self.ws.def.pipelines.keys().map(String::as_str).collect();
-            bail!(
-                "no pipeline `{pipeline}` in {} (pipelines: {})",
-                self.ws.file.display(),
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            );
-        };
-        // Validated at load; build the DAG anyway so a plan is never cyclic.
-        dag::Dag::new(
-            p.tasks
-                .iter()
-                .map(|t| (t.id.as_str(), t.after.iter().map(String::as_str))),
-        )?;
-        Ok(p.tasks
-            .iter()
-            .map(|t| NewInstance {
-                task_id: t.id.clone(),
-                kind: t.kind.clone(),
-                pool: t.pool.clone(),
-                slots: i64::from(t.partitions.unwrap_or(1).max(1)),
-                upstream: t.after.clone(),
-            })
-            .collect())
+    /// The instances a new run of `pipeline` gets (see `plan`).
+    pub async fn plan(&self, pipeline: &str) -> Result<Vec<NewInstance>> {
+        plan::plan(&self.ws, pipeline).await
     }
 
     /// Creates a run (or, for a backfill, a queued run) owned by `owner`.
@@ -109,7 +83,7 @@ impl Engine {
         state: RunState,
         backfill_id: Option<i64>,
     ) -> Result<i64> {
-        let plan = self.plan(pipeline)?;
+        let plan = self.plan(pipeline).await?;
         let mut tx = self.store.begin().await?;
         let id = store::create_run(&mut tx, pipeline, run_date, state, backfill_id, &plan).await?;
         lease::acquire(&mut tx, id, owner).await?;
@@ -128,6 +102,43 @@ impl Engine {
         Ok(id)
     }
 
+    /// A run of one task that is not in the workspace file (`switchyard
+    /// export`, `switchyard load`, the console's forms). The task definition
+    /// travels with the instance, so the run reruns like any other.
+    pub async fn create_adhoc_run(
+        &self,
+        label: &str,
+        run_date: &str,
+        def: &crate::config::TaskDef,
+        owner: &Owner,
+    ) -> Result<i64> {
+        let inst = NewInstance {
+            task_id: def.id.clone(),
+            kind: def.kind.clone(),
+            pool: def.pool.clone(),
+            slots: i64::from(def.partitions.unwrap_or(1).max(1)),
+            upstream: Vec::new(),
+            params: Some(serde_json::json!({ "def": def })),
+        };
+        let mut tx = self.store.begin().await?;
+        let id =
+            store::create_run(&mut tx, label, run_date, RunState::Running, None, &[inst]).await?;
+        lease::acquire(&mut tx, id, owner).await?;
+        store::insert_events(
+            &mut tx,
+            &[NewEvent::run(
+                id,
+                EventKind::RunCreated {
+                    pipeline: label.into(),
+                    run_date: run_date.into(),
+                },
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     pub async fn create_backfill(
         &self,
         pipeline: &str,
@@ -135,7 +146,7 @@ impl Engine {
         max_active: u32,
         owner: &Owner,
     ) -> Result<(i64, Vec<i64>)> {
-        let plan = self.plan(pipeline)?;
+        let plan = self.plan(pipeline).await?;
         let (Some(first), Some(last)) = (dates.first(), dates.last()) else {
             bail!("a backfill needs at least one date");
         };

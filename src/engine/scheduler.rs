@@ -401,6 +401,7 @@ impl RunOwner {
 
     fn make_ready(&mut self, i: usize, dirty: &mut BTreeSet<usize>) -> Result<()> {
         self.set_state(i, Cause::Ready, None)?;
+        self.insts[i].row.queued_at = Some(now_ms());
         self.queued.insert(i);
         dirty.insert(i);
         Ok(())
@@ -439,7 +440,8 @@ impl RunOwner {
                     None,
                 ),
                 (Err(f), None) => {
-                    let def = self.defs.get(&self.insts[i].row.task_id);
+                    let def = super::plan::resolve_def(&self.defs, &self.insts[i].row).ok();
+                    let def = def.as_ref();
                     let retries = def.and_then(|d| d.retries).unwrap_or(0) as i64;
                     let used = self.insts[i].row.attempt - self.insts[i].row.retry_base;
                     if f.retryable && used <= retries && !self.shutting_down {
@@ -525,6 +527,7 @@ impl RunOwner {
             let r = &self.insts[i].row;
             if r.state == TaskState::Retrying && r.next_try_at.is_none_or(|t| t <= now) {
                 self.set_state(i, Cause::RetryDue, None)?;
+                self.insts[i].row.queued_at = Some(now);
                 self.insts[i].row.next_try_at = None;
                 self.queued.insert(i);
                 dirty.insert(i);
@@ -551,6 +554,7 @@ impl RunOwner {
         if self.shutting_down || self.queued.is_empty() {
             return Ok(started);
         }
+        // Per pool: slots still free for this run in this step.
         let mut pools: HashMap<String, (i64, i64)> = HashMap::new();
         let max_unpooled = self.ws.max_parallel();
         let queued: Vec<usize> = self.queued.iter().copied().collect();
@@ -559,15 +563,23 @@ impl RunOwner {
             let waiting = match self.insts[i].row.pool.clone() {
                 Some(pool) => {
                     if !pools.contains_key(&pool) {
-                        let usage = store::pool_slots(tx, &pool).await?;
-                        pools.insert(pool.clone(), usage);
+                        let oldest = self
+                            .queued
+                            .iter()
+                            .filter(|&&q| self.insts[q].row.pool.as_deref() == Some(pool.as_str()))
+                            .filter_map(|&q| self.insts[q].row.queued_at)
+                            .min()
+                            .unwrap_or(now);
+                        let p = store::pool_slots(tx, &pool, self.run_id, oldest).await?;
+                        pools.insert(pool.clone(), (p.size - p.used - p.owed, p.size));
                     }
-                    let Some(entry) = pools.get_mut(&pool) else {
+                    let Some((free, size)) = pools.get_mut(&pool) else {
                         continue;
                     };
-                    let (used, size) = *entry;
-                    if used + slots <= size {
-                        entry.0 += slots;
+                    // A task wanting more slots than the pool has takes them all.
+                    let want = slots.min((*size).max(1));
+                    if want <= *free {
+                        *free -= want;
                         None
                     } else {
                         Some(format!("pool {pool}"))
@@ -639,7 +651,7 @@ impl RunOwner {
     fn spawn_attempt(&mut self, i: usize) {
         let row = &self.insts[i].row;
         let token = CancellationToken::new();
-        let def = self.defs.get(&row.task_id).cloned();
+        let def = super::plan::resolve_def(&self.defs, row);
         let (report, writer) = Reporter::new(
             self.store.clone(),
             self.run_id,
@@ -656,16 +668,17 @@ impl RunOwner {
         let cancel = token.clone();
         self.insts[i].cancel = Some(token);
         let handle = self.tasks.spawn(async move {
-            let Some(task) = def else {
-                drop(report);
-                writer.flush().await;
-                return Completion {
-                    idx: i,
-                    attempt,
-                    result: Err(Failure::fatal(format!(
-                        "task `{task_id}` is no longer in the workspace file"
-                    ))),
-                };
+            let task = match def {
+                Ok(d) => d,
+                Err(e) => {
+                    drop(report);
+                    writer.flush().await;
+                    return Completion {
+                        idx: i,
+                        attempt,
+                        result: Err(Failure::fatal(format!("{e:#}"))),
+                    };
+                }
             };
             let timeout = task.timeout.as_deref().and_then(|t| parse_duration(t).ok());
             let ctx = TaskContext {

@@ -1,6 +1,12 @@
 //! File formats: the one type-mapping table (database types → Arrow →
 //! warehouse types) and streaming writers (Parquet, NDJSON, CSV).
 
+pub mod csv;
+pub mod ndjson;
+pub mod parquet;
+mod render;
+#[cfg(test)]
+mod testdata;
 pub mod types;
 pub mod writer;
 

@@ -44,6 +44,8 @@ pub fn task(ord: i64, id: &str, state: TaskState, upstream: &[&str]) -> Instance
         finished_at: None,
         updated_at: 0,
         cancel_requested: false,
+        params: None,
+        queued_at: None,
     }
 }
 

@@ -3,6 +3,11 @@
 //! table in `format::types`), previews rows, and streams a table or a query
 //! as Arrow record batches.
 
+mod pg_column;
+mod pg_copy;
+mod pg_export;
+mod pg_value;
+
 use std::fmt;
 use std::sync::Arc;
 
@@ -13,6 +18,14 @@ use serde::Serialize;
 
 use super::BoxFuture;
 use crate::format::types::ColumnType;
+
+pub mod mysql;
+mod mysql_decode;
+mod parse;
+pub mod postgres;
+mod rows;
+pub mod sqlite;
+mod sqlite_decode;
 
 /// A table, always with its schema (`main` for SQLite, the database for MySQL).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

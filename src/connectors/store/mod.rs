@@ -5,6 +5,8 @@
 //! on `commit` (local: `*.partial`, fsync, rename; S3: the multipart upload
 //! completes). A writer dropped without `commit` leaves nothing behind.
 
+pub mod local;
+
 use std::io::Write;
 use std::path::PathBuf;
 

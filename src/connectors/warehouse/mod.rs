@@ -5,6 +5,8 @@
 //! idempotent per `ledger_key` (run, task and file): a rerun never appends the
 //! same file twice.
 
+pub mod sqlite;
+
 use std::path::PathBuf;
 
 use anyhow::Result;

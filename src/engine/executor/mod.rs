@@ -6,6 +6,8 @@
 //! `Failure`. The scheduler owns everything else.
 
 mod command;
+mod export;
+mod load;
 mod report;
 mod sql;
 mod wait;
@@ -34,26 +36,15 @@ pub struct TaskContext {
 }
 
 impl TaskContext {
-    /// Expands `{run_date}`, `{run_id}`, `{task_id}`, `{attempt}` (and, for
-    /// per-table instances, `{schema}`/`{table}`) in a template.
+    /// Expands `{run_date}`, `{run_id}`, `{task_id}` and `{attempt}` in a
+    /// template. (`{schema}` and `{table}` of an export_all fan-out are filled
+    /// in when its instances' definitions are derived: see `engine::plan`.)
     pub fn render(&self, template: &str) -> String {
-        let (schema, table) = self.schema_table();
         template
             .replace("{run_date}", &self.run_date)
             .replace("{run_id}", &self.run_id.to_string())
             .replace("{task_id}", &self.task_id)
             .replace("{attempt}", &self.attempt.to_string())
-            .replace("{schema}", schema)
-            .replace("{table}", table)
-    }
-
-    /// For instances of an `export_all` fan-out (`TASK.schema.table`).
-    fn schema_table(&self) -> (&str, &str) {
-        let mut parts = self.task_id.splitn(3, '.');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some(_), Some(s), Some(t)) => (s, t),
-            _ => ("", ""),
-        }
     }
 }
 
@@ -102,6 +93,8 @@ pub fn executor_for(kind: &str) -> Box<dyn Executor> {
         "wait" => Box::new(wait::WaitExecutor),
         "sql" => Box::new(sql::SqlExecutor),
         "check" => Box::new(sql::CheckExecutor),
+        "export" => Box::new(export::ExportExecutor),
+        "load" => Box::new(load::LoadExecutor),
         other => Box::new(NotYet(other.to_string())),
     }
 }

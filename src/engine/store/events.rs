@@ -305,8 +305,22 @@ pub async fn set_pool_size(tx: &mut Tx, name: &str, size: i64) -> Result<bool> {
     Ok(true)
 }
 
-/// Slots in use and size of one pool, counted across every process.
-pub async fn pool_slots(tx: &mut Tx, name: &str) -> Result<(i64, i64)> {
+/// A pool as one run sees it when granting slots, counted across every process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSlots {
+    pub used: i64,
+    pub size: i64,
+    /// Slots wanted by other runs' instances that have waited longer than
+    /// this run's oldest: left to them, so no process starves another.
+    pub owed: i64,
+}
+
+pub async fn pool_slots(
+    tx: &mut Tx,
+    name: &str,
+    run_id: i64,
+    oldest_queued_at: i64,
+) -> Result<PoolSlots> {
     let size: Option<i64> = sqlx::query_scalar("SELECT size FROM pools WHERE name = ?")
         .bind(name)
         .fetch_optional(&mut **tx)
@@ -317,7 +331,19 @@ pub async fn pool_slots(tx: &mut Tx, name: &str) -> Result<(i64, i64)> {
     .bind(name)
     .fetch_one(&mut **tx)
     .await?;
-    Ok((used, size.unwrap_or(0)))
+    let owed: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(SUM(slots), 0) FROM task_instances WHERE pool = ? AND state = 'queued' AND run_id <> ? AND queued_at < ?",
+    )
+    .bind(name)
+    .bind(run_id)
+    .bind(oldest_queued_at)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(PoolSlots {
+        used,
+        size: size.unwrap_or(0),
+        owed,
+    })
 }
 
 pub async fn append_logs(

@@ -23,7 +23,10 @@ use sqlx::{Sqlite, Transaction};
 pub type Tx = Transaction<'static, Sqlite>;
 
 /// Schema migrations, applied in order; an applied one is never edited.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("schema.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("schema.sql")),
+    (2, include_str!("schema_v2.sql")),
+];
 
 #[derive(Clone, Debug)]
 pub struct Store {

@@ -53,6 +53,10 @@ pub struct InstanceRow {
     pub finished_at: Option<i64>,
     pub updated_at: i64,
     pub cancel_requested: bool,
+    /// See `NewInstance::params`.
+    pub params: Option<serde_json::Value>,
+    /// When it last became `queued` (pool fairness across processes).
+    pub queued_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -77,6 +81,10 @@ pub struct NewInstance {
     pub pool: Option<String>,
     pub slots: i64,
     pub upstream: Vec<String>,
+    /// For instances that are not a workspace task as such: one table of an
+    /// `export_all` (`{"parent", "schema", "table"}`), or an ad-hoc export or
+    /// load (`{"def": TaskDef}`).
+    pub params: Option<serde_json::Value>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,6 +151,12 @@ fn instance_from_row(r: &SqliteRow) -> Result<InstanceRow> {
         finished_at: r.try_get("finished_at")?,
         updated_at: r.try_get("updated_at")?,
         cancel_requested: r.try_get::<i64, _>("cancel_requested")? != 0,
+        params: r
+            .try_get::<Option<String>, _>("params")?
+            .map(|p| serde_json::from_str(&p))
+            .transpose()
+            .context("corrupt instance params")?,
+        queued_at: r.try_get("queued_at")?,
     })
 }
 
@@ -186,7 +200,7 @@ pub async fn create_run(
             Some(format!("waiting on {}", inst.upstream.join(", ")))
         };
         sqlx::query(
-            "INSERT INTO task_instances (run_id, task_id, kind, state, pool, slots, upstream, ord, waiting_on, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO task_instances (run_id, task_id, kind, state, pool, slots, upstream, ord, waiting_on, updated_at, params) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(id)
         .bind(&inst.task_id)
@@ -197,6 +211,7 @@ pub async fn create_run(
         .bind(ord as i64)
         .bind(waiting)
         .bind(now)
+        .bind(inst.params.as_ref().map(|p| p.to_string()))
         .execute(&mut **tx)
         .await?;
     }
@@ -236,7 +251,7 @@ pub async fn instances_in(tx: &mut Tx, run_id: i64) -> Result<Vec<InstanceRow>> 
 /// Writes every mutable column of an instance.
 pub async fn save_instance(tx: &mut Tx, i: &InstanceRow) -> Result<()> {
     sqlx::query(
-        "UPDATE task_instances SET state = ?, attempt = ?, retry_base = ?, rows_done = ?, bytes_done = ?, total_estimate = ?, error = ?, waiting_on = ?, next_try_at = ?, started_at = ?, finished_at = ?, updated_at = ?, cancel_requested = ? WHERE run_id = ? AND task_id = ?",
+        "UPDATE task_instances SET state = ?, attempt = ?, retry_base = ?, rows_done = ?, bytes_done = ?, total_estimate = ?, error = ?, waiting_on = ?, next_try_at = ?, started_at = ?, finished_at = ?, updated_at = ?, cancel_requested = ?, queued_at = ? WHERE run_id = ? AND task_id = ?",
     )
     .bind(i.state.as_str())
     .bind(i.attempt)
@@ -251,6 +266,7 @@ pub async fn save_instance(tx: &mut Tx, i: &InstanceRow) -> Result<()> {
     .bind(i.finished_at)
     .bind(i.updated_at)
     .bind(i64::from(i.cancel_requested))
+    .bind(i.queued_at)
     .bind(i.run_id)
     .bind(&i.task_id)
     .execute(&mut **tx)

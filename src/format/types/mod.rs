@@ -2,8 +2,15 @@
 //! is carried as → the warehouse type it lands as, and how exactly.
 //! Every row of this table is tested against the real servers.
 
-use arrow_schema::DataType;
+use std::sync::Arc;
+
+use arrow_schema::extension::Json;
+use arrow_schema::{DataType, Field};
 use serde::Serialize;
+
+pub mod mysql;
+pub mod postgres;
+pub mod sqlite;
 
 /// How faithfully a column type is carried.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,4 +65,82 @@ pub struct ColumnType {
 
 fn display_arrow<S: serde::Serializer>(t: &DataType, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&t.to_string())
+}
+
+/// The Arrow field a column is carried as. JSON columns (and arrays of JSON)
+/// get Arrow's canonical JSON extension type, so Parquet writes the JSON
+/// logical type and the text writers embed the value as JSON.
+pub fn arrow_field(name: &str, ty: &ColumnType, nullable: bool) -> Field {
+    let field = Field::new(name, ty.arrow.clone(), nullable);
+    match (&ty.warehouse, &ty.arrow) {
+        (WarehouseType::Json, _) => with_json(field),
+        (WarehouseType::Repeated(inner), DataType::List(item))
+            if **inner == WarehouseType::Json =>
+        {
+            let item = Arc::new(with_json(item.as_ref().clone()));
+            field.with_data_type(DataType::List(item))
+        }
+        (WarehouseType::Repeated(inner), DataType::LargeList(item))
+            if **inner == WarehouseType::Json =>
+        {
+            let item = Arc::new(with_json(item.as_ref().clone()));
+            field.with_data_type(DataType::LargeList(item))
+        }
+        _ => field,
+    }
+}
+
+fn with_json(mut field: Field) -> Field {
+    // Only text can carry the extension; the dialect tables map JSON to Utf8,
+    // and their tests would trip this.
+    let attached = field.try_with_extension_type(Json::default());
+    debug_assert!(
+        attached.is_ok(),
+        "JSON column `{}` is not text",
+        field.name()
+    );
+    field
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(arrow: DataType, warehouse: WarehouseType) -> ColumnType {
+        ColumnType {
+            db_type: "x".into(),
+            arrow,
+            warehouse,
+            fidelity: Fidelity::Exact,
+        }
+    }
+
+    #[test]
+    fn json_columns_carry_the_json_extension_type() {
+        let f = arrow_field("doc", &ty(DataType::Utf8, WarehouseType::Json), true);
+        assert_eq!(f.extension_type_name(), Some("arrow.json"));
+        assert!(f.try_extension_type::<Json>().is_ok());
+        assert!(f.is_nullable());
+
+        let list = DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)));
+        let repeated = WarehouseType::Repeated(Box::new(WarehouseType::Json));
+        let f = arrow_field("docs", &ty(list.clone(), repeated), false);
+        let DataType::List(item) = f.data_type() else {
+            panic!("{f:?}")
+        };
+        assert_eq!(item.extension_type_name(), Some("arrow.json"));
+        assert!(f.data_type().equals_datatype(&list));
+
+        let f = arrow_field("s", &ty(DataType::Utf8, WarehouseType::String), false);
+        assert_eq!(f, Field::new("s", DataType::Utf8, false));
+        let f = arrow_field(
+            "xs",
+            &ty(
+                list.clone(),
+                WarehouseType::Repeated(Box::new(WarehouseType::String)),
+            ),
+            true,
+        );
+        assert_eq!(f, Field::new("xs", list, true));
+    }
 }

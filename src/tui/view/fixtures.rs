@@ -60,6 +60,8 @@ pub fn task(run_id: i64, id: &str, state: TaskState, ord: i64) -> InstanceRow {
         finished_at: None,
         updated_at: NOW,
         cancel_requested: false,
+        params: None,
+        queued_at: None,
     }
 }
 

@@ -1,0 +1,181 @@
+//! Data commands: ad-hoc `export` and `load`, and `sources` (browse).
+
+use anyhow::Result;
+use serde_json::json;
+
+use super::{Cli, exit};
+use crate::config::TaskDef;
+use crate::config::redact::redact;
+use crate::connectors::open_source;
+use crate::connectors::source::TableName;
+use crate::format::Format;
+
+pub struct ExportArgs<'a> {
+    pub source: &'a str,
+    pub table: &'a str,
+    pub store: &'a str,
+    pub path: Option<&'a str>,
+    pub format: Option<&'a str>,
+    pub partitions: Option<u32>,
+    pub lossy: bool,
+    pub detach: bool,
+}
+
+pub async fn export(cli: &Cli, a: ExportArgs<'_>) -> Result<u8> {
+    let format = match a.format {
+        Some(f) => f.parse::<Format>().map_err(|e| exit(2, e))?,
+        None => Format::default(),
+    };
+    // A file name from the table name, safe on any store.
+    let stem: String = a
+        .table
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let path = a
+        .path
+        .map(String::from)
+        .unwrap_or_else(|| format!("{stem}/{{run_date}}.{}", format.extension()));
+    let def = TaskDef {
+        id: "export".into(),
+        kind: "export".into(),
+        source: Some(a.source.into()),
+        table: Some(a.table.into()),
+        store: Some(a.store.into()),
+        path: Some(path),
+        format: Some(format.extension().into()),
+        partitions: a.partitions,
+        lossy: a.lossy.then(|| "convert".to_string()),
+        ..TaskDef::default()
+    };
+    let label = format!("export {}.{}", a.source, a.table);
+    super::execute::adhoc(cli, &label, def, a.detach).await
+}
+
+pub struct LoadArgs<'a> {
+    pub store: &'a str,
+    pub path: &'a str,
+    pub warehouse: &'a str,
+    pub table: &'a str,
+    pub mode: Option<&'a str>,
+    pub detach: bool,
+}
+
+pub async fn load(cli: &Cli, a: LoadArgs<'_>) -> Result<u8> {
+    let def = TaskDef {
+        id: "load".into(),
+        kind: "load".into(),
+        store: Some(a.store.into()),
+        path: Some(a.path.into()),
+        warehouse: Some(a.warehouse.into()),
+        table: Some(a.table.into()),
+        mode: a.mode.map(String::from),
+        ..TaskDef::default()
+    };
+    let label = format!("load {}.{}", a.warehouse, a.table);
+    super::execute::adhoc(cli, &label, def, a.detach).await
+}
+
+pub async fn sources(
+    cli: &Cli,
+    source: Option<&str>,
+    table: Option<&str>,
+    as_json: bool,
+) -> Result<u8> {
+    let file = crate::config::find_workspace(cli.config.as_deref())?;
+    let ws = crate::config::load(&file).map_err(|e| exit(2, e.to_string()))?;
+    let Some(name) = source else {
+        if as_json {
+            let list: Vec<_> = ws
+                .def
+                .sources
+                .iter()
+                .map(|(n, s)| json!({"name": n, "kind": s.kind, "url": s.url.as_deref().map(redact), "path": s.path}))
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({ "sources": list }))?
+            );
+        } else {
+            for (n, s) in &ws.def.sources {
+                let at = s
+                    .url
+                    .as_deref()
+                    .map(redact)
+                    .or(s.path.clone())
+                    .unwrap_or_default();
+                println!("{n:<16} {:<9} {at}", s.kind);
+            }
+        }
+        return Ok(0);
+    };
+    let opened = open_source(&ws, name)
+        .await
+        .map_err(|e| exit(2, redact(&format!("{e:#}"))))?;
+    let Some(table) = table else {
+        let tables = opened.source.list_tables().await?;
+        if as_json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({ "tables": tables }))?
+            );
+        } else {
+            println!("{:<40} {:<6} {:>14}", "TABLE", "KIND", "ROWS (EST.)");
+            for t in &tables {
+                let rows = t
+                    .row_estimate
+                    .map(|r| r.to_string())
+                    .unwrap_or_else(|| "?".into());
+                let kind = format!("{:?}", t.kind).to_lowercase();
+                println!("{:<40} {kind:<6} {rows:>14}", t.table.to_string());
+            }
+        }
+        return Ok(0);
+    };
+    let tn = TableName::parse(table, &opened.default_schema);
+    let d = opened.source.describe(&tn).await?;
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&d)?);
+        return Ok(0);
+    }
+    let rows = d
+        .summary
+        .row_estimate
+        .map(|r| format!("about {r} rows"))
+        .unwrap_or_else(|| "row count unknown (never analysed)".into());
+    println!("{}  ({rows})", d.summary.table);
+    if !d.primary_key.is_empty() {
+        println!("primary key: {}", d.primary_key.join(", "));
+    }
+    println!(
+        "{:<24} {:<26} {:<28} {:<12} NOTE",
+        "COLUMN", "SOURCE TYPE", "ARROW", "WAREHOUSE"
+    );
+    for c in &d.columns {
+        let wh = serde_json::to_value(&c.ty.warehouse)?;
+        let wh = match &wh {
+            serde_json::Value::String(s) => s.to_uppercase(),
+            other => other.to_string(),
+        };
+        let note = match &c.ty.fidelity {
+            crate::format::types::Fidelity::Exact => String::new(),
+            crate::format::types::Fidelity::Fallback { note } => format!("lossy: {note}"),
+            crate::format::types::Fidelity::Refused { reason } => format!("REFUSED: {reason}"),
+        };
+        let null = if c.nullable { "" } else { " not null" };
+        println!(
+            "{:<24} {:<26} {:<28} {:<12} {note}",
+            c.name,
+            format!("{}{null}", c.ty.db_type),
+            c.ty.arrow.to_string(),
+            wh
+        );
+    }
+    Ok(0)
+}

@@ -1,0 +1,444 @@
+//! The embedded SQLite warehouse: the default, needs no cloud account.
+//!
+//! A load is one `BEGIN IMMEDIATE` transaction, so it replaces or appends
+//! completely or not at all (a crash rolls it back too):
+//! 1. the ledger `_switchyard_loads` is checked: a `ledger_key` already there
+//!    means the file was loaded, and nothing is done (`already_loaded`);
+//! 2. the file is read on a blocking thread and its rows inserted in batches
+//!    with bound parameters, into a fresh staging table created from the
+//!    file's columns, or, when appending to an existing table, straight into
+//!    it (inside the transaction that is as atomic, and writes rows once);
+//! 3. replace drops the old table and renames the staging table; an append
+//!    to a missing table renames it; the ledger row is written; commit.
+//!
+//! Column types: see `decl` (declared names) and `encode` (value forms);
+//! NDJSON column rules: see `ndjson`. The table name is one identifier, taken
+//! verbatim (a dot is part of the name) and always quoted. Replace recreates
+//! the table: views on it keep working, its indexes and triggers go.
+//!
+//! SQLite has one writer at a time and a load holds the write lock for its
+//! whole length, so concurrent loads into one warehouse file run one after
+//! the other (the busy timeout is long for that reason); readers are not
+//! blocked (WAL).
+
+mod decl;
+mod encode;
+mod ndjson;
+mod read;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Database, Row, Sqlite};
+use tokio::sync::mpsc;
+
+use super::{LoadMode, LoadProgress, LoadRequest, LoadStats, Warehouse, WarehouseTable};
+use crate::connectors::BoxFuture;
+use decl::{same_family, warehouse_type};
+use encode::SqlValue;
+use read::{ColumnDef, ReadInput, ReadMsg};
+
+const LEDGER_DDL: &str = "CREATE TABLE IF NOT EXISTS \"_switchyard_loads\" (
+    ledger_key TEXT PRIMARY KEY,
+    table_name TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    loaded_at TEXT NOT NULL
+)";
+const STAGING: &str = "\"_switchyard_staging\"";
+/// Names starting with this are the warehouse's own, hidden from listings.
+const RESERVED_PREFIX: &str = "_switchyard_";
+/// Bound parameters per INSERT (SQLite allows 32766).
+const MAX_PARAMS: usize = 32_000;
+const MAX_ROWS_PER_INSERT: usize = 500;
+/// Loads wait for each other (see the module comment) rather than fail.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(3600);
+
+pub struct SqliteWarehouse {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+/// `"name"`, with inner quotes doubled: every identifier goes through here.
+fn quote(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+fn check_name(what: &str, name: &str) -> Result<()> {
+    if name.is_empty() {
+        bail!("{what} name cannot be empty");
+    }
+    if name.contains('\0') {
+        bail!("{what} name {name:?} contains a NUL byte");
+    }
+    Ok(())
+}
+
+fn check_table_name(name: &str) -> Result<()> {
+    check_name("table", name)?;
+    let lower = name.to_ascii_lowercase();
+    if lower.starts_with("sqlite_") || lower.starts_with(RESERVED_PREFIX) {
+        bail!("table name `{name}` is reserved (names starting with sqlite_ or {RESERVED_PREFIX})");
+    }
+    Ok(())
+}
+
+impl SqliteWarehouse {
+    /// Opens (creating if needed) the warehouse file at `path`.
+    pub async fn open(path: &Path) -> Result<SqliteWarehouse> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create directory {}", dir.display()))?;
+        }
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT)
+            // DROP TABLE with foreign keys on deletes row by row first.
+            .foreign_keys(false)
+            // Renaming staging over a just-dropped table fails in modern mode
+            // when a view names that table; legacy mode leaves views alone.
+            .pragma("legacy_alter_table", "ON");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await
+            .with_context(|| format!("cannot open warehouse {}", path.display()))?;
+        sqlx::query(LEDGER_DDL).execute(&pool).await?;
+        Ok(SqliteWarehouse {
+            pool,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn run_load(&self, req: &LoadRequest, progress: LoadProgress) -> Result<LoadStats> {
+        check_table_name(&req.table)?;
+        let file_len = tokio::fs::metadata(&req.file)
+            .await
+            .with_context(|| format!("cannot read {}", req.file.display()))?
+            .len();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let done: Option<i64> =
+            sqlx::query_scalar("SELECT rows FROM \"_switchyard_loads\" WHERE ledger_key = ?")
+                .bind(&req.ledger_key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(rows) = done {
+            tx.rollback().await?;
+            return Ok(LoadStats {
+                rows,
+                bytes: 0,
+                already_loaded: true,
+            });
+        }
+        let existing = table_columns(&mut tx, &req.table).await?;
+
+        let (sender, mut receiver) = mpsc::channel(2);
+        let input = ReadInput {
+            file: req.file.clone(),
+            format: req.format,
+            existing: existing.clone(),
+            use_existing: req.mode == LoadMode::Append,
+        };
+        let reader = tokio::task::spawn_blocking(move || read::read_file(input, &sender));
+        let staged = stage(&mut tx, req, existing.as_deref(), &mut receiver, &progress).await;
+        // Unblocks a reader still sending after a load error.
+        drop(receiver);
+        // A reader error is the cause: the loader only saw the channel close.
+        reader
+            .await
+            .map_err(|e| anyhow!("the file reader failed: {e}"))??;
+        let staged = staged?.ok_or_else(|| anyhow!("the file reader sent no columns"))?;
+
+        if !staged.direct {
+            let table = quote(&req.table);
+            if req.mode == LoadMode::Replace {
+                execute(&mut tx, format!("DROP TABLE IF EXISTS {table}")).await?;
+            }
+            execute(&mut tx, format!("ALTER TABLE {STAGING} RENAME TO {table}")).await?;
+        }
+        let loaded_at = chrono::Utc::now()
+            .format("%Y-%m-%d %H:%M:%S%.6fZ")
+            .to_string();
+        sqlx::query(
+            "INSERT INTO \"_switchyard_loads\" (ledger_key, table_name, rows, loaded_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&req.ledger_key)
+        .bind(&req.table)
+        .bind(staged.rows)
+        .bind(loaded_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(LoadStats {
+            rows: staged.rows,
+            bytes: i64::try_from(file_len).unwrap_or(i64::MAX),
+            already_loaded: false,
+        })
+    }
+}
+
+struct Staged {
+    /// Rows went straight into the existing table (append).
+    direct: bool,
+    rows: i64,
+}
+
+/// Receives the file's columns and rows and inserts them; None when the
+/// reader stopped before sending columns (its error says why).
+async fn stage(
+    conn: &mut SqliteConnection,
+    req: &LoadRequest,
+    existing: Option<&[ColumnDef]>,
+    rx: &mut mpsc::Receiver<ReadMsg>,
+    progress: &LoadProgress,
+) -> Result<Option<Staged>> {
+    let Some(ReadMsg::Columns(columns)) = rx.recv().await else {
+        return Ok(None);
+    };
+    for c in &columns {
+        check_name("column", &c.name)?;
+    }
+    let direct = match (req.mode, existing) {
+        (LoadMode::Append, Some(target)) => {
+            check_append(&req.table, target, &columns)?;
+            true
+        }
+        _ => {
+            create_staging(conn, &columns).await?;
+            false
+        }
+    };
+    let into = if direct {
+        quote(&req.table)
+    } else {
+        STAGING.to_string()
+    };
+    let mut inserter = Inserter::new(into, &columns);
+    let mut rows: i64 = 0;
+    while let Some(msg) = rx.recv().await {
+        let ReadMsg::Rows { rows: batch, bytes } = msg else {
+            bail!("the file reader sent its columns twice");
+        };
+        let n = batch.len() as i64;
+        inserter
+            .insert(conn, batch)
+            .await
+            .with_context(|| format!("inserting rows {}..={}", rows + 1, rows + n))?;
+        rows += n;
+        progress(rows, bytes);
+    }
+    Ok(Some(Staged { direct, rows }))
+}
+
+/// Appending keeps the table's columns: every file column must be one of
+/// them, of the same kind.
+fn check_append(table: &str, target: &[ColumnDef], columns: &[ColumnDef]) -> Result<()> {
+    for c in columns {
+        // SQLite matches column names case-insensitively (ASCII).
+        let Some(t) = target.iter().find(|t| t.name.eq_ignore_ascii_case(&c.name)) else {
+            bail!(
+                "the file's column `{}` is not in table `{table}` (append keeps the table's columns; load with mode = \"replace\" to change them)",
+                c.name
+            );
+        };
+        if !same_family(&warehouse_type(&t.decl), &warehouse_type(&c.decl)) {
+            bail!(
+                "column `{}` is {} in table `{table}` but {} in the file (load with mode = \"replace\" to change it)",
+                c.name,
+                t.decl,
+                c.decl
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn create_staging(conn: &mut SqliteConnection, columns: &[ColumnDef]) -> Result<()> {
+    let mut defs = Vec::with_capacity(columns.len());
+    for c in columns {
+        // Declared types are ours, or an existing table's (empty NDJSON file
+        // replacing it): refuse anything that is not a plain type name.
+        let plain = c
+            .decl
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || " _(),+-.".contains(ch));
+        if !plain {
+            bail!(
+                "column `{}` has an unusual declared type {:?}",
+                c.name,
+                c.decl
+            );
+        }
+        let not_null = if c.nullable { "" } else { " NOT NULL" };
+        defs.push(format!("{} {}{not_null}", quote(&c.name), c.decl));
+    }
+    execute(conn, format!("DROP TABLE IF EXISTS {STAGING}")).await?;
+    execute(
+        conn,
+        format!("CREATE TABLE {STAGING} ({})", defs.join(", ")),
+    )
+    .await
+}
+
+async fn execute(conn: &mut SqliteConnection, sql: String) -> Result<()> {
+    sqlx::query(AssertSqlSafe(sql)).execute(conn).await?;
+    Ok(())
+}
+
+/// A table's columns (None when there is no such table).
+async fn table_columns(conn: &mut SqliteConnection, table: &str) -> Result<Option<Vec<ColumnDef>>> {
+    let rows = sqlx::query("SELECT name, type, \"notnull\" FROM pragma_table_info(?) ORDER BY cid")
+        .bind(table)
+        .fetch_all(conn)
+        .await?;
+    let columns = rows
+        .iter()
+        .map(|r| {
+            Ok(ColumnDef {
+                name: r.try_get("name")?,
+                decl: r.try_get("type")?,
+                nullable: r.try_get::<i64, _>("notnull")? == 0,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((!columns.is_empty()).then_some(columns))
+}
+
+type Query = sqlx::query::Query<'static, Sqlite, <Sqlite as Database>::Arguments>;
+
+/// Multi-row `INSERT ... VALUES (?,..),(?,..)` with bound parameters; the
+/// statement text per row count is built once (and prepared once by sqlx).
+struct Inserter {
+    head: String,
+    row: String,
+    per_insert: usize,
+    sql: HashMap<usize, Arc<str>>,
+}
+
+impl Inserter {
+    fn new(into: String, columns: &[ColumnDef]) -> Inserter {
+        let names: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
+        let n = columns.len().max(1);
+        Inserter {
+            head: format!("INSERT INTO {into} ({}) VALUES ", names.join(", ")),
+            row: format!("({})", vec!["?"; n].join(", ")),
+            per_insert: (MAX_PARAMS / n).clamp(1, MAX_ROWS_PER_INSERT),
+            sql: HashMap::new(),
+        }
+    }
+
+    fn sql(&mut self, rows: usize) -> Arc<str> {
+        let (head, row) = (&self.head, &self.row);
+        self.sql
+            .entry(rows)
+            .or_insert_with(|| Arc::from(format!("{head}{}", vec![row.as_str(); rows].join(", "))))
+            .clone()
+    }
+
+    async fn insert(
+        &mut self,
+        conn: &mut SqliteConnection,
+        rows: Vec<Vec<SqlValue>>,
+    ) -> Result<()> {
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Vec<SqlValue>> = rows.by_ref().take(self.per_insert).collect();
+            let mut q: Query = sqlx::query(AssertSqlSafe(self.sql(chunk.len())));
+            for value in chunk.into_iter().flatten() {
+                q = bind(q, value);
+            }
+            q.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+}
+
+fn bind(q: Query, value: SqlValue) -> Query {
+    match value {
+        SqlValue::Null => q.bind(None::<i64>),
+        SqlValue::Int(v) => q.bind(v),
+        SqlValue::Real(v) => q.bind(v),
+        SqlValue::Text(v) => q.bind(v),
+        SqlValue::Blob(v) => q.bind(v),
+    }
+}
+
+impl SqliteWarehouse {
+    async fn tables(&self) -> Result<Vec<WarehouseTable>> {
+        let mut conn = self.pool.acquire().await?;
+        let names: Vec<String> = sqlx::query_scalar(
+            r"SELECT name FROM sqlite_schema WHERE type = 'table'
+              AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND name NOT LIKE '\_switchyard\_%' ESCAPE '\'
+              ORDER BY name",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            let columns = table_columns(&mut conn, &name).await?.unwrap_or_default();
+            let rows: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT count(*) FROM {}",
+                quote(&name)
+            )))
+            .fetch_one(&mut *conn)
+            .await?;
+            out.push(WarehouseTable {
+                dataset: "main".into(),
+                name,
+                rows: Some(rows),
+                columns: columns
+                    .into_iter()
+                    .map(|c| decl::column(c.name, c.decl, c.nullable))
+                    .collect(),
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl Warehouse for SqliteWarehouse {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn load<'a>(
+        &'a self,
+        req: &'a LoadRequest,
+        progress: LoadProgress,
+    ) -> BoxFuture<'a, Result<LoadStats>> {
+        Box::pin(async move {
+            self.run_load(req, progress).await.with_context(|| {
+                format!(
+                    "cannot load {} into `{}` of warehouse {}",
+                    req.file.display(),
+                    req.table,
+                    self.path.display()
+                )
+            })
+        })
+    }
+
+    fn list_tables(&self) -> BoxFuture<'_, Result<Vec<WarehouseTable>>> {
+        Box::pin(self.tables())
+    }
+}
+
+#[cfg(test)]
+mod tests;

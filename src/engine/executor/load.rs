@@ -1,0 +1,86 @@
+//! `load`: one file of a store → a warehouse table, replacing or appending
+//! completely or not at all, and never twice for the same run, task and file.
+
+use std::sync::Arc;
+
+use super::{BoxFuture, ExecResult, Executor, Failure, Outcome, TaskContext};
+use crate::connectors::warehouse::{LoadMode, LoadProgress, LoadRequest};
+use crate::connectors::{open_store, open_warehouse};
+use crate::format::Format;
+
+pub struct LoadExecutor;
+
+impl Executor for LoadExecutor {
+    fn execute<'a>(&'a self, ctx: &'a TaskContext) -> BoxFuture<'a, ExecResult> {
+        Box::pin(async move {
+            tokio::select! {
+                r = run(ctx) => r,
+                // The warehouse transaction rolls back when its future is dropped.
+                _ = ctx.cancel.cancelled() => Err(Failure::fatal("cancelled")),
+            }
+        })
+    }
+}
+
+async fn run(ctx: &TaskContext) -> ExecResult {
+    let t = &ctx.task;
+    let need = |v: &Option<String>, key: &str| {
+        v.clone()
+            .ok_or_else(|| Failure::fatal(format!("load task needs `{key}`")))
+    };
+    let store_name = need(&t.store, "store")?;
+    let wh_name = need(&t.warehouse, "warehouse")?;
+    let path = ctx.render(&need(&t.path, "path")?);
+    let table = ctx.render(&need(&t.table, "table")?);
+    let mode = match t.mode.as_deref() {
+        Some(m) => m.parse::<LoadMode>().map_err(Failure::fatal)?,
+        None => LoadMode::Replace,
+    };
+    let format = match t.format.as_deref() {
+        Some(f) => f.parse::<Format>().map_err(Failure::fatal)?,
+        None => Format::from_path(&path).ok_or_else(|| {
+            Failure::fatal(format!("cannot tell the format of {path}; set `format`"))
+        })?,
+    };
+    let store =
+        open_store(&ctx.workspace, &store_name).map_err(|e| Failure::fatal(format!("{e:#}")))?;
+    let file = store
+        .fetch(&path)
+        .await
+        .map_err(|e| Failure::retryable(format!("{}: {e:#}", store.uri(&path))))?;
+    let warehouse = open_warehouse(&ctx.workspace, &wh_name)
+        .await
+        .map_err(|e| Failure::retryable(format!("{e:#}")))?;
+    let size = std::fs::metadata(&file.path).map(|m| m.len() as i64).ok();
+    let report = ctx.report.clone();
+    let progress: LoadProgress = Arc::new(move |rows, bytes| report.progress(rows, bytes, size));
+    ctx.report.log(format!(
+        "loading {} into {wh_name}.{table} ({mode:?})",
+        store.uri(&path)
+    ));
+    let req = LoadRequest {
+        file: file.path.clone(),
+        format,
+        table: table.clone(),
+        mode,
+        // Idempotence: a rerun of this run and task never loads this file twice.
+        ledger_key: format!("run {}/{}/{}", ctx.run_id, ctx.task_id, path),
+    };
+    let stats = warehouse
+        .load(&req, progress)
+        .await
+        .map_err(|e| Failure::retryable(format!("loading {table}: {e:#}")))?;
+    if stats.already_loaded {
+        ctx.report.log(format!(
+            "{path} was already loaded into {table} by run {} task {}: nothing to do",
+            ctx.run_id, ctx.task_id
+        ));
+    } else {
+        ctx.report
+            .log(format!("loaded {} rows into {table}", stats.rows));
+    }
+    Ok(Outcome {
+        rows: Some(stats.rows),
+        bytes: Some(stats.bytes),
+    })
+}

@@ -1,0 +1,408 @@
+//! Planning a run: the workspace's tasks become task instances. An
+//! `export_all` expands here, when the run is created, into one instance per
+//! table of its source (`TASK.schema.table`), and a `load` with `from` into
+//! one load per table after its export (`LOAD.schema.table`), so each table
+//! shows, fails and reruns on its own.
+//!
+//! Expanded instances keep only parameters (`parent`, `schema`, `table`);
+//! their task definition is derived from the parent at execution time, so a
+//! rerun uses the workspace file as it is now.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::json;
+
+use super::store::{InstanceRow, NewInstance};
+use crate::config::{PipelineDef, TaskDef, Workspace};
+use crate::connectors::source::{TableKind, TableName};
+use crate::format::Format;
+
+/// Instances of a new run of `pipeline`, in declaration order.
+pub async fn plan(ws: &Workspace, pipeline: &str) -> Result<Vec<NewInstance>> {
+    let Some(p) = ws.pipeline(pipeline) else {
+        let known: Vec<&str> = ws.def.pipelines.keys().map(String::as_str).collect();
+        bail!(
+            "no pipeline `{pipeline}` in {} (pipelines: {})",
+            ws.file.display(),
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        );
+    };
+    let mut tables: HashMap<&str, Vec<TableName>> = HashMap::new();
+    for t in p.tasks.iter().filter(|t| t.kind == "export_all") {
+        tables.insert(&t.id, tables_of(ws, t).await?);
+    }
+    Ok(expand(p, &tables))
+}
+
+/// The tables an `export_all` covers: every table of its source matching
+/// `include` (default: all) and no `exclude` glob, on `schema.table`.
+async fn tables_of(ws: &Workspace, t: &TaskDef) -> Result<Vec<TableName>> {
+    let name = t.source.as_deref().unwrap_or_default();
+    let source = crate::connectors::open_source(ws, name)
+        .await
+        .with_context(|| format!("export_all `{}`: cannot open source `{name}`", t.id))?;
+    let all =
+        source.source.list_tables().await.with_context(|| {
+            format!("export_all `{}`: cannot list the tables of `{name}`", t.id)
+        })?;
+    let include = t.include.clone().unwrap_or_else(|| vec!["*".into()]);
+    let exclude = t.exclude.clone().unwrap_or_default();
+    Ok(all
+        .into_iter()
+        .filter(|s| s.kind == TableKind::Table)
+        .map(|s| s.table)
+        .filter(|tn| {
+            let full = tn.to_string();
+            include.iter().any(|g| glob_match(g, &full))
+                && !exclude.iter().any(|g| glob_match(g, &full))
+        })
+        .collect())
+}
+
+/// Pure expansion, given each export_all's tables (tested without a database).
+pub fn expand(p: &PipelineDef, tables: &HashMap<&str, Vec<TableName>>) -> Vec<NewInstance> {
+    // Ids of the instances each task became, for rewriting `after`.
+    let mut became: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut child_of: HashMap<(&str, &TableName), String> = HashMap::new();
+    let mut used: HashSet<String> = p.tasks.iter().map(|t| t.id.clone()).collect();
+    for t in &p.tasks {
+        if t.kind == "export_all" {
+            let ids: Vec<String> = tables
+                .get(t.id.as_str())
+                .into_iter()
+                .flatten()
+                .map(|tn| {
+                    let id = unique_id(&mut used, &t.id, tn);
+                    child_of.insert((t.id.as_str(), tn), id.clone());
+                    id
+                })
+                .collect();
+            became.insert(&t.id, ids);
+        }
+    }
+    for t in &p.tasks {
+        if let (true, Some(from)) = (t.kind == "load", t.from.as_deref()) {
+            let ids = tables
+                .get(from)
+                .into_iter()
+                .flatten()
+                .map(|tn| unique_id(&mut used, &t.id, tn))
+                .collect();
+            became.insert(&t.id, ids);
+        }
+    }
+    let rewrite = |after: &[String]| -> Vec<String> {
+        after
+            .iter()
+            .flat_map(|a| match became.get(a.as_str()) {
+                Some(ids) => ids.clone(),
+                None => vec![a.clone()],
+            })
+            .collect()
+    };
+    let mut out = Vec::new();
+    for t in &p.tasks {
+        let base = NewInstance {
+            task_id: t.id.clone(),
+            kind: t.kind.clone(),
+            pool: t.pool.clone(),
+            slots: i64::from(t.partitions.unwrap_or(1).max(1)),
+            upstream: rewrite(&t.after),
+            params: None,
+        };
+        if t.kind == "export_all" {
+            let ts = tables.get(t.id.as_str()).cloned().unwrap_or_default();
+            for (tn, id) in ts
+                .iter()
+                .zip(became.get(t.id.as_str()).into_iter().flatten())
+            {
+                out.push(NewInstance {
+                    task_id: id.clone(),
+                    kind: "export".into(),
+                    params: Some(json!({"parent": t.id, "schema": tn.schema, "table": tn.name})),
+                    ..base.clone()
+                });
+            }
+        } else if let (true, Some(from)) = (t.kind == "load", t.from.as_deref()) {
+            let ts = tables.get(from).cloned().unwrap_or_default();
+            for (tn, id) in ts
+                .iter()
+                .zip(became.get(t.id.as_str()).into_iter().flatten())
+            {
+                let mut upstream = base.upstream.clone();
+                if let Some(export) = child_of.get(&(from, tn)) {
+                    upstream.push(export.clone());
+                }
+                out.push(NewInstance {
+                    task_id: id.clone(),
+                    kind: "load".into(),
+                    slots: 1,
+                    upstream,
+                    params: Some(json!({"parent": t.id, "schema": tn.schema, "table": tn.name})),
+                    ..base.clone()
+                });
+            }
+        } else {
+            out.push(base);
+        }
+    }
+    out
+}
+
+/// `TASK.schema.table`, with characters a task id cannot hold turned into `_`.
+fn unique_id(used: &mut HashSet<String>, task: &str, tn: &TableName) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "_-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    let base = format!("{task}.{}.{}", clean(&tn.schema), clean(&tn.name));
+    let mut id = base.clone();
+    let mut n = 2;
+    while !used.insert(id.clone()) {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    id
+}
+
+/// `*` any run of characters, `?` one character; everything else literal.
+pub fn glob_match(glob: &str, text: &str) -> bool {
+    let g: Vec<char> = glob.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut gi, mut ti) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ti < t.len() {
+        if gi < g.len() && (g[gi] == '?' || g[gi] == t[ti]) {
+            gi += 1;
+            ti += 1;
+        } else if gi < g.len() && g[gi] == '*' {
+            star = Some(gi);
+            gi += 1;
+            mark = ti;
+        } else if let Some(s) = star {
+            gi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    g[gi..].iter().all(|&c| c == '*')
+}
+
+fn quoted(tn: &TableName) -> String {
+    format!(
+        "\"{}\".\"{}\"",
+        tn.schema.replace('"', "\"\""),
+        tn.name.replace('"', "\"\"")
+    )
+}
+
+/// The file an `export_all` writes for one table: `{prefix}{schema}.{table}.{ext}`.
+pub fn export_all_path(parent: &TaskDef, tn: &TableName) -> String {
+    let format = parent
+        .format
+        .as_deref()
+        .and_then(|f| f.parse::<Format>().ok())
+        .unwrap_or_default();
+    format!(
+        "{}{}.{}.{}",
+        parent.prefix.as_deref().unwrap_or(""),
+        tn.schema,
+        tn.name,
+        format.extension()
+    )
+}
+
+/// The task definition an instance executes: its workspace task, or one
+/// derived from its parent (expanded instances), or the one it carries (ad hoc).
+pub fn resolve_def(defs: &HashMap<String, TaskDef>, row: &InstanceRow) -> Result<TaskDef> {
+    let params = row.params.as_ref();
+    if let Some(def) = params.and_then(|p| p.get("def")) {
+        return serde_json::from_value(def.clone()).context("corrupt ad-hoc task definition");
+    }
+    let Some(parent) = params.and_then(|p| p["parent"].as_str()) else {
+        return defs
+            .get(&row.task_id)
+            .cloned()
+            .ok_or_else(|| anyhow!("task `{}` is no longer in the workspace file", row.task_id));
+    };
+    let tn = TableName {
+        schema: params
+            .and_then(|p| p["schema"].as_str())
+            .unwrap_or_default()
+            .into(),
+        name: params
+            .and_then(|p| p["table"].as_str())
+            .unwrap_or_default()
+            .into(),
+    };
+    let p = defs.get(parent).ok_or_else(|| {
+        anyhow!(
+            "`{parent}`, which `{}` belongs to, is no longer in the workspace file",
+            row.task_id
+        )
+    })?;
+    let fill = |s: &str| {
+        s.replace("{schema}", &tn.schema)
+            .replace("{table}", &tn.name)
+    };
+    match p.kind.as_str() {
+        "export_all" => Ok(TaskDef {
+            id: row.task_id.clone(),
+            kind: "export".into(),
+            after: Vec::new(),
+            table: Some(quoted(&tn)),
+            path: Some(export_all_path(p, &tn)),
+            include: None,
+            exclude: None,
+            prefix: None,
+            ..p.clone()
+        }),
+        "load" => {
+            let from = p.from.as_deref().unwrap_or_default();
+            let export = defs.get(from).ok_or_else(|| {
+                anyhow!("`{from}`, which `{parent}` loads from, is no longer in the workspace file")
+            })?;
+            Ok(TaskDef {
+                id: row.task_id.clone(),
+                kind: "load".into(),
+                after: Vec::new(),
+                from: None,
+                path: Some(export_all_path(export, &tn)),
+                store: p.store.clone().or_else(|| export.store.clone()),
+                table: p.table.as_deref().map(fill),
+                format: export.format.clone(),
+                ..p.clone()
+            })
+        }
+        other => bail!("`{parent}` is a {other} task; it does not expand"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(id: &str, kind: &str, after: &[&str]) -> TaskDef {
+        TaskDef {
+            id: id.into(),
+            kind: kind.into(),
+            after: after.iter().map(|s| s.to_string()).collect(),
+            ..TaskDef::default()
+        }
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("*", "main.users"));
+        assert!(glob_match("main.*", "main.users"));
+        assert!(!glob_match("main.*", "other.users"));
+        assert!(glob_match("*.user?", "x.users"));
+        assert!(!glob_match("*.user?", "x.user"));
+        assert!(glob_match("*_log*", "main.audit_log_2024"));
+    }
+
+    #[test]
+    fn export_all_and_load_from_expand_per_table() {
+        let mut load = task("load", "load", &[]);
+        load.from = Some("dump".into());
+        load.table = Some("raw_{table}".into());
+        let p = PipelineDef {
+            max_active: None,
+            tasks: vec![
+                task("start", "command", &[]),
+                task("dump", "export_all", &["start"]),
+                load,
+                task("report", "sql", &["load"]),
+            ],
+        };
+        let users = TableName {
+            schema: "main".into(),
+            name: "users".into(),
+        };
+        let odd = TableName {
+            schema: "main".into(),
+            name: "odd name".into(),
+        };
+        let tables = HashMap::from([("dump", vec![users, odd])]);
+        let got = expand(&p, &tables);
+        let ids: Vec<&str> = got.iter().map(|i| i.task_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "start",
+                "dump.main.users",
+                "dump.main.odd_name",
+                "load.main.users",
+                "load.main.odd_name",
+                "report"
+            ]
+        );
+        assert_eq!(got[1].upstream, ["start"]);
+        assert_eq!(got[3].upstream, ["dump.main.users"]);
+        assert_eq!(got[5].upstream, ["load.main.users", "load.main.odd_name"]);
+        assert_eq!(got[2].params.as_ref().unwrap()["table"], "odd name");
+    }
+
+    #[test]
+    fn expanded_definitions_derive_from_the_parent() {
+        let mut dump = task("dump", "export_all", &[]);
+        dump.prefix = Some("raw/{run_date}/".into());
+        dump.format = Some("ndjson".into());
+        dump.source = Some("app".into());
+        let mut load = task("load", "load", &[]);
+        load.from = Some("dump".into());
+        load.table = Some("raw_{table}".into());
+        load.warehouse = Some("wh".into());
+        let defs = HashMap::from([("dump".to_string(), dump), ("load".to_string(), load)]);
+        let row = |id: &str, parent: &str| InstanceRow {
+            run_id: 1,
+            task_id: id.into(),
+            kind: String::new(),
+            state: crate::engine::state::TaskState::Pending,
+            attempt: 0,
+            retry_base: 0,
+            pool: None,
+            slots: 1,
+            upstream: vec![],
+            ord: 0,
+            rows: None,
+            bytes: None,
+            total_estimate: None,
+            error: None,
+            waiting_on: None,
+            next_try_at: None,
+            started_at: None,
+            finished_at: None,
+            updated_at: 0,
+            cancel_requested: false,
+            params: Some(json!({"parent": parent, "schema": "main", "table": "Odd \"t\""})),
+            queued_at: None,
+        };
+        let e = resolve_def(&defs, &row("dump.main.x", "dump")).unwrap();
+        assert_eq!(e.kind, "export");
+        assert_eq!(e.table.as_deref(), Some(r#""main"."Odd ""t""""#));
+        assert_eq!(
+            e.path.as_deref(),
+            Some("raw/{run_date}/main.Odd \"t\".ndjson")
+        );
+        let l = resolve_def(&defs, &row("load.main.x", "load")).unwrap();
+        assert_eq!(l.kind, "load");
+        assert_eq!(l.table.as_deref(), Some("raw_Odd \"t\""));
+        assert_eq!(l.path, e.path);
+        assert!(resolve_def(&HashMap::new(), &row("load.main.x", "load")).is_err());
+    }
+}
