@@ -96,14 +96,20 @@ type ProgressSample = (i64, i64, Option<i64>, i64);
 fn follower(engine: Arc<Engine>, tx: mpsc::Sender<Msg>) {
     tokio::spawn(async move {
         let mut seq = engine.store.last_event_seq().await.unwrap_or(0);
+        // Poll fast while things happen, slower (up to a second) when quiet,
+        // so an idle console costs next to nothing.
+        let mut quiet = 0u32;
         loop {
-            tokio::time::sleep(FOLLOW_EVERY).await;
+            let pause = FOLLOW_EVERY * 2u32.pow(quiet.min(10) / 5).min(5);
+            tokio::time::sleep(pause).await;
             let Ok(events) = engine.store.events_after(seq, 5000).await else {
                 continue;
             };
             if events.is_empty() {
+                quiet = quiet.saturating_add(1);
                 continue;
             }
+            quiet = 0;
             let mut runs = BTreeSet::new();
             let (mut any_run, mut pools, mut journal) = (false, false, false);
             let mut logs = BTreeSet::new();
