@@ -56,6 +56,7 @@ pub async fn run(
     };
     let mut term = terminal::enter()?;
     let _guard = terminal::Guard;
+    terminal::restore_on_signals();
     console.run(&mut term).await
 }
 

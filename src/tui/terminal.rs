@@ -6,6 +6,7 @@ use std::io::{Stdout, stdout};
 use anyhow::Result;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::cursor::Show;
 use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{
@@ -14,10 +15,11 @@ use ratatui::crossterm::terminal::{
 
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
-/// Restores the terminal; safe to call more than once.
+/// Restores the terminal (the cursor too: frames hide it); safe to call
+/// more than once.
 pub fn restore() {
     let _ = disable_raw_mode();
-    let _ = execute!(stdout(), LeaveAlternateScreen, DisableMouseCapture);
+    let _ = execute!(stdout(), LeaveAlternateScreen, DisableMouseCapture, Show);
 }
 
 /// Takes over the terminal and makes sure a panic gives it back first.
@@ -32,6 +34,38 @@ pub fn enter() -> Result<Term> {
     let mut t = Terminal::new(CrosstermBackend::new(stdout()))?;
     t.clear()?;
     Ok(t)
+}
+
+/// Gives the terminal back when the process is told to stop from outside
+/// (`kill`, a closed SSH session, `tmux kill-pane`: SIGTERM, SIGHUP, SIGINT,
+/// SIGQUIT; in raw mode Ctrl-C is a key, not a signal), then dies of that
+/// signal as it would have without the console, so the exit status says why.
+/// Without this the shell is left on the alternate screen, in raw mode, with
+/// the mouse captured and the cursor hidden. Needs a tokio runtime.
+pub fn restore_on_signals() {
+    use tokio::signal::unix::{SignalKind, signal};
+    for kind in [
+        SignalKind::terminate(),
+        SignalKind::hangup(),
+        SignalKind::interrupt(),
+        SignalKind::quit(),
+    ] {
+        let Ok(mut stream) = signal(kind) else {
+            continue;
+        };
+        tokio::spawn(async move {
+            if stream.recv().await.is_some() {
+                restore();
+                let sig = kind.as_raw_value();
+                // SAFETY: plain syscalls; the default disposition ends the
+                // process the way the signal would have in the first place.
+                unsafe {
+                    libc::signal(sig, libc::SIG_DFL);
+                    libc::raise(sig);
+                }
+            }
+        });
+    }
 }
 
 /// Restores the terminal when dropped (early returns, errors).
