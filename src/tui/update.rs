@@ -630,11 +630,15 @@ fn modal_key(s: &mut State, key: &str, fx: &mut Vec<Effect>) {
             "esc" => {}
             "enter" => {
                 let options = super::view::palette::palette_completions(s, &input);
-                let cmd = options
+                // A whole command runs as typed: `:pool db 1` must not become
+                // the listed `pool db 10`. Else the highlighted completion runs.
+                let chosen = options
                     .get(selected)
-                    .filter(|o| o.split_whitespace().count() >= input.split_whitespace().count())
-                    .cloned()
-                    .unwrap_or(input);
+                    .filter(|o| o.split_whitespace().count() >= input.split_whitespace().count());
+                let cmd = match chosen {
+                    Some(o) if selected > 0 || !whole_command(&options, &input) => o.clone(),
+                    _ => input,
+                };
                 palette_command(s, cmd.trim(), fx);
             }
             "tab" => {
@@ -651,7 +655,8 @@ fn modal_key(s: &mut State, key: &str, fx: &mut Vec<Effect>) {
                 })
             }
             "down" => {
-                selected += 1;
+                let n = super::view::palette::palette_completions(s, &input).len();
+                selected = (selected + 1).min(n.saturating_sub(1));
                 s.modal = Some(Modal::Palette { input, selected });
             }
             "backspace" => {
@@ -722,6 +727,16 @@ fn modal_key(s: &mut State, key: &str, fx: &mut Vec<Effect>) {
             _ => s.modal = Some(Modal::MarkChoice { run_id, task_id }),
         },
     }
+}
+
+/// Whether `input` is a command in full rather than the start of one: one
+/// of the completions exactly, or a pool resize with its number.
+fn whole_command(options: &[String], input: &str) -> bool {
+    let words: Vec<&str> = input.split_whitespace().collect();
+    options
+        .iter()
+        .any(|o| o.split_whitespace().eq(words.iter().copied()))
+        || matches!(words.as_slice(), ["pool", _, n] if n.parse::<i64>().is_ok())
 }
 
 /// A printable key as a character (`space` is a space).

@@ -278,6 +278,68 @@ fn pools_grow_and_shrink_and_the_palette_sets_a_size() {
     );
 }
 
+/// Types `text` into whatever has the keyboard, a key at a time.
+fn type_text(s: &mut State, k: &Keymap, text: &str) -> Vec<Effect> {
+    let typed: Vec<String> = text
+        .chars()
+        .map(|c| match c {
+            ' ' => "space".to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    let seq: Vec<&str> = typed.iter().map(String::as_str).collect();
+    keys(s, k, &seq)
+}
+
+#[test]
+fn the_palette_runs_a_whole_command_as_typed_and_completes_the_rest() {
+    let (mut s, k) = loaded(false);
+    let pools = |size| {
+        Msg::Pools(vec![PoolUsage {
+            name: "replica".into(),
+            size,
+            running: 0,
+            queued: 0,
+        }])
+    };
+    update(&mut s, pools(10), &k);
+    let resize = |size| Effect::ResizePool {
+        name: "replica".into(),
+        size,
+    };
+    // `pool replica 1` is listed as the completion `pool replica 10`: typed wins.
+    keys(&mut s, &k, &[":"]);
+    type_text(&mut s, &k, "pool replica 1");
+    assert_eq!(keys(&mut s, &k, &["enter"]), [resize(1)]);
+    assert_eq!(s.modal, None);
+
+    // A start of a command runs the highlighted completion.
+    update(&mut s, pools(10), &k);
+    keys(&mut s, &k, &[":"]);
+    type_text(&mut s, &k, "po");
+    keys(&mut s, &k, &["enter"]);
+    assert_eq!(s.screen, Screen::Pools);
+    keys(&mut s, &k, &[":"]);
+    type_text(&mut s, &k, "theme li");
+    assert_eq!(
+        keys(&mut s, &k, &["enter"]),
+        [Effect::SetTheme("light".into())]
+    );
+
+    // Moving the highlight chooses it, even over a whole command.
+    keys(&mut s, &k, &[":"]);
+    type_text(&mut s, &k, "pool");
+    let fx = keys(&mut s, &k, &["down", "enter"]);
+    assert_eq!(fx, [resize(10)], "pools, then pool replica 10");
+
+    // The highlight stops at the last completion.
+    keys(&mut s, &k, &[":"]);
+    type_text(&mut s, &k, "theme");
+    keys(&mut s, &k, &["down"; 20]);
+    let fx = keys(&mut s, &k, &["up", "enter"]);
+    assert_eq!(fx, [Effect::SetTheme("high-contrast".into())]);
+}
+
 #[test]
 fn a_note_goes_to_the_journal() {
     let (mut s, k) = loaded(false);
