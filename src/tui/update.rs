@@ -333,17 +333,7 @@ fn act(s: &mut State, action: Action, keys: &Keymap, fx: &mut Vec<Effect>) {
             }
         },
         Action::Up | Action::Down | Action::Top | Action::Bottom => move_cursor(s, &action, fx),
-        Action::PageUp | Action::PageDown => {
-            if let Some(d) = s.detail.as_mut() {
-                let page = usize::from(s.size.1.saturating_sub(12)).max(1);
-                d.follow = false;
-                d.scroll = if action == Action::PageUp {
-                    d.scroll.saturating_sub(page)
-                } else {
-                    (d.scroll + page).min(d.log.len().saturating_sub(1))
-                };
-            }
-        }
+        Action::PageUp | Action::PageDown => scroll_log(s, &action),
         Action::Open => {
             if s.focus == Focus::Runs {
                 s.focus = Focus::Tasks;
@@ -529,14 +519,47 @@ fn move_cursor(s: &mut State, action: &Action, fx: &mut Vec<Effect>) {
         }
         Screen::Runs => s.task_cursor = step(s.task_cursor, s.tasks.len()),
         Screen::Pools => s.pool_cursor = step(s.pool_cursor, s.pools.len()),
-        Screen::Task => {
-            if let Some(d) = s.detail.as_mut() {
-                d.follow = false;
-                d.scroll = step(d.scroll, d.log.len());
-            }
-        }
+        Screen::Task => scroll_log(s, action),
         Screen::Journal => {}
     }
+}
+
+/// Scrolls the open task's log from what is on screen: leaving the tail
+/// goes up from the last lines, not from the top of the log; the end is
+/// where the last line sits at the bottom of the pane, and `bottom` follows
+/// the log again.
+fn scroll_log(s: &mut State, action: &Action) {
+    let area = super::view::log_area(s);
+    let Some(d) = s.detail.as_mut() else {
+        return;
+    };
+    let (tail, page) = match area {
+        Some(a) => (
+            super::view::tail_start(d, a),
+            usize::from(a.height.saturating_sub(3)).max(1),
+        ),
+        None => (d.log.len().saturating_sub(1), 1),
+    };
+    let at = if d.follow { tail } else { d.scroll };
+    // Down stops at the end (a search may have left the view past it).
+    let end = tail.max(at);
+    let to = match action {
+        Action::Up => at.saturating_sub(1),
+        Action::PageUp => at.saturating_sub(page),
+        Action::Down => (at + 1).min(end),
+        Action::PageDown => (at + page).min(end),
+        Action::Top => 0,
+        _ => {
+            d.follow = true;
+            return;
+        }
+    };
+    if d.follow && to >= tail {
+        // Already at the end: keep following.
+        return;
+    }
+    d.follow = false;
+    d.scroll = to;
 }
 
 fn click(s: &mut State, column: u16, row: u16, fx: &mut Vec<Effect>) {

@@ -341,6 +341,61 @@ fn the_palette_runs_a_whole_command_as_typed_and_completes_the_rest() {
 }
 
 #[test]
+fn scrolling_a_followed_log_starts_from_its_tail() {
+    let (mut s, k) = loaded(false);
+    keys(&mut s, &k, &["enter"]);
+    let lines = (1..=100)
+        .map(|n| crate::engine::store::LogLine {
+            attempt: 1,
+            line_no: n,
+            at: 0,
+            line: format!("line {n}"),
+        })
+        .collect();
+    update(
+        &mut s,
+        Msg::Logs {
+            run_id: 2,
+            task_id: "load".into(),
+            attempt: 1,
+            lines,
+        },
+        &k,
+    );
+    fn d(s: &State) -> super::state::Detail {
+        s.detail.clone().expect("detail")
+    }
+    let area = super::view::log_area(&s).expect("a log pane at 80x24");
+    let tail = super::view::tail_start(&d(&s), area);
+    let page = usize::from(area.height) - 3;
+    assert!(
+        tail > 80,
+        "the last lines are on screen while following: {tail}"
+    );
+    assert!(d(&s).follow);
+
+    // Down at the end keeps following; up leaves the tail one line up.
+    keys(&mut s, &k, &["down", "pagedown"]);
+    assert!(d(&s).follow);
+    keys(&mut s, &k, &["up"]);
+    assert_eq!((d(&s).follow, d(&s).scroll), (false, tail - 1));
+    keys(&mut s, &k, &["pageup"]);
+    assert_eq!(d(&s).scroll, tail - 1 - page);
+    // Down stops where the last line is at the bottom; `G` follows again.
+    keys(&mut s, &k, &["pagedown", "pagedown", "down"]);
+    assert_eq!((d(&s).follow, d(&s).scroll), (false, tail));
+    keys(&mut s, &k, &["g"]);
+    assert_eq!(d(&s).scroll, 0);
+    keys(&mut s, &k, &["G"]);
+    assert!(d(&s).follow);
+    // Page up from the tail, too (the mouse wheel goes the same way).
+    keys(&mut s, &k, &["pageup"]);
+    assert_eq!((d(&s).follow, d(&s).scroll), (false, tail - page));
+    update(&mut s, Msg::Scroll(-2), &k);
+    assert_eq!(d(&s).scroll, tail - page - 2);
+}
+
+#[test]
 fn a_note_goes_to_the_journal() {
     let (mut s, k) = loaded(false);
     let fx = keys(&mut s, &k, &["n", "o", "k", "enter"]);

@@ -33,6 +33,7 @@ use super::{Keymap, Mode, State, Theme};
 
 pub use hit::{Hit, hit_test};
 pub use palette::palette_completions;
+pub use task::{log_area, tail_start};
 
 /// The keymap mode of a screen: whose bindings the footer and help show.
 pub fn mode_of(screen: Screen) -> Mode {

@@ -15,6 +15,102 @@ use crate::tui::markdown;
 use crate::tui::state::Detail;
 use crate::tui::{Keymap, Mode, State, Theme};
 
+/// Where the task screen puts its parts.
+struct Parts {
+    top: Rect,
+    /// The log and the runbook, when there is room for them.
+    log: Option<Rect>,
+    book: Option<Rect>,
+    bottom: Rect,
+}
+
+/// The current error of the open task: the instance's (an attempt's may be
+/// from before a rerun), else the latest attempt's.
+fn current_error(state: &State, d: &Detail) -> Option<String> {
+    match state
+        .tasks
+        .iter()
+        .find(|t| t.run_id == d.run_id && t.task_id == d.task_id)
+    {
+        Some(t) => t.error.clone(),
+        None => d
+            .attempts
+            .iter()
+            .max_by_key(|a| a.attempt)
+            .and_then(|a| a.error.clone()),
+    }
+}
+
+fn parts(area: Rect, error: Option<&str>, attempts: usize) -> Parts {
+    let inner_w = usize::from(area.width.saturating_sub(2)).max(1);
+    let err_rows = error.map_or(1, |e| {
+        e.lines()
+            .map(|l| width(l).div_ceil(inner_w).max(1))
+            .sum::<usize>()
+    });
+    let cap = usize::from(area.height / 4).clamp(1, 6);
+    let top_h = err_rows.clamp(1, cap) as u16 + 2;
+    let att_h = if area.height >= 16 {
+        attempts.clamp(1, 3) as u16 + 3
+    } else {
+        0
+    };
+    let [top, mid, bottom] = Layout::vertical([
+        Constraint::Length(top_h),
+        Constraint::Fill(1),
+        Constraint::Length(att_h),
+    ])
+    .areas(area);
+    let (log, book) = if mid.height >= 3 {
+        let [log, book] = if mid.width < 50 {
+            Layout::vertical([Constraint::Percentage(50), Constraint::Fill(1)]).areas(mid)
+        } else if mid.width < 140 {
+            Layout::horizontal([Constraint::Percentage(45), Constraint::Fill(1)]).areas(mid)
+        } else {
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(mid)
+        };
+        (Some(log), Some(book))
+    } else {
+        (None, None)
+    };
+    Parts {
+        top,
+        log,
+        book,
+        bottom,
+    }
+}
+
+/// The log pane of the open task on a terminal of `state.size`, as `draw`
+/// lays it out (for `update`, which scrolls what is on screen).
+pub fn log_area(state: &State) -> Option<Rect> {
+    let d = state.detail.as_ref()?;
+    let (w, h) = state.size;
+    let body = Rect::new(0, 1, w, h.saturating_sub(2));
+    parts(body, current_error(state, d).as_deref(), d.attempts.len()).log
+}
+
+/// Rows a log line takes in a pane `w` columns wide.
+fn line_rows(d: &Detail, i: usize, w: usize) -> usize {
+    d.log.get(i).map_or(0, |l| {
+        hard_wrap(vec![Span::raw(clean_log(&l.line))], w).len()
+    })
+}
+
+/// The first log line on screen while following: the last lines that fill
+/// the pane `area`.
+pub fn tail_start(d: &Detail, area: Rect) -> usize {
+    let w = usize::from(area.width.saturating_sub(2)).max(1);
+    let h = usize::from(area.height.saturating_sub(2));
+    let mut rows = 0;
+    let mut i = d.log.len();
+    while i > 0 && rows < h {
+        i -= 1;
+        rows += line_rows(d, i, w);
+    }
+    i
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keys: &Keymap) {
     let Some(d) = &state.detail else {
         let text = Line::styled("No task open: press esc for the runs.", theme.get("dim"));
@@ -26,30 +122,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keys: &
         .iter()
         .find(|t| t.run_id == d.run_id && t.task_id == d.task_id);
     let latest = d.attempts.iter().max_by_key(|a| a.attempt);
-    // The instance's error is current; an attempt's may be from before a rerun.
-    let error = match inst {
-        Some(t) => t.error.clone(),
-        None => latest.and_then(|a| a.error.clone()),
-    };
-    let inner_w = usize::from(area.width.saturating_sub(2)).max(1);
-    let err_rows = error.as_deref().map_or(1, |e| {
-        e.lines()
-            .map(|l| width(l).div_ceil(inner_w).max(1))
-            .sum::<usize>()
-    });
-    let cap = usize::from(area.height / 4).clamp(1, 6);
-    let top_h = err_rows.clamp(1, cap) as u16 + 2;
-    let att_h = if area.height >= 16 {
-        d.attempts.len().clamp(1, 3) as u16 + 3
-    } else {
-        0
-    };
-    let [top, mid, bottom] = Layout::vertical([
-        Constraint::Length(top_h),
-        Constraint::Fill(1),
-        Constraint::Length(att_h),
-    ])
-    .areas(area);
+    let error = current_error(state, d);
+    let Parts {
+        top,
+        log,
+        book,
+        bottom,
+    } = parts(area, error.as_deref(), d.attempts.len());
 
     // Title: what the task is and where it stands.
     let st = inst.map(|t| t.state).or(latest.map(|a| a.state));
@@ -72,15 +151,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keys: &
     let block = pane(Line::from(title), false, theme);
     frame.render_widget(body.wrap(Wrap { trim: false }).block(block), top);
 
-    if mid.height >= 3 {
-        let panes = if mid.width < 50 {
-            Layout::vertical([Constraint::Percentage(50), Constraint::Fill(1)]).areas(mid)
-        } else if mid.width < 140 {
-            Layout::horizontal([Constraint::Percentage(45), Constraint::Fill(1)]).areas(mid)
-        } else {
-            Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(mid)
-        };
-        let [log, book] = panes;
+    if let (Some(log), Some(book)) = (log, book) {
         log_pane(frame, log, d, theme);
         runbook_pane(frame, book, d, theme, keys);
     }
