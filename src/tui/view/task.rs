@@ -265,10 +265,13 @@ fn runbook_pane(frame: &mut Frame, area: Rect, d: &Detail, theme: &Theme, keys: 
             markdown::render(&rb.text, theme, w),
         ),
         None => {
+            // Runbooks are found by their front matter, not by file name.
+            let id = &d.task_id;
             let how = format!(
-                "No runbook for this task yet.\n\nAdd `runbooks/{}.md`, or a `runbooks/*.md` with \
-                 front matter `task: <glob>` or `error: <regex>`, or set `runbook = \"…\"` on the task.",
-                d.task_id
+                "No runbook for this task yet. Save one as `runbooks/{id}.md`:\n\n\
+                 ```\n---\ntask: {id}\n---\n# {id} failed: what to do\n```\n\n\
+                 `task:` takes a glob; `error: <regex>` matches the error instead; \
+                 or set `runbook = \"…\"` on the task."
             );
             (" Runbook ".to_string(), markdown::render(&how, theme, w))
         }
