@@ -17,7 +17,7 @@ use crate::tui::{State, Theme};
 pub fn draw_confirm(frame: &mut Frame, area: Rect, theme: &Theme, c: &Confirm) {
     let dim = theme.get("dim");
     let n = c.tasks.len();
-    let noun = if n == 1 { "task" } else { "tasks" };
+
     let what = match &c.effect {
         Effect::Request {
             request: Request::Cancel { .. },
@@ -29,7 +29,11 @@ pub fn draw_confirm(frame: &mut Frame, area: Rect, theme: &Theme, c: &Confirm) {
         } => "is marked",
         _ => "goes back to pending and runs again",
     };
-    let intro = format!("Each of these {n} {noun} of run {} {what}:", c.run_id);
+    let intro = if n == 1 {
+        format!("This task of run {} {what}:", c.run_id)
+    } else {
+        format!("Each of these {n} tasks of run {} {what}:", c.run_id)
+    };
     let task_w = c
         .tasks
         .iter()

@@ -126,6 +126,27 @@ fn confirm_overlay_with_a_running_task_to_cancel() {
 }
 
 #[test]
+fn a_confirmation_for_one_task_reads_as_one() {
+    let mut s = incident();
+    s.modal = Some(Modal::Confirm(Confirm {
+        title: "Cancel export_orders".into(),
+        run_id: 42,
+        tasks: vec![("export_orders".to_string(), TaskState::Running)],
+        cancel_first: Vec::new(),
+        effect: Effect::Request {
+            run_id: 42,
+            request: Request::Cancel {
+                task: Some("export_orders".into()),
+            },
+        },
+        scroll: 0,
+    }));
+    let text = render(&s, 80, 24);
+    assert!(text.contains("This task of run 42 is cancelled:"), "{text}");
+    assert!(!text.contains("these 1 task"), "{text}");
+}
+
+#[test]
 fn palette_with_completions() {
     let mut s = incident();
     s.modal = Some(Modal::Palette {
