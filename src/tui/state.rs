@@ -232,6 +232,8 @@ pub struct State {
     pub pool_cursor: usize,
     pub journal: Vec<JournalEntry>,
     pub journal_of: Option<i64>,
+    /// The highlighted journal entry, newest first (it scrolls the list).
+    pub journal_cursor: usize,
     pub detail: Option<Detail>,
     pub rates: HashMap<(i64, String), Rate>,
     pub flash: Option<Flash>,
@@ -262,6 +264,7 @@ impl State {
             pool_cursor: 0,
             journal: Vec::new(),
             journal_of: None,
+            journal_cursor: 0,
             detail: None,
             rates: HashMap::new(),
             flash: None,

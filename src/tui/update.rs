@@ -66,6 +66,10 @@ pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
             s.dirty = true;
         }
         Msg::Journal { run_id, entries } => {
+            if s.journal_of != Some(run_id) {
+                s.journal_cursor = 0;
+            }
+            s.journal_cursor = s.journal_cursor.min(entries.len().saturating_sub(1));
             s.journal = entries;
             s.journal_of = Some(run_id);
             s.dirty = true;
@@ -520,7 +524,7 @@ fn move_cursor(s: &mut State, action: &Action, fx: &mut Vec<Effect>) {
         Screen::Runs => s.task_cursor = step(s.task_cursor, s.tasks.len()),
         Screen::Pools => s.pool_cursor = step(s.pool_cursor, s.pools.len()),
         Screen::Task => scroll_log(s, action),
-        Screen::Journal => {}
+        Screen::Journal => s.journal_cursor = step(s.journal_cursor, s.journal.len()),
     }
 }
 

@@ -396,6 +396,35 @@ fn scrolling_a_followed_log_starts_from_its_tail() {
 }
 
 #[test]
+fn the_journal_scrolls_and_starts_at_the_top_for_another_run() {
+    let (mut s, k) = loaded(false);
+    keys(&mut s, &k, &["3"]);
+    let entry = |at| crate::engine::store::JournalEntry {
+        at,
+        who: "alice".into(),
+        action: "note".into(),
+        run_id: Some(2),
+        tasks: Vec::new(),
+        detail: Some("seen".into()),
+    };
+    let entries: Vec<_> = (0..5).map(entry).collect();
+    let journal = |run_id, entries: &Vec<_>| Msg::Journal {
+        run_id,
+        entries: entries.clone(),
+    };
+    update(&mut s, journal(2, &entries), &k);
+    keys(&mut s, &k, &["down", "down", "j"]);
+    assert_eq!(s.journal_cursor, 3);
+    keys(&mut s, &k, &["G", "down"]);
+    assert_eq!(s.journal_cursor, 4);
+    // A reload keeps the place; another run starts at its newest entry.
+    update(&mut s, journal(2, &entries), &k);
+    assert_eq!(s.journal_cursor, 4);
+    update(&mut s, journal(1, &entries[..2].to_vec()), &k);
+    assert_eq!(s.journal_cursor, 0);
+}
+
+#[test]
 fn a_note_goes_to_the_journal() {
     let (mut s, k) = loaded(false);
     let fx = keys(&mut s, &k, &["n", "o", "k", "enter"]);

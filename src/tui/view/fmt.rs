@@ -35,6 +35,39 @@ pub fn truncate(s: &str, max: usize) -> String {
     out
 }
 
+/// `text` word-wrapped to `max` columns (a word longer than a row is cut
+/// across rows); at least one row.
+pub fn word_wrap(text: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    let mut used = 0;
+    for word in text.split_whitespace() {
+        let w = width(word);
+        if used > 0 && used + 1 + w <= max {
+            row.push(' ');
+            row.push_str(word);
+            used += 1 + w;
+            continue;
+        }
+        if used > 0 {
+            rows.push(std::mem::take(&mut row));
+            used = 0;
+        }
+        for c in word.chars() {
+            let cw = char_width(c);
+            if used + cw > max && used > 0 {
+                rows.push(std::mem::take(&mut row));
+                used = 0;
+            }
+            row.push(c);
+            used += cw;
+        }
+    }
+    rows.push(row);
+    rows
+}
+
 /// 950, 12.3k, 1.20M, 3.4G: fits in 5 columns.
 pub fn count(n: i64) -> String {
     let a = n.unsigned_abs() as f64;
@@ -208,6 +241,17 @@ pub fn highlight(text: &str, needle: Option<&str>, base: Style, hl: Style) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_wrap_keeps_words_whole_and_cuts_only_overlong_ones() {
+        assert_eq!(
+            word_wrap("replica lag 25 min", 11),
+            ["replica lag", "25 min"]
+        );
+        assert_eq!(word_wrap("abcdefgh ij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(word_wrap("", 5), [""]);
+        assert_eq!(word_wrap("a  b\nc", 80), ["a b c"]);
+    }
 
     #[test]
     fn numbers_durations_and_bars() {

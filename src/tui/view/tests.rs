@@ -90,6 +90,33 @@ fn journal_screen() {
 }
 
 #[test]
+fn the_journal_wraps_notes_and_says_requests_in_words() {
+    let mut s = incident();
+    s.screen = Screen::Journal;
+    s.journal_of = Some(42);
+    let mut j = journal();
+    j[2].detail = Some(
+        "Cancelled load_users because the replica was overloaded; marked it skipped \
+         so the rest of the night can go on. Will rerun at 9."
+            .into(),
+    );
+    j[1].detail =
+        Some(r#"{"kind":"rerun","task":"export_users","downstream":true,"upstream":false,"failed":false}"#.into());
+    s.journal = j;
+    let text = render(&s, 80, 24);
+    let flat: String = text
+        .lines()
+        .flat_map(|l| l.trim_matches(|c| c == '│' || c == ' ').split_whitespace())
+        .collect::<Vec<_>>()
+        .join(" ");
+    for word in ["overloaded;", "night", "Will rerun at 9."] {
+        assert!(flat.contains(word), "{word} is cut off:\n{text}");
+    }
+    assert!(flat.contains("export_users with everything"), "{text}");
+    assert!(!text.contains("\"kind\""), "raw JSON on screen:\n{text}");
+}
+
+#[test]
 fn help_overlay() {
     let mut s = incident();
     s.modal = Some(Modal::Help);
