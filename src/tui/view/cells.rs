@@ -106,9 +106,29 @@ pub fn reason(state: &State, t: &InstanceRow, theme: &Theme) -> Option<Span<'sta
             (Some(w), Some(e)) => (format!("{w}: {e}"), theme.get("warning")),
             (w, e) => (w.or(e)?.to_string(), theme.get("warning")),
         },
+        TaskState::Pending if waiting.is_none() => (upstream_wait(state, t)?, theme.get("dim")),
         _ => (waiting.or(error)?.to_string(), theme.get("dim")),
     };
     Some(Span::styled(text, style))
+}
+
+/// "waiting on a, b" for a pending task whose row does not say (a rerun
+/// resets the reason, and a new owner may not have written it yet): its
+/// upstream tasks that have not succeeded, as the scheduler words it.
+fn upstream_wait(state: &State, t: &InstanceRow) -> Option<String> {
+    let open: Vec<&str> = t
+        .upstream
+        .iter()
+        .filter(|u| {
+            !state.tasks.iter().any(|x| {
+                x.run_id == t.run_id
+                    && &x.task_id == *u
+                    && matches!(x.state, TaskState::Succeeded | TaskState::Skipped)
+            })
+        })
+        .map(String::as_str)
+        .collect();
+    (!open.is_empty()).then(|| crate::engine::scheduler::waiting_on_text(&open))
 }
 
 /// "pool replica 4/4": the wait, with the pool's live use.

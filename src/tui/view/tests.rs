@@ -117,6 +117,27 @@ fn the_journal_wraps_notes_and_says_requests_in_words() {
 }
 
 #[test]
+fn a_pending_task_without_a_stored_reason_names_its_upstream() {
+    let mut s = incident();
+    // As after a rerun: the reason is reset until an owner writes it.
+    let pending = s
+        .tasks
+        .iter_mut()
+        .find(|t| t.task_id == "load_orders")
+        .expect("load_orders");
+    pending.waiting_on = None;
+    pending.upstream = vec!["export_orders".into(), "export_products".into()];
+    let text = render(&s, 160, 48);
+    let row = text
+        .lines()
+        .find(|l| l.contains("load_orders"))
+        .unwrap_or_default();
+    // export_products succeeded: only export_orders is waited on.
+    assert!(row.contains("waiting on export_orders"), "{text}");
+    assert!(!row.contains("export_products"), "{row}");
+}
+
+#[test]
 fn help_overlay() {
     let mut s = incident();
     s.modal = Some(Modal::Help);
