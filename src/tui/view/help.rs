@@ -46,7 +46,21 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, keys: &Keymap, mode: M
     };
     let r = popup(frame, within, w, h);
     let title = Line::from(format!(" Help · {} · esc closes ", mode_name(mode)));
-    let block = pane(title, true, theme);
+    let mut block = pane(title, true, theme);
+    // Rows that do not fit are named, not silently dropped.
+    let room = usize::from(r.height.saturating_sub(2));
+    let cols_n = if two { 2 } else { 1 };
+    let hidden: usize = rows
+        .chunks(per_col.max(1))
+        .take(cols_n)
+        .map(|c| c.len().saturating_sub(room))
+        .sum();
+    if hidden > 0 {
+        block = block.title_bottom(Line::styled(
+            format!(" {hidden} more: a taller window shows them "),
+            theme.get("dim"),
+        ));
+    }
     let inner = block.inner(r);
     frame.render_widget(block, r);
     let cols: Vec<Rect> = if two {

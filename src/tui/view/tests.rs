@@ -138,6 +138,19 @@ fn a_pending_task_without_a_stored_reason_names_its_upstream() {
 }
 
 #[test]
+fn help_that_does_not_fit_says_how_much_is_hidden() {
+    let mut s = task_screen(true);
+    s.modal = Some(Modal::Help);
+    let small = render(&s, 50, 14);
+    assert!(
+        small.contains("more: a taller window shows them"),
+        "{small}"
+    );
+    let full = render(&s, 80, 24);
+    assert!(!full.contains("taller window"), "{full}");
+}
+
+#[test]
 fn help_overlay() {
     let mut s = incident();
     s.modal = Some(Modal::Help);
