@@ -193,7 +193,15 @@ fn tasks_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let dim = theme.get("dim");
     let text = theme.get("text");
 
-    let rows = state.tasks.iter().map(|t| {
+    // Only the rows that fit are built: a 1,000-task run draws as fast as a
+    // small one. The window follows the cursor the way ratatui's own
+    // scrolling does from a fresh state (just enough to show it).
+    let visible = usize::from(area.height.saturating_sub(2))
+        .saturating_sub(usize::from(table_has_header(area)))
+        .max(1);
+    let selected = state.task_cursor.min(state.tasks.len().saturating_sub(1));
+    let offset = (selected + 1).saturating_sub(visible);
+    let rows = state.tasks.iter().skip(offset).take(visible).map(|t| {
         let p = cells::progress(state, t);
         let running = t.state == TaskState::Running;
         let progress = if running || t.state.is_terminal() {
@@ -273,9 +281,7 @@ fn tasks_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         let heads = fixed.iter().map(|(h, _)| *h).chain([last_head]);
         table = table.header(Row::new(heads.map(|h| Cell::from(Span::styled(h, dim)))));
     }
-    // A fresh state each frame: ratatui scrolls just enough to show the cursor.
-    let selected = state.task_cursor.min(state.tasks.len().saturating_sub(1));
-    let mut ts = TableState::default().with_selected(Some(selected));
+    let mut ts = TableState::default().with_selected(Some(selected - offset));
     frame.render_stateful_widget(table, area, &mut ts);
 }
 
