@@ -128,14 +128,19 @@ pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
             at,
         } => {
             let key = (run_id, task_id.clone());
-            let r = s.rates.entry(key).or_insert(Rate {
+            let fresh = Rate {
                 first_at: at,
                 first_rows: rows,
                 last_at: at,
                 rows,
                 bytes,
                 total,
-            });
+            };
+            let r = s.rates.entry(key).or_insert(fresh);
+            if rows < r.rows {
+                // Fewer rows than before: a new attempt counts from zero.
+                *r = fresh;
+            }
             r.last_at = at;
             r.rows = rows;
             r.bytes = bytes;
@@ -215,6 +220,13 @@ fn on_run(
     if s.selected_run().map(|r| r.id) != Some(id) {
         return;
     }
+    // A rate belongs to one attempt: forget it once the task stops running.
+    s.rates.retain(|(run, task), _| {
+        *run != id
+            || tasks
+                .iter()
+                .any(|t| &t.task_id == task && t.state == TaskState::Running)
+    });
     order_tasks(&mut tasks);
     let keep = s
         .selected_task()

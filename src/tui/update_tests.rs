@@ -479,6 +479,44 @@ fn store_changes_reload_what_is_visible_and_progress_gives_a_rate() {
 }
 
 #[test]
+fn a_rerun_task_gets_a_rate_of_its_own() {
+    let (mut s, k) = loaded(false);
+    let progress = |rows, at| Msg::Progress {
+        run_id: 2,
+        task_id: "slow".into(),
+        rows,
+        bytes: 0,
+        total: Some(100_000),
+        at,
+    };
+    let rate = |s: &State| s.rates[&(2, "slow".to_string())];
+    update(&mut s, progress(0, 10_000), &k);
+    update(&mut s, progress(60_000, 16_000), &k);
+    assert_eq!(rate(&s).rows_per_s(), Some(10_000.0));
+    // Cancelled and rerun before the console saw it stop: rows start over.
+    update(&mut s, progress(1_000, 20_000), &k);
+    update(&mut s, progress(5_000, 22_000), &k);
+    assert_eq!(rate(&s).rows_per_s(), Some(2_000.0));
+    assert_eq!(rate(&s).eta_s(), Some(47.5));
+    // Seen stopped: the rate goes with the attempt.
+    let mut tasks = s.tasks.clone();
+    for t in &mut tasks {
+        if t.task_id == "slow" {
+            t.state = TaskState::Cancelled;
+        }
+    }
+    update(
+        &mut s,
+        Msg::Run {
+            run: run_row(2, RunState::Running),
+            tasks,
+        },
+        &k,
+    );
+    assert!(!s.rates.contains_key(&(2, "slow".to_string())));
+}
+
+#[test]
 fn nothing_redraws_on_a_tick_when_nothing_ages() {
     let keys = Keymap::builtin();
     let mut s = State::new("acme", false, "default", 0);
