@@ -660,6 +660,8 @@ fn modal_key(s: &mut State, key: &str, fx: &mut Vec<Effect>) {
     let Some(modal) = s.modal.take() else {
         return;
     };
+    // Ctrl-C closes any question unanswered (a second one quits).
+    let key = if key == "ctrl-c" { "esc" } else { key };
     match modal {
         Modal::Help => {}
         Modal::Palette {

@@ -425,6 +425,19 @@ fn the_journal_scrolls_and_starts_at_the_top_for_another_run() {
 }
 
 #[test]
+fn ctrl_c_closes_any_question_and_a_second_one_quits() {
+    let (mut s, k) = loaded(false);
+    for open in [&["R"][..], &["m"], &["n", "x"], &[":", "p"], &["?"]] {
+        keys(&mut s, &k, open);
+        assert!(s.modal.is_some(), "{open:?} opens nothing");
+        assert_eq!(keys(&mut s, &k, &["ctrl-c"]), [], "{open:?}");
+        assert_eq!(s.modal, None, "{open:?}");
+        assert!(!s.quit);
+    }
+    assert_eq!(keys(&mut s, &k, &["ctrl-c"]), [Effect::Quit]);
+}
+
+#[test]
 fn a_note_goes_to_the_journal() {
     let (mut s, k) = loaded(false);
     let fx = keys(&mut s, &k, &["n", "o", "k", "enter"]);
