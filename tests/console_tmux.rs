@@ -51,6 +51,8 @@ fn tmux_or_skip(test: &str) -> bool {
 /// Dropping it kills the server (and with it the pane's processes).
 struct Tmux {
     socket: String,
+    /// The socket file, which tmux leaves behind after `kill-server`.
+    socket_path: Option<PathBuf>,
     dir: PathBuf,
 }
 
@@ -61,8 +63,9 @@ impl Tmux {
     /// `SWITCHYARD_HOME` a directory of its own, and `env` added.
     fn start(test: &str, dir: &Path, w: u16, h: u16, env: &[(&str, &str)]) -> Tmux {
         let n = SERVERS.fetch_add(1, Ordering::SeqCst);
-        let t = Tmux {
+        let mut t = Tmux {
             socket: format!("sy-{}-{n}-{test}", std::process::id()),
+            socket_path: None,
             dir: dir.to_path_buf(),
         };
         let home = dir.join(".console-home");
@@ -94,6 +97,7 @@ impl Tmux {
             "tmux new-session failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        t.socket_path = Some(PathBuf::from(t.format("#{socket_path}")));
         t.wait_screen("the shell's prompt", |s| s.contains(PROMPT.trim_end()));
         t
     }
@@ -317,6 +321,13 @@ impl Drop for Tmux {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
+        if let Some(p) = self
+            .socket_path
+            .take()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            let _ = std::fs::remove_file(p);
+        }
     }
 }
 
