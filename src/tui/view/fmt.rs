@@ -153,7 +153,7 @@ pub fn bar(done: i64, total: i64, width: usize) -> (String, String) {
 pub fn clean_log(s: &str) -> String {
     let mut out: Vec<char> = Vec::with_capacity(s.len());
     let mut at: usize = 0;
-    let mut put = |out: &mut Vec<char>, at: &mut usize, c: char| {
+    let put = |out: &mut Vec<char>, at: &mut usize, c: char| {
         if *at < out.len() {
             out[*at] = c;
         } else {
