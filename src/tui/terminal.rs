@@ -23,11 +23,17 @@ pub fn restore() {
 }
 
 /// Takes over the terminal and makes sure a panic gives it back first.
+///
+/// A panic anywhere ends the console (status 101): tokio would otherwise
+/// catch one in a background task and leave the console running headless
+/// in a terminal already given back, keys echoed and nothing drawn. The
+/// console runs no work, so ending it loses nothing.
 pub fn enter() -> Result<Term> {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore();
         previous(info);
+        std::process::exit(101);
     }));
     enable_raw_mode()?;
     execute!(stdout(), EnterAlternateScreen, EnableMouseCapture)?;
