@@ -58,7 +58,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, input: 
     let h = (shown as u16 + 3).min(area.height);
     // In the upper third, where the eye already is, not over the footer.
     let r = popup_at(frame, area, w, h, 3);
-    let block = pane(Line::from(" Command "), true, theme);
+    let mut block = pane(Line::from(" Command "), true, theme);
+    let sel = sel.min(list.len().saturating_sub(1));
+    // Scroll the completions so the selected one is visible.
+    let start = (sel + 1).saturating_sub(MAX_SHOWN);
+    let below = list.len().saturating_sub(start + MAX_SHOWN);
+    if below > 0 {
+        block = block.title_bottom(Line::styled(format!(" {below} more ↓ "), theme.get("dim")));
+    }
     let inner = block.inner(r);
     frame.render_widget(block, r);
     if inner.is_empty() {
@@ -80,9 +87,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, input: 
             theme.get("dim"),
         ));
     }
-    let sel = sel.min(list.len().saturating_sub(1));
-    // Scroll the completions so the selected one is visible.
-    let start = (sel + 1).saturating_sub(MAX_SHOWN);
     let cmd_w = list.iter().map(|c| width(c)).max().unwrap_or(0).min(iw / 2);
     for (i, cmd) in list.iter().enumerate().skip(start).take(MAX_SHOWN) {
         let desc = truncate(&describe(state, cmd), iw.saturating_sub(cmd_w + 4));

@@ -230,6 +230,26 @@ fn palette_with_completions() {
 const BUNDLED_THEMES: usize = crate::tui::theme::BUNDLED.len();
 
 #[test]
+fn the_palette_says_how_many_completions_are_below() {
+    let mut s = incident();
+    let all = palette_completions(&s, "").len();
+    assert!(all > 8, "{all} completions fit: nothing to test");
+    s.modal = Some(Modal::Palette {
+        input: String::new(),
+        selected: 0,
+    });
+    let text = render(&s, 80, 24);
+    assert!(text.contains(&format!(" {} more ↓ ", all - 8)), "{text}");
+    s.modal = Some(Modal::Palette {
+        input: String::new(),
+        selected: all - 1,
+    });
+    let text = render(&s, 80, 24);
+    assert!(!text.contains("more ↓"), "{text}");
+    assert!(text.contains(" q "), "the last one is shown:\n{text}");
+}
+
+#[test]
 fn mark_choice_and_input_boxes() {
     let mut s = incident();
     s.modal = Some(Modal::MarkChoice {
