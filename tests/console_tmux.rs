@@ -351,6 +351,14 @@ fn line_with<'a>(screen: &'a str, words: &[&str]) -> Option<&'a str> {
     screen.lines().find(|l| words.iter().all(|w| l.contains(w)))
 }
 
+/// The runs list's row of run 1 of pipeline `p` with `glyph` and `state`.
+fn run_row<'a>(screen: &'a str, glyph: &str, state: &str) -> Option<&'a str> {
+    screen.lines().find(|l| {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        l.contains(glyph) && words.windows(2).any(|w| w == ["1", "p"]) && words.contains(&state)
+    })
+}
+
 /// `switchyard demo --dir D` into a fresh directory, then `run nightly`,
 /// which fails on purpose (publish_report gets a 503 on its first attempt).
 fn demo_workspace() -> Ws {
@@ -517,7 +525,7 @@ fn a_run_started_elsewhere_appears_and_updates_live() {
         line_with(s, &["▶", "wait_for_flag"]).is_some()
     });
     assert!(s.contains("Runs (1)"), "{s}");
-    assert!(line_with(&s, &["p", "running"]).is_some(), "{s}");
+    assert!(run_row(&s, "▶ ", "running").is_some(), "{s}");
     assert!(s.contains("1 running"), "header:\n{s}");
     assert!(
         line_with(&s, &["after_flag", "waiting on wait_for_flag"]).is_some(),
@@ -529,7 +537,7 @@ fn a_run_started_elsewhere_appears_and_updates_live() {
     let s = t.wait_screen("both tasks to succeed on screen", |s| {
         line_with(s, &["✓", "wait_for_flag"]).is_some()
             && line_with(s, &["✓", "after_flag"]).is_some()
-            && line_with(s, &["p", "succeeded"]).is_some()
+            && run_row(s, "✓ ", "succeeded").is_some()
     });
     assert!(s.contains("0 running"), "{s}");
     let (code, _, err) = run.wait(WAIT);
@@ -730,7 +738,7 @@ fn pools_grow_with_plus_and_shrink_from_the_palette() {
     });
     t.keys(&["1"]);
     t.wait_screen("the run to succeed", |s| {
-        line_with(s, &["p", "succeeded"]).is_some()
+        run_row(s, "✓ ", "succeeded").is_some()
     });
     t.quit_and_check_restored("q");
 }
