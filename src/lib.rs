@@ -7,3 +7,4 @@ pub mod config;
 pub mod connectors;
 pub mod engine;
 pub mod format;
+pub mod tui;

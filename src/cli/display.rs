@@ -131,7 +131,12 @@ impl LiveBlock {
             // The ones worth a line: running, failed, retrying, queued; then the rest.
             let mut shown: Vec<&InstanceRow> = insts.iter().collect();
             shown.sort_by_key(|i| (rank(i.state), i.ord));
-            let room = MAX_ROWS.saturating_sub(out.len()) / runs.len().max(1);
+            // Never taller than the terminal: a block that scrolls cannot be redrawn in place.
+            let height = ratatui::crossterm::terminal::size()
+                .map(|(_, h)| usize::from(h).saturating_sub(3))
+                .unwrap_or(MAX_ROWS)
+                .clamp(4, MAX_ROWS);
+            let room = height.saturating_sub(out.len()) / runs.len().max(1);
             for i in shown.iter().take(room.max(3)) {
                 out.push(task_line(i, now));
             }

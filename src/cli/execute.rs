@@ -66,7 +66,7 @@ pub async fn run(cli: &Cli, pipeline: &str, date: Option<&str>, detach: bool) ->
         .map_err(map_live_run)?;
     journal(&engine, "run", Some(id), &format!("{pipeline} {run_date}")).await?;
     if detach {
-        let pid = hand_over(&engine, &owner, &[id], 1).await?;
+        let pid = worker::hand_over(&engine, &owner, &[id], 1).await?;
         println!("run {id} ({pipeline} {run_date}) handed to worker pid {pid}");
         println!("follow it: switchyard status --run {id}");
         return Ok(0);
@@ -125,7 +125,7 @@ pub async fn backfill(
     )
     .await?;
     if detach {
-        let pid = hand_over(&engine, &owner, &ids, max_active as usize).await?;
+        let pid = worker::hand_over(&engine, &owner, &ids, max_active as usize).await?;
         println!(
             "backfill {bf}: {} runs of {pipeline} handed to worker pid {pid}",
             ids.len()
@@ -183,7 +183,7 @@ pub async fn rerun(cli: &Cli, run: &str, sel: RerunSelection, detach: bool) -> R
                 bail!("rerun did not take the run's lease");
             }
             if detach {
-                let pid = hand_over(&engine, &owner, &[id], 1).await?;
+                let pid = worker::hand_over(&engine, &owner, &[id], 1).await?;
                 println!("run {id} handed to worker pid {pid}");
                 return Ok(0);
             }
@@ -219,31 +219,6 @@ pub async fn worker(cli: &Cli, args: &WorkerArgs) -> Result<u8> {
         tracing::info!("run {id} ended {state}");
     }
     exit_code(&engine, &results, None).await
-}
-
-/// Spawns a detached worker and hands it the lease of `runs`.
-async fn hand_over(engine: &Engine, owner: &Owner, runs: &[i64], max_active: usize) -> Result<u32> {
-    let mut args = Vec::new();
-    for id in runs {
-        args.push("--run".to_string());
-        args.push(id.to_string());
-    }
-    args.push("--max-active".into());
-    args.push(max_active.to_string());
-    let log = engine
-        .ws
-        .state_path()
-        .with_file_name("logs")
-        .join(format!("worker-{}.log", runs.first().copied().unwrap_or(0)));
-    worker::spawn_detached(
-        &engine.store,
-        &engine.ws.file,
-        &args,
-        &owner.token,
-        runs,
-        &log,
-    )
-    .await
 }
 
 /// Executes runs in this process, showing them live.
@@ -335,7 +310,7 @@ pub async fn adhoc(
         .map_err(map_live_run)?;
     journal(&engine, &def.kind, Some(id), label).await?;
     if detach {
-        let pid = hand_over(&engine, &owner, &[id], 1).await?;
+        let pid = worker::hand_over(&engine, &owner, &[id], 1).await?;
         println!("run {id} ({label}) handed to worker pid {pid}");
         return Ok(0);
     }

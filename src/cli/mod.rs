@@ -270,10 +270,15 @@ fn refuse_if_readonly(cli: &Cli, what: &str) -> anyhow::Result<()> {
 
 async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     let Some(command) = &cli.command else {
-        return Err(exit(
-            2,
-            "the console arrives in a later build; try `switchyard status` or `switchyard --help`",
-        ));
+        if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            return Err(exit(
+                2,
+                "the console needs a terminal; for scripts use `switchyard status --json`",
+            ));
+        }
+        let engine = open_engine(&cli).await?;
+        crate::tui::run(engine, cli.readonly, cli.theme.as_deref()).await?;
+        return Ok(0);
     };
     match command {
         Command::Completions { shell } => {

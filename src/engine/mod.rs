@@ -8,6 +8,7 @@ pub mod lease;
 pub mod plan;
 pub mod process;
 pub mod request;
+pub mod runbook;
 pub mod scheduler;
 pub mod state;
 pub mod store;

@@ -82,3 +82,34 @@ pub async fn spawn_detached(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Spawns a detached worker and hands it the lease of `runs` (which `owner`,
+/// this process, holds). Its log goes to `.switchyard/logs/worker-RUN.log`.
+pub async fn hand_over(
+    engine: &super::Engine,
+    owner: &super::lease::Owner,
+    runs: &[i64],
+    max_active: usize,
+) -> Result<u32> {
+    let mut args = Vec::new();
+    for id in runs {
+        args.push("--run".to_string());
+        args.push(id.to_string());
+    }
+    args.push("--max-active".into());
+    args.push(max_active.to_string());
+    let log = engine
+        .ws
+        .state_path()
+        .with_file_name("logs")
+        .join(format!("worker-{}.log", runs.first().copied().unwrap_or(0)));
+    spawn_detached(
+        &engine.store,
+        &engine.ws.file,
+        &args,
+        &owner.token,
+        runs,
+        &log,
+    )
+    .await
+}

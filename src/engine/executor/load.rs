@@ -51,9 +51,13 @@ async fn run(ctx: &TaskContext) -> ExecResult {
     let warehouse = open_warehouse(&ctx.workspace, &wh_name)
         .await
         .map_err(|e| Failure::retryable(format!("{e:#}")))?;
-    let size = std::fs::metadata(&file.path).map(|m| m.len() as i64).ok();
+    // Rows to load, where the file says (a Parquet footer does): the progress bar's total.
+    let total = match format {
+        Format::Parquet => parquet_rows(&file.path),
+        _ => None,
+    };
     let report = ctx.report.clone();
-    let progress: LoadProgress = Arc::new(move |rows, bytes| report.progress(rows, bytes, size));
+    let progress: LoadProgress = Arc::new(move |rows, bytes| report.progress(rows, bytes, total));
     ctx.report.log(format!(
         "loading {} into {wh_name}.{table} ({mode:?})",
         store.uri(&path)
@@ -83,4 +87,11 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         rows: Some(stats.rows),
         bytes: Some(stats.bytes),
     })
+}
+
+fn parquet_rows(path: &std::path::Path) -> Option<i64> {
+    use parquet::file::reader::FileReader;
+    let file = std::fs::File::open(path).ok()?;
+    let reader = parquet::file::serialized_reader::SerializedFileReader::new(file).ok()?;
+    Some(reader.metadata().file_metadata().num_rows())
 }

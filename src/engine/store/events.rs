@@ -126,7 +126,7 @@ pub async fn insert_events(tx: &mut Tx, events: &[NewEvent]) -> Result<()> {
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LogLine {
     pub attempt: i64,
     pub line_no: i64,
@@ -134,7 +134,7 @@ pub struct LogLine {
     pub line: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PoolUsage {
     pub name: String,
     pub size: i64,
@@ -142,7 +142,7 @@ pub struct PoolUsage {
     pub queued: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JournalEntry {
     pub at: i64,
     pub who: String,

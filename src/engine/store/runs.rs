@@ -8,7 +8,7 @@ use sqlx::sqlite::SqliteRow;
 use super::{Store, Tx, now_ms};
 use crate::engine::state::{RunState, TaskState};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Lease {
     pub token: String,
     pub pid: i64,
@@ -17,7 +17,7 @@ pub struct Lease {
     pub heartbeat_at: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunRow {
     pub id: i64,
     pub pipeline: String,
@@ -59,7 +59,7 @@ pub struct InstanceRow {
     pub queued_at: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AttemptRow {
     pub attempt: i64,
     pub state: TaskState,

@@ -1,0 +1,154 @@
+//! Runbooks: the Markdown note for the on-call engineer, shown beside a
+//! failed task. From the task's `runbook = "…"`, else the first
+//! `runbooks/*.md` (sorted by name) whose front matter matches the task id
+//! (`task: glob`) or the error (`error: regex`).
+
+use std::path::{Path, PathBuf};
+
+use crate::config::Workspace;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// `task` and `error` keys of a runbook's front matter (`---` lines at the top).
+fn front_matter(text: &str) -> (Option<String>, Option<String>) {
+    let mut lines = text.lines();
+    if lines.next().map(str::trim) != Some("---") {
+        return (None, None);
+    }
+    let (mut task, mut error) = (None, None);
+    for line in lines {
+        let line = line.trim();
+        if line == "---" {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            let v = v.trim().trim_matches('"').trim_matches('\'').to_string();
+            match k.trim() {
+                "task" => task = Some(v),
+                "error" => error = Some(v),
+                _ => {}
+            }
+        }
+    }
+    (task, error)
+}
+
+/// `*` any run of characters, `?` one character.
+fn glob(g: &str, t: &str) -> bool {
+    let (g, t): (Vec<char>, Vec<char>) = (g.chars().collect(), t.chars().collect());
+    let (mut gi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if gi < g.len() && (g[gi] == '?' || g[gi] == t[ti]) {
+            gi += 1;
+            ti += 1;
+        } else if gi < g.len() && g[gi] == '*' {
+            star = Some(gi);
+            gi += 1;
+            mark = ti;
+        } else if let Some(s) = star {
+            gi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    g[gi..].iter().all(|&c| c == '*')
+}
+
+/// The runbook for `task_id` (with its explicit `runbook` path, if any) and its error.
+pub fn find(
+    ws: &Workspace,
+    task_id: &str,
+    explicit: Option<&str>,
+    error: Option<&str>,
+) -> Option<Found> {
+    if let Some(p) = explicit {
+        let path = ws.resolve_path(p);
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            return Some(Found { path, text });
+        }
+    }
+    let dir = ws.dir.join("runbooks");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .find_map(|path| matches(&path, task_id, error))
+}
+
+fn matches(path: &Path, task_id: &str, error: Option<&str>) -> Option<Found> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let (task, err) = front_matter(&text);
+    let by_task = task.as_deref().is_some_and(|g| glob(g, task_id));
+    let by_error = match (err.as_deref(), error) {
+        (Some(re), Some(e)) => regex_lite::Regex::new(re).is_ok_and(|r| r.is_match(e)),
+        _ => false,
+    };
+    (by_task || by_error).then(|| Found {
+        path: path.to_path_buf(),
+        text,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ws(dir: &Path) -> Workspace {
+        Workspace {
+            file: dir.join("switchyard.toml"),
+            dir: dir.to_path_buf(),
+            def: Default::default(),
+        }
+    }
+
+    #[test]
+    fn explicit_then_task_glob_then_error_regex() {
+        let d = tempfile::tempdir().unwrap();
+        let rb = d.path().join("runbooks");
+        std::fs::create_dir_all(&rb).unwrap();
+        std::fs::write(
+            rb.join("a_exports.md"),
+            "---\ntask: \"extract.*\"\n---\n# exports\n",
+        )
+        .unwrap();
+        std::fs::write(
+            rb.join("b_net.md"),
+            "---\nerror: \"503|refused\"\n---\n# network\n",
+        )
+        .unwrap();
+        std::fs::write(d.path().join("mine.md"), "# mine\n").unwrap();
+        let w = ws(d.path());
+        let f = |t: &str, e: Option<&str>, x: Option<&str>| find(&w, t, x, e).map(|f| f.text);
+        assert_eq!(
+            f("extract.main.users", None, None).as_deref(),
+            Some("---\ntask: \"extract.*\"\n---\n# exports\n")
+        );
+        assert!(
+            f("publish", Some("HTTP 503 from api"), None)
+                .unwrap()
+                .contains("# network")
+        );
+        assert!(f("publish", Some("all good"), None).is_none());
+        assert_eq!(
+            f("publish", None, Some("mine.md")).as_deref(),
+            Some("# mine\n")
+        );
+        // A missing explicit file falls back to matching.
+        assert!(
+            f("extract.x", None, Some("nope.md"))
+                .unwrap()
+                .contains("# exports")
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! What a key can do: the `run` values of the keymap.
+
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Screen {
+    Runs,
+    Task,
+    Pools,
+    Journal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    Help,
+    Palette,
+    Screen(Screen),
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    Back,
+    Open,
+    Focus,
+    PrevRun,
+    NextRun,
+    RerunDownstream,
+    RerunOne,
+    RerunFailed,
+    Cancel,
+    Mark,
+    Note,
+    Search,
+    SearchNext,
+    Follow,
+    RunbookUp,
+    RunbookDown,
+    PoolGrow,
+    PoolShrink,
+}
+
+impl FromStr for Action {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Action, String> {
+        let a = match s.trim() {
+            "quit" => Action::Quit,
+            "help" => Action::Help,
+            "palette" => Action::Palette,
+            "screen runs" => Action::Screen(Screen::Runs),
+            "screen pools" => Action::Screen(Screen::Pools),
+            "screen journal" => Action::Screen(Screen::Journal),
+            "up" => Action::Up,
+            "down" => Action::Down,
+            "top" => Action::Top,
+            "bottom" => Action::Bottom,
+            "page_up" => Action::PageUp,
+            "page_down" => Action::PageDown,
+            "back" => Action::Back,
+            "open" => Action::Open,
+            "focus" => Action::Focus,
+            "prev_run" => Action::PrevRun,
+            "next_run" => Action::NextRun,
+            "rerun_downstream" => Action::RerunDownstream,
+            "rerun_one" => Action::RerunOne,
+            "rerun_failed" => Action::RerunFailed,
+            "cancel" => Action::Cancel,
+            "mark" => Action::Mark,
+            "note" => Action::Note,
+            "search" => Action::Search,
+            "search_next" => Action::SearchNext,
+            "follow" => Action::Follow,
+            "runbook_up" => Action::RunbookUp,
+            "runbook_down" => Action::RunbookDown,
+            "pool_grow" => Action::PoolGrow,
+            "pool_shrink" => Action::PoolShrink,
+            other => return Err(format!("unknown action `{other}`")),
+        };
+        Ok(a)
+    }
+}
+
+impl Action {
+    /// Actions that change something: disabled in read-only mode.
+    pub fn mutates(&self) -> bool {
+        matches!(
+            self,
+            Action::RerunDownstream
+                | Action::RerunOne
+                | Action::RerunFailed
+                | Action::Cancel
+                | Action::Mark
+                | Action::Note
+                | Action::PoolGrow
+                | Action::PoolShrink
+        )
+    }
+}

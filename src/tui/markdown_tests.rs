@@ -1,0 +1,150 @@
+use ratatui::style::Modifier;
+
+use super::*;
+use crate::tui::theme::BUNDLED;
+
+fn theme() -> Theme {
+    Theme::parse(BUNDLED[0].1, false).expect("bundled theme")
+}
+
+fn plain(lines: &[Line<'_>]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+        .collect()
+}
+
+/// The style of the span holding `needle`.
+fn style_of(lines: &[Line<'_>], needle: &str) -> Style {
+    lines
+        .iter()
+        .flat_map(|l| l.spans.iter())
+        .find(|s| s.content.contains(needle))
+        .map(|s| s.style)
+        .unwrap_or_else(|| panic!("no span with {needle:?}"))
+}
+
+#[test]
+fn front_matter_is_stripped() {
+    let t = theme();
+    let md = "---\ntask: export_*\nerror: timeout\n---\n# Export timed out\n";
+    assert_eq!(plain(&render(md, &t, 40)), ["Export timed out"]);
+    // Not closed: not front matter, shown as written.
+    let open = "---\nhello";
+    assert_eq!(
+        plain(&render(open, &t, 40)),
+        ["─".repeat(40), "hello".into()]
+    );
+}
+
+#[test]
+fn headings_use_the_heading_role() {
+    let t = theme();
+    let lines = render("# Title\n\n### Step one\ntext", &t, 40);
+    assert_eq!(plain(&lines), ["Title", "", "› Step one", "text"]);
+    assert_eq!(style_of(&lines, "Title"), t.get("md_heading"));
+    assert_eq!(style_of(&lines, "Step"), t.get("md_heading"));
+}
+
+#[test]
+fn bullet_and_numbered_lists_hang_their_continuations() {
+    let t = theme();
+    let md = "- check the replica lag\n* second\n  - nested\n1. first step is long enough to wrap\n2) two";
+    assert_eq!(
+        plain(&render(md, &t, 24)),
+        [
+            "• check the replica lag",
+            "• second",
+            "  • nested",
+            "1. first step is long",
+            "   enough to wrap",
+            "2. two",
+        ]
+    );
+}
+
+#[test]
+fn emphasis_strong_and_inline_code() {
+    let t = theme();
+    let lines = render("a *soft* and **hard** `ls -l` run_date_x", &t, 80);
+    assert_eq!(plain(&lines), ["a soft and hard ls -l run_date_x"]);
+    assert!(
+        style_of(&lines, "soft")
+            .add_modifier
+            .contains(Modifier::ITALIC)
+    );
+    assert!(
+        style_of(&lines, "hard")
+            .add_modifier
+            .contains(Modifier::BOLD)
+    );
+    assert_eq!(
+        style_of(&lines, "ls"),
+        t.get("text").patch(t.get("md_code"))
+    );
+    // snake_case is not emphasis; unmatched stars stay literal.
+    assert_eq!(style_of(&lines, "run_date_x"), t.get("text"));
+    assert_eq!(plain(&render("2 * 3 = *6", &t, 80)), ["2 * 3 = *6"]);
+    assert_eq!(plain(&render(r"\*not\*", &t, 80)), ["*not*"]);
+}
+
+#[test]
+fn fenced_code_is_verbatim() {
+    let t = theme();
+    let md = "Run:\n```sh\nswitchyard rerun 42 --failed   # long line that is not wrapped\n  indented\n```\nafter";
+    let lines = render(md, &t, 20);
+    assert_eq!(
+        plain(&lines),
+        [
+            "Run:",
+            "  switchyard rerun 42 --failed   # long line that is not wrapped",
+            "    indented",
+            "after",
+        ]
+    );
+    assert_eq!(style_of(&lines, "indented"), t.get("md_code"));
+}
+
+#[test]
+fn links_show_their_address() {
+    let t = theme();
+    let lines = render("See [the dashboard](https://grafana/d/x) now", &t, 80);
+    assert_eq!(
+        plain(&lines),
+        ["See the dashboard <https://grafana/d/x> now"]
+    );
+    assert_eq!(
+        style_of(&lines, "dashboard"),
+        t.get("text").patch(t.get("md_link"))
+    );
+}
+
+#[test]
+fn paragraphs_wrap_to_the_width() {
+    let t = theme();
+    let md =
+        "The export reads the replica;\nwhen it lags, wait or point it at the primary with care.";
+    let lines = render(md, &t, 20);
+    for l in plain(&lines) {
+        assert!(str_width(&l) <= 20, "{l:?}");
+    }
+    assert_eq!(
+        plain(&lines).join(" "),
+        "The export reads the replica; when it lags, wait or point it at the primary with care."
+    );
+    // A word longer than the row is split, never lost.
+    let long = plain(&render("aaaaaaaaaaaaaaaaaaaaaaaaa", &t, 10));
+    assert_eq!(long, ["aaaaaaaaaa", "aaaaaaaaaa", "aaaaa"]);
+    // Width 0 or 1 must not loop or panic.
+    assert!(!render("- some words here", &t, 0).is_empty());
+}
+
+#[test]
+fn quotes_and_rules() {
+    let t = theme();
+    let lines = render("> careful:\n> it pages\n\n---\nx", &t, 10);
+    assert_eq!(
+        plain(&lines),
+        ["│ careful:", "│ it pages", "", "─".repeat(10).as_str(), "x"]
+    );
+}

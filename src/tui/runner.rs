@@ -1,0 +1,469 @@
+//! The runner: the console's only impure part. It owns the terminal, turns
+//! input and the store's events into messages, executes effects, and draws
+//! when the state is dirty (at most ~60 frames a second, never while idle).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use ratatui::crossterm::event::{
+    self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind,
+};
+use tokio::sync::mpsc;
+
+use super::state::{Effect, Msg, Runbook, State};
+use super::update::update;
+use super::{Keymap, Theme, view};
+use crate::engine::lease::{self, Owner};
+use crate::engine::request::Request;
+use crate::engine::store::{EventKind, now_ms};
+use crate::engine::{Engine, RequestOutcome, process, runbook, worker};
+
+/// Messages in flight between producers and the loop; input and lifecycle
+/// messages wait for room (never dropped), progress is coalesced upstream.
+const CHANNEL: usize = 1024;
+const FRAME: Duration = Duration::from_millis(16);
+const FOLLOW_EVERY: Duration = Duration::from_millis(200);
+
+pub struct Console {
+    pub engine: Arc<Engine>,
+    pub keys: Keymap,
+    pub theme: Theme,
+    pub readonly: bool,
+    pub user_themes: Option<std::path::PathBuf>,
+}
+
+/// Spelling of a key as the keymap writes it.
+pub fn key_name(k: &KeyEvent) -> Option<String> {
+    if k.kind == KeyEventKind::Release {
+        return None;
+    }
+    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+    let base = match k.code {
+        KeyCode::Char(' ') => "space".to_string(),
+        KeyCode::Char(c) if ctrl => format!("ctrl-{}", c.to_ascii_lowercase()),
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::Enter => "enter".into(),
+        KeyCode::Esc => "esc".into(),
+        KeyCode::Tab => "tab".into(),
+        KeyCode::BackTab => "backtab".into(),
+        KeyCode::Backspace => "backspace".into(),
+        KeyCode::Up => "up".into(),
+        KeyCode::Down => "down".into(),
+        KeyCode::Left => "left".into(),
+        KeyCode::Right => "right".into(),
+        KeyCode::PageUp => "pageup".into(),
+        KeyCode::PageDown => "pagedown".into(),
+        KeyCode::Home => "home".into(),
+        KeyCode::End => "end".into(),
+        _ => return None,
+    };
+    Some(base)
+}
+
+fn input_thread(tx: mpsc::Sender<Msg>) {
+    std::thread::spawn(move || {
+        loop {
+            let msg = match event::read() {
+                Ok(Event::Key(k)) => key_name(&k).map(Msg::Key),
+                Ok(Event::Resize(w, h)) => Some(Msg::Resize(w, h)),
+                Ok(Event::Mouse(m)) => match m.kind {
+                    MouseEventKind::ScrollDown => Some(Msg::Scroll(1)),
+                    MouseEventKind::ScrollUp => Some(Msg::Scroll(-1)),
+                    MouseEventKind::Down(_) => Some(Msg::Click {
+                        column: m.column,
+                        row: m.row,
+                    }),
+                    _ => None,
+                },
+                Ok(_) => None,
+                Err(_) => break,
+            };
+            if let Some(m) = msg
+                && tx.blocking_send(m).is_err()
+            {
+                break;
+            }
+        }
+    });
+}
+
+type ProgressSample = (i64, i64, Option<i64>, i64);
+
+/// Follows the store's events and tells the loop what changed. Progress is
+/// coalesced per task (latest wins); everything else becomes reload hints.
+fn follower(engine: Arc<Engine>, tx: mpsc::Sender<Msg>) {
+    tokio::spawn(async move {
+        let mut seq = engine.store.last_event_seq().await.unwrap_or(0);
+        // Poll fast while things happen, slower (up to a second) when quiet,
+        // so an idle console costs next to nothing.
+        let mut quiet = 0u32;
+        loop {
+            let pause = FOLLOW_EVERY * 2u32.pow(quiet.min(10) / 5).min(5);
+            tokio::time::sleep(pause).await;
+            let Ok(events) = engine.store.events_after(seq, 5000).await else {
+                continue;
+            };
+            if events.is_empty() {
+                quiet = quiet.saturating_add(1);
+                continue;
+            }
+            quiet = 0;
+            let mut runs = BTreeSet::new();
+            let (mut any_run, mut pools, mut journal) = (false, false, false);
+            let mut logs = BTreeSet::new();
+            // (run, task) -> (rows, bytes, total, at): the latest sample wins.
+            let mut progress: HashMap<(i64, String), ProgressSample> = HashMap::new();
+            for e in &events {
+                seq = e.seq;
+                match &e.kind {
+                    EventKind::RunCreated { .. } | EventKind::RunState { .. } => {
+                        any_run = true;
+                        runs.extend(e.run_id);
+                    }
+                    EventKind::TaskState { .. } => {
+                        runs.extend(e.run_id);
+                        pools = true;
+                        any_run = true;
+                    }
+                    EventKind::Log { .. } => {
+                        if let (Some(r), Some(t)) = (e.run_id, &e.task_id) {
+                            logs.insert((r, t.clone()));
+                        }
+                    }
+                    EventKind::Progress {
+                        rows,
+                        bytes,
+                        total_estimate,
+                    } => {
+                        if let (Some(r), Some(t)) = (e.run_id, &e.task_id) {
+                            progress.insert((r, t.clone()), (*rows, *bytes, *total_estimate, e.at));
+                        }
+                    }
+                    EventKind::PoolResized { .. } => pools = true,
+                    EventKind::Journal { .. } => journal = true,
+                }
+            }
+            let changed = Msg::Changed {
+                runs: runs.into_iter().collect(),
+                any_run,
+                pools,
+                journal,
+                logs: logs.into_iter().collect(),
+            };
+            if tx.send(changed).await.is_err() {
+                return;
+            }
+            for ((run_id, task_id), (rows, bytes, total, at)) in progress {
+                let m = Msg::Progress {
+                    run_id,
+                    task_id,
+                    rows,
+                    bytes,
+                    total,
+                    at,
+                };
+                if tx.send(m).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+}
+
+impl Console {
+    /// Runs the console on `terminal` until the user quits.
+    pub async fn run<B: ratatui::backend::Backend>(
+        mut self,
+        terminal: &mut ratatui::Terminal<B>,
+    ) -> Result<()>
+    where
+        B::Error: Send + Sync + 'static,
+    {
+        let (tx, mut rx) = mpsc::channel::<Msg>(CHANNEL);
+        input_thread(tx.clone());
+        follower(self.engine.clone(), tx.clone());
+        let owner = Arc::new(Owner::this_process(None));
+        let size = terminal.size()?;
+        let mut state = State::new(
+            self.engine.ws.name(),
+            self.readonly,
+            &self.theme.name,
+            now_ms(),
+        );
+        state.size = (size.width, size.height);
+        for e in [Effect::LoadRuns, Effect::LoadPools] {
+            self.execute(e, &tx, &owner);
+        }
+        let mut last_frame = Instant::now() - FRAME;
+        loop {
+            if state.dirty && last_frame.elapsed() >= FRAME {
+                terminal.draw(|f| view::draw(f, &state, &self.theme, &self.keys))?;
+                state.dirty = false;
+                last_frame = Instant::now();
+            }
+            // Wake for: a message; the clock, only while something ages; a
+            // frame we held back to stay under ~60 fps.
+            let wait = if state.dirty {
+                FRAME.saturating_sub(last_frame.elapsed())
+            } else if state.needs_clock() {
+                Duration::from_millis(1000 - (now_ms() % 1000) as u64)
+            } else {
+                Duration::from_secs(3600)
+            };
+            let msg = match tokio::time::timeout(wait, rx.recv()).await {
+                Ok(Some(m)) => m,
+                Ok(None) => break,
+                Err(_) => {
+                    if state.dirty {
+                        continue;
+                    }
+                    Msg::Tick(now_ms())
+                }
+            };
+            let mut effects = update(&mut state, msg, &self.keys);
+            // Take whatever else is waiting before drawing once.
+            while let Ok(m) = rx.try_recv() {
+                effects.extend(update(&mut state, m, &self.keys));
+            }
+            dedup(&mut effects);
+            for e in effects {
+                if e == Effect::Quit {
+                    return Ok(());
+                }
+                self.execute(e, &tx, &owner);
+            }
+            if state.quit {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Effects run off the loop; results come back as messages.
+    fn execute(&mut self, effect: Effect, tx: &mpsc::Sender<Msg>, owner: &Arc<Owner>) {
+        if let Effect::SetTheme(name) = &effect {
+            let no_color = std::env::var_os("NO_COLOR").is_some();
+            let (ok, text) = match Theme::load(name, self.user_themes.as_deref(), no_color) {
+                Ok(t) => {
+                    self.theme = t;
+                    (true, format!("theme {name}"))
+                }
+                Err(e) => (false, format!("{e:#}")),
+            };
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let _ = tx
+                    .send(Msg::Done {
+                        ok,
+                        text,
+                        at: now_ms(),
+                    })
+                    .await;
+            });
+            return;
+        }
+        let engine = self.engine.clone();
+        let tx = tx.clone();
+        let owner = owner.clone();
+        tokio::spawn(async move {
+            let msgs = match perform(&engine, effect, &owner).await {
+                Ok(m) => m,
+                Err(e) => vec![Msg::Done {
+                    ok: false,
+                    text: crate::config::redact::redact(&format!("{e:#}")),
+                    at: now_ms(),
+                }],
+            };
+            for m in msgs {
+                if tx.send(m).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+fn dedup(effects: &mut Vec<Effect>) {
+    let mut seen = Vec::new();
+    effects.retain(|e| {
+        let loads = matches!(
+            e,
+            Effect::LoadRuns | Effect::LoadRun(_) | Effect::LoadPools | Effect::LoadJournal(_)
+        );
+        if !loads {
+            return true;
+        }
+        if seen.contains(e) {
+            return false;
+        }
+        seen.push(e.clone());
+        true
+    });
+}
+
+/// Does one effect's IO and returns the messages it produced.
+pub async fn perform(engine: &Engine, effect: Effect, owner: &Owner) -> Result<Vec<Msg>> {
+    let store = &engine.store;
+    Ok(match effect {
+        Effect::LoadRuns => vec![Msg::Runs(store.runs(100).await?)],
+        Effect::LoadRun(id) => vec![Msg::Run {
+            run: store.run(id).await?,
+            tasks: store.instances(id).await?,
+        }],
+        Effect::LoadPools => vec![Msg::Pools(store.pools_usage().await?)],
+        Effect::LoadJournal(id) => vec![Msg::Journal {
+            run_id: id,
+            entries: store.journal(Some(id), 500).await?,
+        }],
+        Effect::LoadDetail { run_id, task_id } => {
+            let attempts = store.attempts(run_id, &task_id).await?;
+            let inst = store.instance(run_id, &task_id).await?;
+            let run = store.run(run_id).await?;
+            let explicit = engine
+                .ws
+                .pipeline(&run.pipeline)
+                .and_then(|p| p.tasks.iter().find(|t| t.id == task_id))
+                .and_then(|t| t.runbook.clone());
+            let rb = runbook::find(
+                &engine.ws,
+                &task_id,
+                explicit.as_deref(),
+                inst.error.as_deref(),
+            )
+            .map(|f| Runbook {
+                path: f
+                    .path
+                    .strip_prefix(&engine.ws.dir)
+                    .unwrap_or(&f.path)
+                    .display()
+                    .to_string(),
+                text: f.text,
+            });
+            vec![Msg::Detail {
+                run_id,
+                task_id,
+                attempts,
+                runbook: rb,
+            }]
+        }
+        Effect::LoadLogs {
+            run_id,
+            task_id,
+            attempt,
+            after,
+        } => {
+            let lines = store.logs(run_id, &task_id, attempt, after, 2000).await?;
+            vec![Msg::Logs {
+                run_id,
+                task_id,
+                attempt,
+                lines,
+            }]
+        }
+        Effect::Request { run_id, request } => {
+            vec![send_request(engine, run_id, &request, owner).await?]
+        }
+        Effect::CancelThenRerun {
+            run_id,
+            cancel,
+            request,
+        } => {
+            for t in &cancel {
+                let req = Request::Cancel {
+                    task: Some(t.clone()),
+                };
+                send_request(engine, run_id, &req, owner).await?;
+            }
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                let insts = store.instances(run_id).await?;
+                if insts
+                    .iter()
+                    .filter(|i| cancel.contains(&i.task_id))
+                    .all(|i| i.state.is_terminal())
+                {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    anyhow::bail!(
+                        "the cancelled tasks did not stop within a minute; rerun not sent"
+                    );
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            vec![send_request(engine, run_id, &request, owner).await?]
+        }
+        Effect::ResizePool { name, size } => {
+            engine.set_pool_size(&name, size, &process::who()).await?;
+            vec![
+                Msg::Done {
+                    ok: true,
+                    text: format!("pool {name}: size {size}"),
+                    at: now_ms(),
+                },
+                Msg::Pools(store.pools_usage().await?),
+            ]
+        }
+        Effect::AddNote { run_id, text } => {
+            let mut tx = store.begin().await?;
+            crate::engine::store::add_journal(
+                &mut tx,
+                &process::who(),
+                "note",
+                Some(run_id),
+                &[],
+                Some(&text),
+            )
+            .await?;
+            tx.commit().await?;
+            vec![
+                Msg::Done {
+                    ok: true,
+                    text: "note added to the journal".into(),
+                    at: now_ms(),
+                },
+                Msg::Journal {
+                    run_id,
+                    entries: store.journal(Some(run_id), 500).await?,
+                },
+            ]
+        }
+        Effect::SetTheme(_) | Effect::Quit => Vec::new(),
+    })
+}
+
+/// Writes a request. A live owner applies it; otherwise it is applied here
+/// and, for a rerun, a detached worker takes the run: the console never
+/// executes a task itself.
+async fn send_request(engine: &Engine, run_id: i64, req: &Request, owner: &Owner) -> Result<Msg> {
+    let who = process::who();
+    let text = match engine.request(run_id, req, &who, owner).await? {
+        RequestOutcome::Sent { request_id } => {
+            let applied = engine.wait_request(request_id).await?;
+            applied.message
+        }
+        RequestOutcome::Applied { applied, owned } => {
+            if owned {
+                if let Err(e) = worker::hand_over(engine, owner, &[run_id], 1).await {
+                    // Give the run back rather than hold a lease nobody executes.
+                    let mut tx = engine.store.begin().await?;
+                    lease::release(&mut tx, run_id, owner).await?;
+                    let insts = crate::engine::store::instances_in(&mut tx, run_id).await?;
+                    lease::settle_run_state(&mut tx, run_id, &insts, false).await?;
+                    tx.commit().await?;
+                    return Err(e.context("could not start a worker"));
+                }
+                format!("{}; a worker runs it", applied.message)
+            } else {
+                applied.message
+            }
+        }
+    };
+    Ok(Msg::Done {
+        ok: true,
+        text: format!("run {run_id}: {text}"),
+        at: now_ms(),
+    })
+}

@@ -1,0 +1,829 @@
+//! `update`: the only function that changes the console's state. Pure: no
+//! IO, no clock (time arrives in messages), so every key flow is a unit test.
+
+use super::action::{Action, Screen};
+use super::keymap::{Keymap, Mode};
+use super::state::{
+    Confirm, Detail, Effect, Flash, Focus, InputPurpose, Modal, Msg, Rate, State, mark_request,
+    order_tasks,
+};
+use crate::engine::request::{MarkAs, Request, RerunSelection, rerun_selection};
+use crate::engine::state::TaskState;
+use crate::engine::store::InstanceRow;
+
+/// Log lines kept in memory for the task screen.
+const LOG_KEEP: usize = 5000;
+/// How long a footer message stays.
+const FLASH_MS: i64 = 6000;
+
+pub fn mode_of(screen: Screen) -> Mode {
+    match screen {
+        Screen::Runs => Mode::Runs,
+        Screen::Task => Mode::Task,
+        Screen::Pools => Mode::Pools,
+        Screen::Journal => Mode::Journal,
+    }
+}
+
+pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    match msg {
+        Msg::Key(key) => {
+            s.dirty = true;
+            if s.modal.is_some() {
+                modal_key(s, &key, &mut fx);
+            } else if let Some(action) = keys.lookup(mode_of(s.screen), &key).cloned() {
+                act(s, action, keys, &mut fx);
+            }
+        }
+        Msg::Scroll(d) => {
+            s.dirty = true;
+            let action = if d > 0 { Action::Down } else { Action::Up };
+            for _ in 0..d.unsigned_abs().min(10) {
+                act(s, action.clone(), keys, &mut fx);
+            }
+        }
+        Msg::Click { column, row } => {
+            s.dirty = true;
+            click(s, column, row, &mut fx);
+        }
+        Msg::Resize(w, h) => {
+            s.size = (w, h);
+            s.dirty = true;
+        }
+        Msg::Tick(now) => {
+            s.now = now;
+            if s.flash.as_ref().is_some_and(|f| f.until <= now) {
+                s.flash = None;
+            }
+            s.dirty |= s.needs_clock();
+        }
+        Msg::Runs(runs) => on_runs(s, runs, &mut fx),
+        Msg::Run { run, tasks } => on_run(s, run, tasks, &mut fx),
+        Msg::Pools(p) => {
+            s.pools = p;
+            s.pool_cursor = s.pool_cursor.min(s.pools.len().saturating_sub(1));
+            s.dirty = true;
+        }
+        Msg::Journal { run_id, entries } => {
+            if s.journal_of != Some(run_id) {
+                s.journal_cursor = 0;
+            }
+            s.journal_cursor = s.journal_cursor.min(entries.len().saturating_sub(1));
+            s.journal = entries;
+            s.journal_of = Some(run_id);
+            s.dirty = true;
+        }
+        Msg::Detail {
+            run_id,
+            task_id,
+            attempts,
+            runbook,
+        } => {
+            if let Some(d) = s
+                .detail
+                .as_mut()
+                .filter(|d| d.run_id == run_id && d.task_id == task_id)
+            {
+                d.attempts = attempts;
+                d.runbook = runbook;
+                d.loaded = true;
+                s.dirty = true;
+            }
+        }
+        Msg::Logs {
+            run_id,
+            task_id,
+            attempt,
+            lines,
+        } => {
+            if let Some(d) = s
+                .detail
+                .as_mut()
+                .filter(|d| d.run_id == run_id && d.task_id == task_id && d.attempt == attempt)
+            {
+                let last = d.log.last().map_or(0, |l| l.line_no);
+                d.log.extend(lines.into_iter().filter(|l| l.line_no > last));
+                if d.log.len() > LOG_KEEP {
+                    let cut = d.log.len() - LOG_KEEP;
+                    d.log.drain(..cut);
+                    d.scroll = d.scroll.saturating_sub(cut);
+                }
+                s.dirty = true;
+            }
+        }
+        Msg::Changed {
+            runs,
+            any_run,
+            pools,
+            journal,
+            logs,
+        } => on_changed(s, runs, any_run, pools, journal, logs, &mut fx),
+        Msg::Progress {
+            run_id,
+            task_id,
+            rows,
+            bytes,
+            total,
+            at,
+        } => {
+            let key = (run_id, task_id.clone());
+            let fresh = Rate {
+                first_at: at,
+                first_rows: rows,
+                last_at: at,
+                rows,
+                bytes,
+                total,
+            };
+            let r = s.rates.entry(key).or_insert(fresh);
+            if rows < r.rows {
+                // Fewer rows than before: a new attempt counts from zero.
+                *r = fresh;
+            }
+            r.last_at = at;
+            r.rows = rows;
+            r.bytes = bytes;
+            r.total = total.or(r.total);
+            s.now = s.now.max(at);
+            if s.tasks_of == Some(run_id) {
+                if let Some(t) = s.tasks.iter_mut().find(|t| t.task_id == task_id) {
+                    t.rows = Some(rows);
+                    t.bytes = Some(bytes);
+                    t.total_estimate = total.or(t.total_estimate);
+                }
+                s.dirty = true;
+            }
+        }
+        Msg::Done { ok, text, at } => {
+            s.now = s.now.max(at);
+            s.flash = Some(Flash {
+                ok,
+                text,
+                until: at + FLASH_MS,
+            });
+            s.dirty = true;
+        }
+    }
+    fx
+}
+
+fn flash(s: &mut State, ok: bool, text: impl Into<String>) {
+    s.flash = Some(Flash {
+        ok,
+        text: text.into(),
+        until: s.now + FLASH_MS,
+    });
+}
+
+fn select_run(s: &mut State, idx: usize, fx: &mut Vec<Effect>) {
+    if s.runs.is_empty() {
+        return;
+    }
+    let idx = idx.min(s.runs.len() - 1);
+    if idx != s.run_cursor || s.tasks_of != Some(s.runs[idx].id) {
+        s.run_cursor = idx;
+        s.task_cursor = 0;
+        fx.push(Effect::LoadRun(s.runs[idx].id));
+        if s.screen == Screen::Journal {
+            fx.push(Effect::LoadJournal(s.runs[idx].id));
+        }
+    }
+}
+
+fn on_runs(s: &mut State, runs: Vec<crate::engine::store::RunRow>, fx: &mut Vec<Effect>) {
+    let selected = s.selected_run().map(|r| r.id);
+    s.runs = runs;
+    s.dirty = true;
+    let idx = selected
+        .and_then(|id| s.runs.iter().position(|r| r.id == id))
+        .unwrap_or(0);
+    s.run_cursor = idx.min(s.runs.len().saturating_sub(1));
+    if let Some(r) = s.runs.get(s.run_cursor)
+        && s.tasks_of != Some(r.id)
+    {
+        fx.push(Effect::LoadRun(r.id));
+    }
+}
+
+fn on_run(
+    s: &mut State,
+    run: crate::engine::store::RunRow,
+    mut tasks: Vec<InstanceRow>,
+    fx: &mut Vec<Effect>,
+) {
+    let id = run.id;
+    match s.runs.iter_mut().find(|r| r.id == id) {
+        Some(r) => *r = run,
+        None => return,
+    }
+    if s.selected_run().map(|r| r.id) != Some(id) {
+        return;
+    }
+    // A rate belongs to one attempt: forget it once the task stops running.
+    s.rates.retain(|(run, task), _| {
+        *run != id
+            || tasks
+                .iter()
+                .any(|t| &t.task_id == task && t.state == TaskState::Running)
+    });
+    order_tasks(&mut tasks);
+    let keep = s
+        .selected_task()
+        .filter(|_| s.tasks_of == Some(id))
+        .map(|t| t.task_id.clone());
+    s.tasks = tasks;
+    s.tasks_of = Some(id);
+    s.task_cursor = keep
+        .and_then(|k| s.tasks.iter().position(|t| t.task_id == k))
+        .unwrap_or_default();
+    if !s.placed_cursor {
+        // On start: the newest run, the cursor on its first failed task.
+        s.placed_cursor = true;
+        s.focus = Focus::Tasks;
+        s.task_cursor = s
+            .tasks
+            .iter()
+            .position(|t| matches!(t.state, TaskState::Failed | TaskState::Interrupted))
+            .unwrap_or(0);
+    }
+    s.task_cursor = s.task_cursor.min(s.tasks.len().saturating_sub(1));
+    // A new attempt of the open task: show its log from the start.
+    if let Some(d) = s.detail.as_mut().filter(|d| d.run_id == id)
+        && let Some(t) = s.tasks.iter().find(|t| t.task_id == d.task_id)
+    {
+        if t.attempt != d.attempt {
+            d.attempt = t.attempt;
+            d.log.clear();
+            d.scroll = 0;
+            d.follow = true;
+            fx.push(Effect::LoadLogs {
+                run_id: id,
+                task_id: d.task_id.clone(),
+                attempt: t.attempt,
+                after: 0,
+            });
+        }
+        fx.push(Effect::LoadDetail {
+            run_id: id,
+            task_id: d.task_id.clone(),
+        });
+    }
+    s.dirty = true;
+}
+
+fn on_changed(
+    s: &mut State,
+    runs: Vec<i64>,
+    any_run: bool,
+    pools: bool,
+    journal: bool,
+    logs: Vec<(i64, String)>,
+    fx: &mut Vec<Effect>,
+) {
+    if any_run {
+        fx.push(Effect::LoadRuns);
+    }
+    if let Some(sel) = s.selected_run().map(|r| r.id)
+        && runs.contains(&sel)
+    {
+        fx.push(Effect::LoadRun(sel));
+    }
+    if pools || (s.screen == Screen::Pools && !runs.is_empty()) {
+        fx.push(Effect::LoadPools);
+    }
+    if journal
+        && s.screen == Screen::Journal
+        && let Some(r) = s.selected_run()
+    {
+        fx.push(Effect::LoadJournal(r.id));
+    }
+    if let Some(d) = &s.detail
+        && logs.iter().any(|(r, t)| *r == d.run_id && *t == d.task_id)
+    {
+        fx.push(Effect::LoadLogs {
+            run_id: d.run_id,
+            task_id: d.task_id.clone(),
+            attempt: d.attempt,
+            after: d.log.last().map_or(0, |l| l.line_no),
+        });
+    }
+}
+
+/// The task an action applies to: the open one, or the one under the cursor.
+fn target(s: &State) -> Option<(i64, InstanceRow)> {
+    let run = s.tasks_of?;
+    let id = match (&s.screen, &s.detail) {
+        (Screen::Task, Some(d)) => d.task_id.clone(),
+        _ => s.selected_task()?.task_id.clone(),
+    };
+    s.tasks
+        .iter()
+        .find(|t| t.task_id == id)
+        .map(|t| (run, t.clone()))
+}
+
+fn act(s: &mut State, action: Action, keys: &Keymap, fx: &mut Vec<Effect>) {
+    if s.readonly && action.mutates() {
+        flash(s, false, "read-only: this console cannot change anything");
+        return;
+    }
+    match action {
+        Action::Quit => {
+            s.quit = true;
+            fx.push(Effect::Quit);
+        }
+        Action::Help => s.modal = Some(Modal::Help),
+        Action::Palette => {
+            s.modal = Some(Modal::Palette {
+                input: String::new(),
+                selected: 0,
+            })
+        }
+        Action::Screen(screen) => go(s, screen, fx),
+        Action::Back => match s.screen {
+            Screen::Runs => {}
+            _ => {
+                s.screen = Screen::Runs;
+                s.detail = None;
+            }
+        },
+        Action::Up | Action::Down | Action::Top | Action::Bottom => move_cursor(s, &action, fx),
+        Action::PageUp | Action::PageDown => scroll_log(s, &action),
+        Action::Open => {
+            if s.focus == Focus::Runs {
+                s.focus = Focus::Tasks;
+            } else if let Some((run_id, t)) = target(s) {
+                s.screen = Screen::Task;
+                s.detail = Some(Detail {
+                    run_id,
+                    task_id: t.task_id.clone(),
+                    attempt: t.attempt,
+                    follow: true,
+                    ..Detail::default()
+                });
+                fx.push(Effect::LoadDetail {
+                    run_id,
+                    task_id: t.task_id.clone(),
+                });
+                fx.push(Effect::LoadLogs {
+                    run_id,
+                    task_id: t.task_id,
+                    attempt: t.attempt,
+                    after: 0,
+                });
+            }
+        }
+        Action::Focus => {
+            s.focus = match s.focus {
+                Focus::Runs => Focus::Tasks,
+                Focus::Tasks => Focus::Runs,
+            }
+        }
+        Action::PrevRun => select_run(s, s.run_cursor.saturating_sub(1), fx),
+        Action::NextRun => select_run(s, s.run_cursor + 1, fx),
+        Action::RerunDownstream | Action::RerunOne => {
+            let Some((run_id, t)) = target(s) else {
+                return flash(s, false, "no task selected");
+            };
+            let sel = RerunSelection {
+                task: Some(t.task_id.clone()),
+                downstream: action == Action::RerunDownstream,
+                ..RerunSelection::default()
+            };
+            let what = if action == Action::RerunDownstream {
+                format!("Rerun {} and everything downstream", t.task_id)
+            } else {
+                format!("Rerun {} only", t.task_id)
+            };
+            confirm_rerun(s, run_id, sel, what);
+        }
+        Action::RerunFailed => {
+            let Some(run_id) = s.tasks_of else {
+                return flash(s, false, "no run selected");
+            };
+            let sel = RerunSelection {
+                failed: true,
+                ..RerunSelection::default()
+            };
+            confirm_rerun(
+                s,
+                run_id,
+                sel,
+                "Rerun every failed task and its downstream".into(),
+            );
+        }
+        Action::Cancel => {
+            let Some((run_id, t)) = target(s) else {
+                return flash(s, false, "no task selected");
+            };
+            if t.state.is_terminal() {
+                return flash(s, false, format!("{} is already {}", t.task_id, t.state));
+            }
+            s.modal = Some(Modal::Confirm(Confirm {
+                title: format!("Cancel {}", t.task_id),
+                run_id,
+                tasks: vec![(t.task_id.clone(), t.state)],
+                cancel_first: Vec::new(),
+                effect: Effect::Request {
+                    run_id,
+                    request: Request::Cancel {
+                        task: Some(t.task_id),
+                    },
+                },
+                scroll: 0,
+            }));
+        }
+        Action::Mark => {
+            let Some((run_id, t)) = target(s) else {
+                return flash(s, false, "no task selected");
+            };
+            if t.state == TaskState::Running {
+                let key = keys
+                    .key_for(mode_of(s.screen), &Action::Cancel)
+                    .unwrap_or("x");
+                return flash(
+                    s,
+                    false,
+                    format!("{} is running: cancel it first ({key})", t.task_id),
+                );
+            }
+            s.modal = Some(Modal::MarkChoice {
+                run_id,
+                task_id: t.task_id,
+            });
+        }
+        Action::Note => {
+            if s.selected_run().is_none() {
+                return flash(s, false, "no run selected");
+            }
+            s.modal = Some(Modal::Input {
+                purpose: InputPurpose::Note,
+                text: String::new(),
+            });
+        }
+        Action::Search => {
+            if s.detail.is_some() {
+                s.modal = Some(Modal::Input {
+                    purpose: InputPurpose::Search,
+                    text: String::new(),
+                });
+            }
+        }
+        Action::SearchNext => search_next(s, true),
+        Action::Follow => {
+            if let Some(d) = s.detail.as_mut() {
+                d.follow = !d.follow;
+            }
+        }
+        Action::RunbookUp | Action::RunbookDown => {
+            if let Some(d) = s.detail.as_mut() {
+                d.runbook_scroll = if action == Action::RunbookUp {
+                    d.runbook_scroll.saturating_sub(3)
+                } else {
+                    d.runbook_scroll + 3
+                };
+            }
+        }
+        Action::PoolGrow | Action::PoolShrink => {
+            let Some(p) = s.pools.get_mut(s.pool_cursor) else {
+                return;
+            };
+            let size = if action == Action::PoolGrow {
+                p.size + 1
+            } else {
+                (p.size - 1).max(0)
+            };
+            if size != p.size {
+                // Shown at once; the store confirms within a second.
+                p.size = size;
+                fx.push(Effect::ResizePool {
+                    name: p.name.clone(),
+                    size,
+                });
+            }
+        }
+    }
+}
+
+fn go(s: &mut State, screen: Screen, fx: &mut Vec<Effect>) {
+    s.screen = screen;
+    match screen {
+        Screen::Pools => fx.push(Effect::LoadPools),
+        Screen::Journal => {
+            if let Some(r) = s.selected_run() {
+                fx.push(Effect::LoadJournal(r.id));
+            }
+        }
+        Screen::Runs | Screen::Task => {}
+    }
+}
+
+fn move_cursor(s: &mut State, action: &Action, fx: &mut Vec<Effect>) {
+    let step = |cur: usize, len: usize| -> usize {
+        match action {
+            Action::Up => cur.saturating_sub(1),
+            Action::Down => (cur + 1).min(len.saturating_sub(1)),
+            Action::Top => 0,
+            _ => len.saturating_sub(1),
+        }
+    };
+    match s.screen {
+        Screen::Runs if s.focus == Focus::Runs => {
+            let i = step(s.run_cursor, s.runs.len());
+            select_run(s, i, fx);
+        }
+        Screen::Runs => s.task_cursor = step(s.task_cursor, s.tasks.len()),
+        Screen::Pools => s.pool_cursor = step(s.pool_cursor, s.pools.len()),
+        Screen::Task => scroll_log(s, action),
+        Screen::Journal => s.journal_cursor = step(s.journal_cursor, s.journal.len()),
+    }
+}
+
+/// Scrolls the open task's log from what is on screen: leaving the tail
+/// goes up from the last lines, not from the top of the log; the end is
+/// where the last line sits at the bottom of the pane, and `bottom` follows
+/// the log again.
+fn scroll_log(s: &mut State, action: &Action) {
+    let area = super::view::log_area(s);
+    let Some(d) = s.detail.as_mut() else {
+        return;
+    };
+    let (tail, page) = match area {
+        Some(a) => (
+            super::view::tail_start(d, a),
+            usize::from(a.height.saturating_sub(3)).max(1),
+        ),
+        None => (d.log.len().saturating_sub(1), 1),
+    };
+    let at = if d.follow { tail } else { d.scroll };
+    // Down stops at the end (a search may have left the view past it).
+    let end = tail.max(at);
+    let to = match action {
+        Action::Up => at.saturating_sub(1),
+        Action::PageUp => at.saturating_sub(page),
+        Action::Down => (at + 1).min(end),
+        Action::PageDown => (at + page).min(end),
+        Action::Top => 0,
+        _ => {
+            d.follow = true;
+            return;
+        }
+    };
+    if d.follow && to >= tail {
+        // Already at the end: keep following.
+        return;
+    }
+    d.follow = false;
+    d.scroll = to;
+}
+
+fn click(s: &mut State, column: u16, row: u16, fx: &mut Vec<Effect>) {
+    // The same layout the views draw: a click selects the row under it.
+    match super::view::hit_test(s, column, row) {
+        Some(super::view::Hit::Run(i)) => {
+            s.focus = Focus::Runs;
+            select_run(s, i, fx);
+        }
+        Some(super::view::Hit::Task(i)) => {
+            s.focus = Focus::Tasks;
+            s.task_cursor = i.min(s.tasks.len().saturating_sub(1));
+        }
+        None => {}
+    }
+}
+
+fn confirm_rerun(s: &mut State, run_id: i64, sel: RerunSelection, title: String) {
+    let chosen = match rerun_selection(&s.tasks, &sel, run_id) {
+        Ok(c) => c,
+        Err(e) => return flash(s, false, format!("{e:#}")),
+    };
+    if chosen.is_empty() {
+        return flash(
+            s,
+            false,
+            "nothing to rerun: no failed, interrupted or cancelled task",
+        );
+    }
+    let tasks: Vec<(String, TaskState)> = chosen
+        .iter()
+        .map(|&i| (s.tasks[i].task_id.clone(), s.tasks[i].state))
+        .collect();
+    let cancel_first: Vec<String> = tasks
+        .iter()
+        .filter(|(_, st)| *st == TaskState::Running)
+        .map(|(id, _)| id.clone())
+        .collect();
+    let request = Request::Rerun(sel);
+    let effect = if cancel_first.is_empty() {
+        Effect::Request { run_id, request }
+    } else {
+        Effect::CancelThenRerun {
+            run_id,
+            cancel: cancel_first.clone(),
+            request,
+        }
+    };
+    s.modal = Some(Modal::Confirm(Confirm {
+        title,
+        run_id,
+        tasks,
+        cancel_first,
+        effect,
+        scroll: 0,
+    }));
+}
+
+fn search_next(s: &mut State, skip_current: bool) {
+    let Some(d) = s.detail.as_mut() else {
+        return;
+    };
+    let Some(q) = d.search.clone().filter(|q| !q.is_empty()) else {
+        return;
+    };
+    let q = q.to_lowercase();
+    let start = d.scroll + usize::from(skip_current);
+    let n = d.log.len();
+    let hit = (0..n)
+        .map(|k| (start + k) % n.max(1))
+        .find(|&i| d.log[i].line.to_lowercase().contains(&q));
+    match hit {
+        Some(i) => {
+            d.follow = false;
+            d.scroll = i;
+        }
+        None => flash(s, false, format!("no line matches `{q}`")),
+    }
+}
+
+fn modal_key(s: &mut State, key: &str, fx: &mut Vec<Effect>) {
+    let Some(modal) = s.modal.take() else {
+        return;
+    };
+    // Ctrl-C closes any question unanswered (a second one quits).
+    let key = if key == "ctrl-c" { "esc" } else { key };
+    match modal {
+        Modal::Help => {}
+        Modal::Palette {
+            mut input,
+            mut selected,
+        } => match key {
+            "esc" => {}
+            "enter" => {
+                let options = super::view::palette::palette_completions(s, &input);
+                // A whole command runs as typed: `:pool db 1` must not become
+                // the listed `pool db 10`. Else the highlighted completion runs.
+                let chosen = options
+                    .get(selected)
+                    .filter(|o| o.split_whitespace().count() >= input.split_whitespace().count());
+                let cmd = match chosen {
+                    Some(o) if selected > 0 || !whole_command(&options, &input) => o.clone(),
+                    _ => input,
+                };
+                palette_command(s, cmd.trim(), fx);
+            }
+            "tab" => {
+                if let Some(o) = super::view::palette::palette_completions(s, &input).get(selected)
+                {
+                    input = o.clone();
+                }
+                s.modal = Some(Modal::Palette { input, selected: 0 });
+            }
+            "up" => {
+                s.modal = Some(Modal::Palette {
+                    input,
+                    selected: selected.saturating_sub(1),
+                })
+            }
+            "down" => {
+                let n = super::view::palette::palette_completions(s, &input).len();
+                selected = (selected + 1).min(n.saturating_sub(1));
+                s.modal = Some(Modal::Palette { input, selected });
+            }
+            "backspace" => {
+                input.pop();
+                s.modal = Some(Modal::Palette { input, selected: 0 });
+            }
+            k => {
+                if let Some(c) = typed(k) {
+                    input.push(c);
+                }
+                s.modal = Some(Modal::Palette { input, selected: 0 });
+            }
+        },
+        Modal::Input { purpose, mut text } => match key {
+            "esc" => {}
+            "enter" => match purpose {
+                InputPurpose::Note => {
+                    if let Some(r) = s.selected_run()
+                        && !text.trim().is_empty()
+                    {
+                        fx.push(Effect::AddNote {
+                            run_id: r.id,
+                            text: text.trim().to_string(),
+                        });
+                    }
+                }
+                InputPurpose::Search => {
+                    if let Some(d) = s.detail.as_mut() {
+                        d.search = Some(text);
+                    }
+                    search_next(s, false);
+                }
+            },
+            "backspace" => {
+                text.pop();
+                s.modal = Some(Modal::Input { purpose, text });
+            }
+            k => {
+                if let Some(c) = typed(k) {
+                    text.push(c);
+                }
+                s.modal = Some(Modal::Input { purpose, text });
+            }
+        },
+        Modal::Confirm(mut c) => match key {
+            "enter" | "y" => fx.push(c.effect),
+            "up" | "k" => {
+                c.scroll = c.scroll.saturating_sub(1);
+                s.modal = Some(Modal::Confirm(c));
+            }
+            "down" | "j" => {
+                c.scroll = (c.scroll + 1).min(c.tasks.len().saturating_sub(1));
+                s.modal = Some(Modal::Confirm(c));
+            }
+            "esc" | "n" | "q" => {}
+            _ => s.modal = Some(Modal::Confirm(c)),
+        },
+        Modal::MarkChoice { run_id, task_id } => match key {
+            "s" => fx.push(Effect::Request {
+                run_id,
+                request: mark_request(&task_id, MarkAs::Succeeded),
+            }),
+            "k" => fx.push(Effect::Request {
+                run_id,
+                request: mark_request(&task_id, MarkAs::Skipped),
+            }),
+            "esc" | "q" => {}
+            _ => s.modal = Some(Modal::MarkChoice { run_id, task_id }),
+        },
+    }
+}
+
+/// Whether `input` is a command in full rather than the start of one: one
+/// of the completions exactly, or a pool resize with its number.
+fn whole_command(options: &[String], input: &str) -> bool {
+    let words: Vec<&str> = input.split_whitespace().collect();
+    options
+        .iter()
+        .any(|o| o.split_whitespace().eq(words.iter().copied()))
+        || matches!(words.as_slice(), ["pool", _, n] if n.parse::<i64>().is_ok())
+}
+
+/// A printable key as a character (`space` is a space).
+fn typed(key: &str) -> Option<char> {
+    if key == "space" {
+        return Some(' ');
+    }
+    let mut chars = key.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) if !c.is_control() => Some(c),
+        _ => None,
+    }
+}
+
+fn palette_command(s: &mut State, cmd: &str, fx: &mut Vec<Effect>) {
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    match words.as_slice() {
+        ["q"] | ["quit"] => {
+            s.quit = true;
+            fx.push(Effect::Quit);
+        }
+        ["runs"] => go(s, Screen::Runs, fx),
+        ["pools"] => go(s, Screen::Pools, fx),
+        ["journal"] => go(s, Screen::Journal, fx),
+        ["theme", name] => {
+            s.theme = name.to_string();
+            fx.push(Effect::SetTheme(name.to_string()));
+        }
+        ["pool", name, size] => {
+            if s.readonly {
+                return flash(s, false, "read-only: this console cannot change anything");
+            }
+            match size.parse::<i64>() {
+                Ok(n) if n >= 0 => {
+                    if let Some(p) = s.pools.iter_mut().find(|p| p.name == *name) {
+                        p.size = n;
+                    }
+                    fx.push(Effect::ResizePool {
+                        name: name.to_string(),
+                        size: n,
+                    });
+                }
+                _ => flash(s, false, format!("`{size}` is not a pool size")),
+            }
+        }
+        [] => {}
+        _ => flash(s, false, format!("unknown command `:{cmd}`")),
+    }
+}

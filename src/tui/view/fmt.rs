@@ -1,0 +1,327 @@
+//! Small formatting helpers shared by the screens: numbers, durations,
+//! clock times, text bars, widths and wrapping. All pure.
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+/// Display width of one character (wide CJK/emoji count 2, controls 0).
+pub fn char_width(c: char) -> usize {
+    let mut b = [0u8; 4];
+    Span::raw(&*c.encode_utf8(&mut b)).width()
+}
+
+pub fn width(s: &str) -> usize {
+    Span::raw(s).width()
+}
+
+/// `s` cut to `max` columns, with "…" when something was cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = char_width(c);
+        if w + cw + 1 > max {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    if max > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// `text` word-wrapped to `max` columns (a word longer than a row is cut
+/// across rows); at least one row.
+pub fn word_wrap(text: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    let mut used = 0;
+    for word in text.split_whitespace() {
+        let w = width(word);
+        if used > 0 && used + 1 + w <= max {
+            row.push(' ');
+            row.push_str(word);
+            used += 1 + w;
+            continue;
+        }
+        if used > 0 {
+            rows.push(std::mem::take(&mut row));
+            used = 0;
+        }
+        for c in word.chars() {
+            let cw = char_width(c);
+            if used + cw > max && used > 0 {
+                rows.push(std::mem::take(&mut row));
+                used = 0;
+            }
+            row.push(c);
+            used += cw;
+        }
+    }
+    rows.push(row);
+    rows
+}
+
+/// 950, 12.3k, 1.20M, 3.4G: fits in 5 columns.
+pub fn count(n: i64) -> String {
+    let a = n.unsigned_abs() as f64;
+    let sign = if n < 0 { "-" } else { "" };
+    let (v, unit) = match a {
+        x if x < 1_000.0 => return n.to_string(),
+        x if x < 1_000_000.0 => (x / 1e3, "k"),
+        x if x < 1_000_000_000.0 => (x / 1e6, "M"),
+        x => (x / 1e9, "G"),
+    };
+    if v < 10.0 {
+        format!("{sign}{v:.2}{unit}")
+    } else if v < 100.0 {
+        format!("{sign}{v:.1}{unit}")
+    } else {
+        format!("{sign}{v:.0}{unit}")
+    }
+}
+
+/// Rows per second, e.g. "12.3k/s".
+pub fn rate(per_s: f64) -> String {
+    if !per_s.is_finite() || per_s < 0.0 {
+        return String::new();
+    }
+    if per_s < 10.0 {
+        return format!("{per_s:.1}/s");
+    }
+    format!("{}/s", count(per_s.round() as i64))
+}
+
+/// A duration in two units at most: "45s", "3m12s", "1h02m", "2d03h".
+pub fn duration(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        3600..86400 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d{:02}h", s / 86400, (s % 86400) / 3600),
+    }
+}
+
+/// Seconds as a duration ("3m12s"), for ETAs.
+pub fn seconds(s: f64) -> String {
+    if !s.is_finite() {
+        return String::new();
+    }
+    duration((s * 1000.0).clamp(0.0, i64::MAX as f64 / 2.0) as i64)
+}
+
+/// Wall-clock HH:MM:SS of a time in ms. Local time on screen; tests use UTC
+/// so snapshots do not depend on the machine's zone.
+pub fn hms(ms: i64) -> String {
+    let Some(t) = chrono::DateTime::from_timestamp_millis(ms) else {
+        return String::new();
+    };
+    #[cfg(not(test))]
+    let t = t.with_timezone(&chrono::Local);
+    t.format("%H:%M:%S").to_string()
+}
+
+/// A text progress bar `width` cells wide, with eighth blocks for the edge.
+pub fn bar(done: i64, total: i64, width: usize) -> (String, String) {
+    const EIGHTHS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+    let frac = if total > 0 {
+        (done.max(0) as f64 / total as f64).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let eighths = (frac * width as f64 * 8.0).round() as usize;
+    let full = (eighths / 8).min(width);
+    let part = if full < width { eighths % 8 } else { 0 };
+    let mut filled = "█".repeat(full);
+    filled.push_str(EIGHTHS.get(part).copied().unwrap_or(""));
+    let used = full + usize::from(part > 0);
+    (filled, "░".repeat(width.saturating_sub(used)))
+}
+
+/// A log line made displayable as a terminal would have shown it: ANSI
+/// escapes (CSI, and OSC such as hyperlinks) dropped, a carriage return
+/// going back to the start of the line (a progress bar shows its last
+/// state), a backspace one character back, tabs expanded, other control
+/// characters removed (the terminal would otherwise interpret them).
+pub fn clean_log(s: &str) -> String {
+    let mut out: Vec<char> = Vec::with_capacity(s.len());
+    let mut at: usize = 0;
+    let put = |out: &mut Vec<char>, at: &mut usize, c: char| {
+        if *at < out.len() {
+            out[*at] = c;
+        } else {
+            out.push(c);
+        }
+        *at += 1;
+    };
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\x1b' => match chars.next() {
+                // CSI: ESC [ params final-byte.
+                Some('[') => {
+                    for n in chars.by_ref() {
+                        if ('@'..='~').contains(&n) {
+                            break;
+                        }
+                    }
+                }
+                // OSC: ESC ] … ended by BEL or ESC \.
+                Some(']') => {
+                    while let Some(n) = chars.next() {
+                        if n == '\x07' {
+                            break;
+                        }
+                        if n == '\x1b' {
+                            chars.next_if_eq(&'\\');
+                            break;
+                        }
+                    }
+                }
+                // Other escapes: ESC + one char.
+                _ => {}
+            },
+            '\r' => at = 0,
+            '\x08' => at = at.saturating_sub(1),
+            '\t' => {
+                let col: usize = out[..at.min(out.len())]
+                    .iter()
+                    .map(|&c| char_width(c))
+                    .sum();
+                for _ in 0..4 - col % 4 {
+                    put(&mut out, &mut at, ' ');
+                }
+            }
+            c if c.is_control() => {}
+            c => put(&mut out, &mut at, c),
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// Splits `spans` into rows of at most `width` columns, breaking anywhere
+/// (log lines are not prose). Always returns at least one row.
+pub fn hard_wrap(spans: Vec<Span<'static>>, width: usize) -> Vec<Line<'static>> {
+    let width = width.max(1);
+    let mut rows: Vec<Line<'static>> = Vec::new();
+    let mut row: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for span in spans {
+        let style = span.style;
+        let mut piece = String::new();
+        for c in span.content.chars() {
+            let cw = char_width(c);
+            if used + cw > width && used > 0 {
+                if !piece.is_empty() {
+                    row.push(Span::styled(std::mem::take(&mut piece), style));
+                }
+                rows.push(Line::from(std::mem::take(&mut row)));
+                used = 0;
+            }
+            piece.push(c);
+            used += cw;
+        }
+        if !piece.is_empty() {
+            row.push(Span::styled(piece, style));
+        }
+    }
+    rows.push(Line::from(row));
+    rows
+}
+
+/// `text` as spans, with every case-insensitive occurrence of `needle` in `hl`.
+pub fn highlight(text: &str, needle: Option<&str>, base: Style, hl: Style) -> Vec<Span<'static>> {
+    let Some(needle) = needle.filter(|n| !n.is_empty()) else {
+        return vec![Span::styled(text.to_string(), base)];
+    };
+    // Lower-casing can change byte lengths; search only when it does not.
+    let lower = text.to_lowercase();
+    let pat = needle.to_lowercase();
+    if lower.len() != text.len() {
+        return vec![Span::styled(text.to_string(), base)];
+    }
+    let mut spans = Vec::new();
+    let mut at: usize = 0;
+    for (i, _) in lower.match_indices(&pat) {
+        if i < at {
+            continue;
+        }
+        let (Some(before), Some(hit)) = (text.get(at..i), text.get(i..i + pat.len())) else {
+            continue;
+        };
+        if !before.is_empty() {
+            spans.push(Span::styled(before.to_string(), base));
+        }
+        spans.push(Span::styled(hit.to_string(), hl));
+        at = i + pat.len();
+    }
+    if let Some(rest) = text.get(at..).filter(|r| !r.is_empty()) {
+        spans.push(Span::styled(rest.to_string(), base));
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_wrap_keeps_words_whole_and_cuts_only_overlong_ones() {
+        assert_eq!(
+            word_wrap("replica lag 25 min", 11),
+            ["replica lag", "25 min"]
+        );
+        assert_eq!(word_wrap("abcdefgh ij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(word_wrap("", 5), [""]);
+        assert_eq!(word_wrap("a  b\nc", 80), ["a b c"]);
+    }
+
+    #[test]
+    fn numbers_durations_and_bars() {
+        assert_eq!(count(950), "950");
+        assert_eq!(count(12_345), "12.3k");
+        assert_eq!(count(1_200_000), "1.20M");
+        assert_eq!(rate(12_345.0), "12.3k/s");
+        assert_eq!(rate(2.5), "2.5/s");
+        assert_eq!(duration(45_000), "45s");
+        assert_eq!(duration(192_000), "3m12s");
+        assert_eq!(duration(3_720_000), "1h02m");
+        assert_eq!(bar(1, 2, 4), ("██".to_string(), "░░".to_string()));
+        assert_eq!(bar(5, 0, 3).1, "░░░");
+        assert_eq!(bar(9, 4, 3).0, "███");
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 0), "");
+    }
+
+    #[test]
+    fn logs_are_cleaned_wrapped_and_highlighted() {
+        assert_eq!(clean_log("\x1b[31mred\x1b[0m\tx\r"), "red x");
+        assert_eq!(
+            clean_log("progress 10%\rprogress 50%\rprogress 100%"),
+            "progress 100%"
+        );
+        assert_eq!(clean_log("abcdef\rXY"), "XYcdef");
+        assert_eq!(clean_log("x\x08X and a bell\x07"), "X and a bell");
+        assert_eq!(
+            clean_log("see \x1b]8;;https://x.test/\x1b\\the docs\x1b]8;;\x1b\\ now"),
+            "see the docs now"
+        );
+        assert_eq!(clean_log("\x1b]0;title\x07ok"), "ok");
+        let rows = hard_wrap(vec![Span::raw("abcdefg")], 3);
+        assert_eq!(rows.len(), 3);
+        let spans = highlight(
+            "Error: ERROR here",
+            Some("error"),
+            Style::new(),
+            Style::new(),
+        );
+        assert_eq!(spans.len(), 4);
+    }
+}
