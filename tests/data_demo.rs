@@ -54,9 +54,17 @@ fn demo_fails_once_then_the_rerun_goes_green() {
         .env("SWITCHYARD_HOME", tmp.path().join(".home"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // A second demo into the same place is refused, not overwritten.
-    let again = Command::new(BIN).args(["demo", "--dir"]).arg(&dir).output().unwrap();
+    let again = Command::new(BIN)
+        .args(["demo", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
     assert_eq!(again.status.code(), Some(2));
 
     let (code, _, err) = sy(&dir, &["run", "nightly"]);
@@ -72,22 +80,37 @@ fn demo_fails_once_then_the_rerun_goes_green() {
         assert_eq!(state(&format!("extract.main.{table}")), "succeeded");
         assert_eq!(state(&format!("load_raw.main.{table}")), "succeeded");
     }
-    for check in ["users_arrived", "orders_arrived", "daily_revenue", "revenue_positive"] {
+    for check in [
+        "users_arrived",
+        "orders_arrived",
+        "daily_revenue",
+        "revenue_positive",
+    ] {
         assert_eq!(state(check), "succeeded", "{ts:?}");
     }
     assert_eq!(state("publish_report"), "failed");
     assert_eq!(state("settle"), "upstream_failed");
-    let error = ts.iter().find(|t| t.0 == "publish_report").and_then(|t| t.2.clone());
+    let error = ts
+        .iter()
+        .find(|t| t.0 == "publish_report")
+        .and_then(|t| t.2.clone());
     assert!(error.unwrap_or_default().contains("503"), "{ts:?}");
 
     // The files landed under the final names, nothing half-written.
     let files: Vec<String> = walk(&dir.join("lake"));
-    assert_eq!(files.iter().filter(|f| f.ends_with(".parquet")).count(), 4, "{files:?}");
+    assert_eq!(
+        files.iter().filter(|f| f.ends_with(".parquet")).count(),
+        4,
+        "{files:?}"
+    );
     assert!(!files.iter().any(|f| f.ends_with(".partial")), "{files:?}");
 
     let (code, _, err) = sy(&dir, &["rerun", "latest", "publish_report", "--downstream"]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("publish_report") && err.contains("settle"), "{err}");
+    assert!(
+        err.contains("publish_report") && err.contains("settle"),
+        "{err}"
+    );
     let ts = tasks(&dir);
     assert!(ts.iter().all(|t| t.1 == "succeeded"), "{ts:?}");
 }

@@ -54,7 +54,11 @@ fn sqlite(path: &std::path::Path, sql: &str) -> String {
         .arg(sql)
         .output()
         .expect("python3");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -104,21 +108,36 @@ fn export_all_respects_globs_and_loads_follow_their_exports() {
         .unwrap();
     assert_eq!(load["rows"], 3);
     assert!(ws.path().join("lake/raw/main.a_one.parquet").exists());
-    assert!(ws.path().join("lake/raw/main.Odd \"name\".parquet").exists());
+    assert!(
+        ws.path()
+            .join("lake/raw/main.Odd \"name\".parquet")
+            .exists()
+    );
     assert!(!ws.path().join("lake/raw/main.a_skip.parquet").exists());
     let wh = ws.path().join("wh.db");
     assert_eq!(
         sqlite(&wh, "select id, name, amount from raw_a_one order by id"),
         "1|Zoë|1.5\n2|None|2.25\n3|José|None"
     );
-    assert_eq!(sqlite(&wh, "select id, v from \"raw_Odd \"\"name\"\"\""), "7|x");
+    assert_eq!(
+        sqlite(&wh, "select id, v from \"raw_Odd \"\"name\"\"\""),
+        "7|x"
+    );
 }
 
 #[test]
 fn adhoc_export_and_append_loads_are_not_duplicated_by_a_rerun() {
     let ws = workspace();
     let (code, _, err) = ws.run(&[
-        "export", "app", "a_one", "--store", "lake", "--path", "x/one.ndjson", "--format", "ndjson",
+        "export",
+        "app",
+        "a_one",
+        "--store",
+        "lake",
+        "--path",
+        "x/one.ndjson",
+        "--format",
+        "ndjson",
     ]);
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(ws.path().join("lake/x/one.ndjson")).unwrap();
@@ -126,10 +145,26 @@ fn adhoc_export_and_append_loads_are_not_duplicated_by_a_rerun() {
     assert!(text.contains("Zoë"), "{text}");
 
     let (code, _, err) = ws.run(&[
-        "export", "app", "a_one", "--store", "lake", "--path", "x/one.parquet",
+        "export",
+        "app",
+        "a_one",
+        "--store",
+        "lake",
+        "--path",
+        "x/one.parquet",
     ]);
     assert_eq!(code, 0, "{err}");
-    let load = ["load", "lake", "x/one.parquet", "--warehouse", "wh", "--table", "acc", "--mode", "append"];
+    let load = [
+        "load",
+        "lake",
+        "x/one.parquet",
+        "--warehouse",
+        "wh",
+        "--table",
+        "acc",
+        "--mode",
+        "append",
+    ];
     let (code, _, err) = ws.run(&load);
     assert_eq!(code, 0, "{err}");
     let wh = ws.path().join("wh.db");
@@ -151,7 +186,10 @@ fn sources_lists_tables_and_exact_types() {
     let ws = workspace();
     let (code, out, err) = ws.run(&["sources", "app"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("main.a_one") && out.contains("main.b_other"), "{out}");
+    assert!(
+        out.contains("main.a_one") && out.contains("main.b_other"),
+        "{out}"
+    );
     let (code, out, err) = ws.run(&["sources", "app", "a_one", "--json"]);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
