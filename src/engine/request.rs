@@ -149,6 +149,23 @@ pub async fn apply(
                 inst.waiting_on = None;
                 inst.updated_at = now;
             }
+            // Say at once why each reset task waits (its owner refines it).
+            let unmet: std::collections::HashSet<String> = insts
+                .iter()
+                .filter(|o| !o.state.satisfies_downstream())
+                .map(|o| o.task_id.clone())
+                .collect();
+            for &i in &chosen {
+                let waiting: Vec<&str> = insts[i]
+                    .upstream
+                    .iter()
+                    .filter(|u| unmet.contains(*u))
+                    .map(String::as_str)
+                    .collect();
+                if !waiting.is_empty() {
+                    insts[i].waiting_on = Some(super::scheduler::waiting_on_text(&waiting));
+                }
+            }
             Applied {
                 tasks: chosen.iter().map(|&i| insts[i].task_id.clone()).collect(),
                 message: format!("reset {} task(s) to pending", chosen.len()),
