@@ -196,3 +196,24 @@ command = "echo $SWITCHYARD_RUN_ID >> ran; sh wait_flag.sh release"
     assert_eq!(s["runs"][0]["state"], "succeeded", "{s:#}");
     assert_eq!(ws.read("ran"), format!("{id}\n{second}\n"));
 }
+
+/// Switching a brand-new store to WAL takes an exclusive lock that SQLite's
+/// busy timeout does not wait for: processes that create the store at the
+/// same moment must still all open it (seen in CI as "database is locked").
+#[test]
+fn many_processes_creating_the_store_at_once_all_open_it() {
+    for _ in 0..3 {
+        let ws = Ws::new(
+            "[pipelines.p]\n[[pipelines.p.tasks]]\nid = \"a\"\nkind = \"command\"\ncommand = \"true\"\n",
+        );
+        let children: Vec<_> = (0..12).map(|_| ws.spawn(&["status", "--json"])).collect();
+        for c in children {
+            let out = c.wait_with_output().expect("status");
+            assert!(
+                out.status.success(),
+                "status failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}

@@ -34,6 +34,13 @@ pub struct Store {
     path: PathBuf,
 }
 
+fn is_locked(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        let t = c.to_string();
+        t.contains("database is locked") || t.contains("(code: 5)")
+    })
+}
+
 /// Milliseconds since the Unix epoch: every time in the store.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -68,12 +75,31 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(false);
+        // Switching a new file to WAL needs an exclusive lock that SQLite's
+        // busy timeout does not wait for: when two processes create the store
+        // at once, the loser retries for a while instead of failing.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let mut pause = Duration::from_millis(20);
+        loop {
+            match Self::connect(path, opts.clone(), readonly).await {
+                Err(e) if is_locked(&e) && std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(500));
+                }
+                other => {
+                    return other
+                        .with_context(|| format!("cannot open state store {}", path.display()));
+                }
+            }
+        }
+    }
+
+    async fn connect(path: &Path, opts: SqliteConnectOptions, readonly: bool) -> Result<Store> {
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
             .connect_with(opts)
-            .await
-            .with_context(|| format!("cannot open state store {}", path.display()))?;
+            .await?;
         let store = Store {
             pool,
             path: path.to_path_buf(),
