@@ -253,7 +253,11 @@ impl Console {
                 Err(e) => (false, format!("{e:#}")),
             };
             let tx = tx.clone();
+            let loaded = ok.then(|| name.clone());
             tokio::spawn(async move {
+                if let Some(name) = loaded {
+                    let _ = tx.send(Msg::Theme(name)).await;
+                }
                 let _ = tx
                     .send(Msg::Done {
                         ok,

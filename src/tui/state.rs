@@ -62,6 +62,8 @@ pub enum Msg {
         total: Option<i64>,
         at: i64,
     },
+    /// A theme the runner loaded and now draws with.
+    Theme(String),
     /// An action's outcome, shown in the footer.
     Done {
         ok: bool,

@@ -155,6 +155,10 @@ pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
                 s.dirty = true;
             }
         }
+        Msg::Theme(name) => {
+            s.theme = name;
+            s.dirty = true;
+        }
         Msg::Done { ok, text, at } => {
             s.now = s.now.max(at);
             s.flash = Some(Flash {
@@ -803,7 +807,7 @@ fn palette_command(s: &mut State, cmd: &str, fx: &mut Vec<Effect>) {
         ["pools"] => go(s, Screen::Pools, fx),
         ["journal"] => go(s, Screen::Journal, fx),
         ["theme", name] => {
-            s.theme = name.to_string();
+            // The runner answers with `Msg::Theme` once the theme loaded.
             fx.push(Effect::SetTheme(name.to_string()));
         }
         ["pool", name, size] => {
