@@ -90,8 +90,26 @@ pub fn kill_orphaned_group(pgid: i64, leader_start: Option<i64>) {
 pub fn who() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into());
+        .ok()
+        .or_else(login_name)
+        .unwrap_or_else(|| "unknown".into());
     format!("{user}@{}", hostname())
+}
+
+/// The account name of this process's user (cron often sets no USER).
+fn login_name() -> Option<String> {
+    // SAFETY: getpwuid returns a pointer into static storage or null; the
+    // name is copied out at once.
+    unsafe {
+        let pw = libc::getpwuid(libc::getuid());
+        if pw.is_null() || (*pw).pw_name.is_null() {
+            return None;
+        }
+        std::ffi::CStr::from_ptr((*pw).pw_name)
+            .to_str()
+            .ok()
+            .map(String::from)
+    }
 }
 
 /// A random hex token (128 bits from the std hasher's random keys, time and pid).
