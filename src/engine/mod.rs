@@ -25,6 +25,8 @@ use request::{Applied, Request};
 use state::RunState;
 use store::{EventKind, NewEvent, NewInstance, Store};
 
+const EVENTS_KEPT_MS: i64 = 14 * 24 * 3600 * 1000;
+
 pub struct Engine {
     pub store: Store,
     pub ws: Arc<Workspace>,
@@ -83,6 +85,12 @@ impl Engine {
             .collect();
         let mut tx = store.begin().await?;
         store::sync_pools(&mut tx, &pools).await?;
+        // Events are notifications for followers, not history (runs,
+        // attempts, logs and the journal are): keep two weeks of them.
+        sqlx::query("DELETE FROM events WHERE at < ?")
+            .bind(store::now_ms() - EVENTS_KEPT_MS)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(Engine {
             store,
