@@ -37,29 +37,6 @@ fn front_matter(text: &str) -> (Option<String>, Option<String>) {
     (task, error)
 }
 
-/// `*` any run of characters, `?` one character.
-fn glob(g: &str, t: &str) -> bool {
-    let (g, t): (Vec<char>, Vec<char>) = (g.chars().collect(), t.chars().collect());
-    let (mut gi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if gi < g.len() && (g[gi] == '?' || g[gi] == t[ti]) {
-            gi += 1;
-            ti += 1;
-        } else if gi < g.len() && g[gi] == '*' {
-            star = Some(gi);
-            gi += 1;
-            mark = ti;
-        } else if let Some(s) = star {
-            gi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    g[gi..].iter().all(|&c| c == '*')
-}
-
 /// The runbook for `task_id` (with its explicit `runbook` path, if any) and its error.
 pub fn find(
     ws: &Workspace,
@@ -89,7 +66,9 @@ pub fn find(
 fn matches(path: &Path, task_id: &str, error: Option<&str>) -> Option<Found> {
     let text = std::fs::read_to_string(path).ok()?;
     let (task, err) = front_matter(&text);
-    let by_task = task.as_deref().is_some_and(|g| glob(g, task_id));
+    let by_task = task
+        .as_deref()
+        .is_some_and(|g| super::plan::glob_match(g, task_id));
     let by_error = match (err.as_deref(), error) {
         (Some(re), Some(e)) => regex_lite::Regex::new(re).is_ok_and(|r| r.is_match(e)),
         _ => false,

@@ -2,7 +2,7 @@
 //! IO, no clock (time arrives in messages), so every key flow is a unit test.
 
 use super::action::{Action, Screen};
-use super::keymap::{Keymap, Mode};
+use super::keymap::Keymap;
 use super::state::{
     Confirm, Detail, Effect, Flash, Focus, InputPurpose, Modal, Msg, Rate, State, mark_request,
     order_tasks,
@@ -16,14 +16,7 @@ const LOG_KEEP: usize = 5000;
 /// How long a footer message stays.
 const FLASH_MS: i64 = 6000;
 
-pub fn mode_of(screen: Screen) -> Mode {
-    match screen {
-        Screen::Runs => Mode::Runs,
-        Screen::Task => Mode::Task,
-        Screen::Pools => Mode::Pools,
-        Screen::Journal => Mode::Journal,
-    }
-}
+use super::view::mode_of;
 
 pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
     let mut fx = Vec::new();
