@@ -61,13 +61,15 @@ pub async fn demo(cli: &Cli, dir: Option<&Path>, run: bool) -> Result<u8> {
     eprintln!("generating the app database (about 200,000 rows)…");
     generate_app_db(&dir.join("app.db")).await?;
     let file = dir.join("switchyard.toml");
+    // Hints name the program as it was started (`target/release/switchyard`
+    // under `cargo run`), so they can be pasted as they are.
+    let me = std::env::args()
+        .next()
+        .unwrap_or_else(|| "switchyard".into());
     println!("demo workspace written to {}", dir.display());
+    println!("  run it:      {me} -c {} run nightly", file.display());
     println!(
-        "  run it:      switchyard -c {} run nightly",
-        file.display()
-    );
-    println!(
-        "  look around: switchyard -c {} status --run latest",
+        "  look around: {me} -c {} status --run latest",
         file.display()
     );
     if !run {
@@ -83,13 +85,10 @@ pub async fn demo(cli: &Cli, dir: Option<&Path>, run: bool) -> Result<u8> {
     if code != 0 {
         println!();
         println!("publish_report failed, as it does on purpose the first time. The 3 a.m. drill:");
-        println!(
-            "  switchyard -c {} logs latest publish_report",
-            file.display()
-        );
+        println!("  {me} -c {} logs latest publish_report", file.display());
         println!("  cat {}", dir.join("runbooks/publish_report.md").display());
         println!(
-            "  switchyard -c {} rerun latest publish_report --downstream",
+            "  {me} -c {} rerun latest publish_report --downstream",
             file.display()
         );
     }
