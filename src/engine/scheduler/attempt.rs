@@ -1,0 +1,90 @@
+//! Running one attempt: the executor for its kind, with its timeout, its
+//! reporter and its cancellation token, reported back as a `Completion`.
+
+use tokio_util::sync::CancellationToken;
+
+use super::{Completion, RunOwner, STOP_GRACE};
+use crate::config::duration::{format_duration, parse_duration};
+use crate::engine::executor::{Failure, Reporter, TaskContext, executor_for};
+use crate::engine::plan::resolve_def;
+
+impl RunOwner {
+    pub(super) fn spawn_attempt(&mut self, i: usize) {
+        let row = &self.insts[i].row;
+        let token = CancellationToken::new();
+        let def = resolve_def(&self.defs, row);
+        let (report, writer) = Reporter::new(
+            self.store.clone(),
+            self.run_id,
+            &row.task_id,
+            row.attempt,
+            self.insts[i].progress.clone(),
+        );
+        let attempt = row.attempt;
+        let kind = row.kind.clone();
+        let task_id = row.task_id.clone();
+        let run_id = self.run_id;
+        let run_date = self.run_date.clone();
+        let ws = self.ws.clone();
+        let cancel = token.clone();
+        self.insts[i].cancel = Some(token);
+        let handle = self.tasks.spawn(async move {
+            let task = match def {
+                Ok(d) => d,
+                Err(e) => {
+                    drop(report);
+                    writer.flush().await;
+                    return Completion {
+                        idx: i,
+                        attempt,
+                        result: Err(Failure::fatal(format!("{e:#}"))),
+                    };
+                }
+            };
+            let timeout = task.timeout.as_deref().and_then(|t| parse_duration(t).ok());
+            let ctx = TaskContext {
+                run_id,
+                run_date,
+                task_id,
+                attempt,
+                task,
+                workspace: ws,
+                cancel: cancel.clone(),
+                report,
+            };
+            let exec = executor_for(&kind);
+            let result = {
+                let fut = exec.execute(&ctx);
+                tokio::pin!(fut);
+                match timeout {
+                    None => fut.await,
+                    Some(limit) => tokio::select! {
+                        r = &mut fut => r,
+                        _ = tokio::time::sleep(limit) => {
+                            cancel.cancel();
+                            let _ = tokio::time::timeout(STOP_GRACE, &mut fut).await;
+                            Err(Failure::retryable(format!("timed out after {}", format_duration(limit))))
+                        }
+                    },
+                }
+            };
+            // The error is stored, shown and sent in events: never with a secret
+            // (a command's last output line may echo one).
+            let result = result.map_err(|mut f| {
+                f.message = crate::config::redact::redact(&f.message);
+                f
+            });
+            if let Err(f) = &result {
+                ctx.report.log(format!("error: {}", f.message));
+            }
+            drop(ctx);
+            writer.flush().await;
+            Completion {
+                idx: i,
+                attempt,
+                result,
+            }
+        });
+        self.task_ids.insert(handle.id(), (i, attempt));
+    }
+}

@@ -1,0 +1,396 @@
+//! The owner of one run: starts each task as soon as its upstreams succeeded
+//! and its pool has a slot, retries with backoff, enforces timeouts, applies
+//! requests (rerun, cancel, mark) and heartbeats its lease.
+//!
+//! All state changes of a step are written in one `BEGIN IMMEDIATE`
+//! transaction (that is what makes 10,000 tasks cheap); the pool count is
+//! read inside it, so processes sharing a pool never exceed its size.
+//!
+//! Here: the owner's loop, its step transaction, requests and shutdown.
+//! `lifecycle.rs`: how instances move (completions, readiness, slots,
+//! progress); `attempt.rs`: running one attempt.
+
+mod attempt;
+mod lifecycle;
+
+pub use lifecycle::waiting_on_text;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::dag::Dag;
+use super::executor::{ExecResult, Failure, Progress};
+use super::lease::{HEARTBEAT, Owner, release};
+use super::request::{Request, apply};
+use super::state::{Cause, RunState, TaskState};
+use super::store::{self, EventKind, InstanceRow, NewEvent, Store, Tx, now_ms};
+use crate::config::{TaskDef, Workspace};
+
+/// How long a cancelled or timed-out attempt gets to stop before it is dropped.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StopReason {
+    Requested,
+    Shutdown,
+}
+
+struct Inst {
+    row: InstanceRow,
+    /// Upstreams not yet succeeded or skipped.
+    unmet: usize,
+    cancel: Option<CancellationToken>,
+    stop: Option<StopReason>,
+    progress: Arc<Mutex<Option<Progress>>>,
+    progress_written_at: i64,
+}
+
+/// An attempt that ended this step: (instance, attempt, state, error, exit code).
+type EndedAttempt = (usize, i64, TaskState, Option<String>, Option<i64>);
+
+struct Completion {
+    idx: usize,
+    attempt: i64,
+    result: ExecResult,
+}
+
+pub struct RunOwner {
+    store: Store,
+    ws: Arc<Workspace>,
+    owner: Arc<Owner>,
+    run_id: i64,
+    run_date: String,
+    defs: HashMap<String, TaskDef>,
+    dag: Dag,
+    insts: Vec<Inst>,
+    /// Queued instance indices, in run order.
+    queued: BTreeSet<usize>,
+    running_local_unpooled: usize,
+    tasks: JoinSet<Completion>,
+    task_ids: HashMap<tokio::task::Id, (usize, i64)>,
+    done: Vec<Completion>,
+    finished_attempts: Vec<EndedAttempt>,
+    events: Vec<NewEvent>,
+    shutting_down: bool,
+    /// Set by `rebuild`: the next step looks for pending instances whose
+    /// upstreams are all met (otherwise only finished upstreams make ready).
+    scan_ready: bool,
+}
+
+impl RunOwner {
+    /// Loads a run whose lease `owner` already holds.
+    pub async fn load(
+        store: Store,
+        ws: Arc<Workspace>,
+        owner: Arc<Owner>,
+        run_id: i64,
+    ) -> Result<RunOwner> {
+        let run = store.run(run_id).await?;
+        let defs = ws
+            .pipeline(&run.pipeline)
+            .map(|p| p.tasks.iter().map(|t| (t.id.clone(), t.clone())).collect())
+            .unwrap_or_default();
+        let mut me = RunOwner {
+            store,
+            ws,
+            owner,
+            run_id,
+            run_date: run.run_date,
+            defs,
+            dag: Dag::default(),
+            insts: Vec::new(),
+            queued: BTreeSet::new(),
+            running_local_unpooled: 0,
+            tasks: JoinSet::new(),
+            task_ids: HashMap::new(),
+            done: Vec::new(),
+            finished_attempts: Vec::new(),
+            events: Vec::new(),
+            shutting_down: false,
+            scan_ready: true,
+        };
+        me.refresh_pools_from_workspace().await?;
+        let rows = me.store.instances(run_id).await?;
+        me.rebuild(rows)?;
+        Ok(me)
+    }
+
+    /// A rerun uses the workspace as it is now: a task moved to another pool
+    /// (or given more partitions) is counted there from its next attempt.
+    async fn refresh_pools_from_workspace(&self) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        for (id, def) in &self.defs {
+            let slots = i64::from(def.partitions.unwrap_or(1).max(1));
+            sqlx::query(
+                "UPDATE task_instances SET pool = ?, slots = ? WHERE run_id = ? AND task_id = ? AND state <> 'running' AND (pool IS DISTINCT FROM ? OR slots <> ?)",
+            )
+            .bind(&def.pool)
+            .bind(slots)
+            .bind(self.run_id)
+            .bind(id)
+            .bind(&def.pool)
+            .bind(slots)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// (Re)builds the in-memory mirror from rows; keeps handles of attempts in flight.
+    fn rebuild(&mut self, rows: Vec<InstanceRow>) -> Result<()> {
+        self.dag = Dag::new(
+            rows.iter()
+                .map(|i| (i.task_id.as_str(), i.upstream.iter().map(String::as_str))),
+        )?;
+        let mut old: HashMap<String, Inst> = self
+            .insts
+            .drain(..)
+            .map(|i| (i.row.task_id.clone(), i))
+            .collect();
+        for row in rows {
+            let (cancel, stop, progress, written) = match old.remove(&row.task_id) {
+                Some(o) => (o.cancel, o.stop, o.progress, o.progress_written_at),
+                None => (None, None, Arc::new(Mutex::new(None)), 0),
+            };
+            self.insts.push(Inst {
+                row,
+                unmet: 0,
+                cancel,
+                stop,
+                progress,
+                progress_written_at: written,
+            });
+        }
+        self.queued.clear();
+        self.scan_ready = true;
+        for i in 0..self.insts.len() {
+            self.insts[i].unmet = self
+                .dag
+                .upstream(i)
+                .iter()
+                .filter(|&&u| !self.insts[u].row.state.satisfies_downstream())
+                .count();
+            if self.insts[i].row.state == TaskState::Queued {
+                self.queued.insert(i);
+            }
+        }
+        Ok(())
+    }
+
+    /// Executes until every instance is terminal. `shutdown` (Ctrl-C, SIGTERM)
+    /// cancels what is in flight and ends the run cleanly.
+    pub async fn execute(mut self, shutdown: CancellationToken) -> Result<RunState> {
+        loop {
+            if let Some(state) = self.step().await? {
+                return Ok(state);
+            }
+            let next_retry = self
+                .insts
+                .iter()
+                .filter(|i| i.row.state == TaskState::Retrying)
+                .filter_map(|i| i.row.next_try_at)
+                .min();
+            let mut wait = HEARTBEAT;
+            if let Some(t) = next_retry {
+                wait = wait.min(Duration::from_millis((t - now_ms()).max(0) as u64));
+            }
+            tokio::select! {
+                Some(joined) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => {
+                    self.collect(joined);
+                    while let Some(j) = self.tasks.try_join_next_with_id() {
+                        self.collect(j);
+                    }
+                }
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.cancelled(), if !self.shutting_down => {
+                    self.shutting_down = true;
+                }
+            }
+        }
+    }
+
+    fn collect(&mut self, joined: Result<(tokio::task::Id, Completion), tokio::task::JoinError>) {
+        match joined {
+            Ok((id, c)) => {
+                self.task_ids.remove(&id);
+                self.done.push(c);
+            }
+            Err(e) => {
+                // A panicking executor: fail that attempt, keep the run going.
+                if let Some((idx, attempt)) = self.task_ids.remove(&e.id()) {
+                    self.done.push(Completion {
+                        idx,
+                        attempt,
+                        result: Err(Failure::retryable(format!("executor crashed: {e}"))),
+                    });
+                }
+            }
+        }
+    }
+
+    /// One scheduling step in one transaction. Returns the final run state
+    /// when the run is over.
+    async fn step(&mut self) -> Result<Option<RunState>> {
+        let now = now_ms();
+        let mut tx = self.store.begin().await?;
+        // Heartbeat and lease check in one statement: all writes below depend on it.
+        let held = sqlx::query("UPDATE runs SET heartbeat_at = ? WHERE id = ? AND owner_token = ?")
+            .bind(now)
+            .bind(self.run_id)
+            .bind(&self.owner.token)
+            .execute(&mut *tx)
+            .await?;
+        if held.rows_affected() == 0 {
+            drop(tx);
+            self.abandon().await;
+            bail!(
+                "lost the lease of run {} to another process; stopped its tasks here",
+                self.run_id
+            );
+        }
+
+        let mut dirty: BTreeSet<usize> = BTreeSet::new();
+        self.apply_requests(&mut tx, &mut dirty).await?;
+        if self.shutting_down {
+            self.shut_down(&mut dirty)?;
+        }
+        self.record_completions(now, &mut dirty)?;
+        self.release_due_retries(now, &mut dirty)?;
+        let started = self.grant_slots(&mut tx, now, &mut dirty).await?;
+        self.write_progress(now, &mut dirty);
+
+        for &i in &dirty {
+            self.insts[i].row.updated_at = now;
+            store::save_instance(&mut tx, &self.insts[i].row).await?;
+        }
+        for &i in &started {
+            let r = &self.insts[i].row;
+            store::insert_attempt(
+                &mut tx,
+                self.run_id,
+                &r.task_id,
+                r.attempt,
+                &self.owner.host,
+            )
+            .await?;
+        }
+        for (idx, attempt, state, error, exit) in self.finished_attempts.drain(..) {
+            let task_id = self.insts[idx].row.task_id.clone();
+            store::finish_attempt(
+                &mut tx,
+                self.run_id,
+                &task_id,
+                attempt,
+                state,
+                error.as_deref(),
+                exit,
+            )
+            .await?;
+        }
+        store::insert_events(&mut tx, &self.events).await?;
+        self.events.clear();
+
+        let over = self.tasks.is_empty()
+            && started.is_empty()
+            && self.insts.iter().all(|i| i.row.state.is_terminal());
+        let result = if over {
+            let state = super::state::run_state_of(self.insts.iter().map(|i| i.row.state));
+            store::set_run_state(&mut tx, self.run_id, state).await?;
+            store::insert_events(
+                &mut tx,
+                &[NewEvent::run(self.run_id, EventKind::RunState { state })],
+            )
+            .await?;
+            release(&mut tx, self.run_id, &self.owner).await?;
+            Some(state)
+        } else {
+            None
+        };
+        tx.commit().await?;
+        for i in started {
+            self.spawn_attempt(i);
+        }
+        Ok(result)
+    }
+
+    async fn apply_requests(&mut self, tx: &mut Tx, dirty: &mut BTreeSet<usize>) -> Result<()> {
+        let reqs = store::open_requests(tx, self.run_id).await?;
+        if reqs.is_empty() {
+            return Ok(());
+        }
+        // Everything changed so far must be in the store before a request reads it.
+        for &i in dirty.iter() {
+            store::save_instance(tx, &self.insts[i].row).await?;
+        }
+        dirty.clear();
+        for req in reqs {
+            let parsed: Result<Request> = serde_json::from_str(&req.payload).map_err(Into::into);
+            let outcome = match parsed {
+                Ok(r) => apply(tx, self.run_id, &r, &req.created_by, true).await,
+                Err(e) => Err(e),
+            };
+            let result = match outcome {
+                Ok(a) => serde_json::json!({"ok": true, "tasks": a.tasks, "message": a.message}),
+                Err(e) => serde_json::json!({"ok": false, "message": format!("{e:#}")}),
+            };
+            store::finish_request(tx, req.id, &result.to_string()).await?;
+        }
+        let rows = store::instances_in(tx, self.run_id).await?;
+        self.rebuild(rows)?;
+        // Running attempts whose cancel was requested: stop them now.
+        for inst in &mut self.insts {
+            if inst.row.cancel_requested
+                && inst.row.state == TaskState::Running
+                && inst.stop.is_none()
+                && let Some(tok) = &inst.cancel
+            {
+                inst.stop = Some(StopReason::Requested);
+                tok.cancel();
+            }
+        }
+        Ok(())
+    }
+
+    fn shut_down(&mut self, dirty: &mut BTreeSet<usize>) -> Result<()> {
+        for i in 0..self.insts.len() {
+            let state = self.insts[i].row.state;
+            if state == TaskState::Running {
+                if self.insts[i].stop.is_none()
+                    && let Some(tok) = self.insts[i].cancel.clone()
+                {
+                    self.insts[i].stop = Some(StopReason::Shutdown);
+                    tok.cancel();
+                }
+            } else if !state.is_terminal() {
+                self.set_state(
+                    i,
+                    Cause::Cancel,
+                    Some("cancelled: switchyard was stopped".into()),
+                )?;
+                self.queued.remove(&i);
+                dirty.insert(i);
+            }
+        }
+        Ok(())
+    }
+
+    /// The lease is gone: stop everything here without writing.
+    async fn abandon(&mut self) {
+        for inst in &self.insts {
+            if let Some(t) = &inst.cancel {
+                t.cancel();
+            }
+        }
+        let _ = tokio::time::timeout(STOP_GRACE, async {
+            while self.tasks.join_next().await.is_some() {}
+        })
+        .await;
+        self.tasks.abort_all();
+    }
+}
