@@ -1,5 +1,13 @@
 //! `update`: the only function that changes the console's state. Pure: no
 //! IO, no clock (time arrives in messages), so every key flow is a unit test.
+//! Here: messages and keys to actions; `data.rs`: what the store sends
+//! back; `modal.rs`: keys while a question or the palette is open.
+
+mod data;
+mod modal;
+
+use data::{on_changed, on_detail, on_logs, on_progress, on_run, on_runs};
+use modal::modal_key;
 
 use super::action::{Action, Screen};
 use super::keymap::Keymap;
@@ -72,39 +80,13 @@ pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
             task_id,
             attempts,
             runbook,
-        } => {
-            if let Some(d) = s
-                .detail
-                .as_mut()
-                .filter(|d| d.run_id == run_id && d.task_id == task_id)
-            {
-                d.attempts = attempts;
-                d.runbook = runbook;
-                d.loaded = true;
-                s.dirty = true;
-            }
-        }
+        } => on_detail(s, run_id, &task_id, attempts, runbook),
         Msg::Logs {
             run_id,
             task_id,
             attempt,
             lines,
-        } => {
-            if let Some(d) = s
-                .detail
-                .as_mut()
-                .filter(|d| d.run_id == run_id && d.task_id == task_id && d.attempt == attempt)
-            {
-                let last = d.log.last().map_or(0, |l| l.line_no);
-                d.log.extend(lines.into_iter().filter(|l| l.line_no > last));
-                if d.log.len() > LOG_KEEP {
-                    let cut = d.log.len() - LOG_KEEP;
-                    d.log.drain(..cut);
-                    d.scroll = d.scroll.saturating_sub(cut);
-                }
-                s.dirty = true;
-            }
-        }
+        } => on_logs(s, run_id, &task_id, attempt, lines),
         Msg::Changed {
             runs,
             any_run,
@@ -119,35 +101,7 @@ pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
             bytes,
             total,
             at,
-        } => {
-            let key = (run_id, task_id.clone());
-            let fresh = Rate {
-                first_at: at,
-                first_rows: rows,
-                last_at: at,
-                rows,
-                bytes,
-                total,
-            };
-            let r = s.rates.entry(key).or_insert(fresh);
-            if rows < r.rows {
-                // Fewer rows than before: a new attempt counts from zero.
-                *r = fresh;
-            }
-            r.last_at = at;
-            r.rows = rows;
-            r.bytes = bytes;
-            r.total = total.or(r.total);
-            s.now = s.now.max(at);
-            if s.tasks_of == Some(run_id) {
-                if let Some(t) = s.tasks.iter_mut().find(|t| t.task_id == task_id) {
-                    t.rows = Some(rows);
-                    t.bytes = Some(bytes);
-                    t.total_estimate = total.or(t.total_estimate);
-                }
-                s.dirty = true;
-            }
-        }
+        } => on_progress(s, run_id, task_id, (rows, bytes, total), at),
         Msg::Theme(name) => {
             s.theme = name;
             s.dirty = true;
@@ -165,7 +119,7 @@ pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
     fx
 }
 
-fn flash(s: &mut State, ok: bool, text: impl Into<String>) {
+pub(super) fn flash(s: &mut State, ok: bool, text: impl Into<String>) {
     s.flash = Some(Flash {
         ok,
         text: text.into(),
@@ -173,7 +127,7 @@ fn flash(s: &mut State, ok: bool, text: impl Into<String>) {
     });
 }
 
-fn select_run(s: &mut State, idx: usize, fx: &mut Vec<Effect>) {
+pub(super) fn select_run(s: &mut State, idx: usize, fx: &mut Vec<Effect>) {
     if s.runs.is_empty() {
         return;
     }
@@ -185,125 +139,6 @@ fn select_run(s: &mut State, idx: usize, fx: &mut Vec<Effect>) {
         if s.screen == Screen::Journal {
             fx.push(Effect::LoadJournal(s.runs[idx].id));
         }
-    }
-}
-
-fn on_runs(s: &mut State, runs: Vec<crate::engine::store::RunRow>, fx: &mut Vec<Effect>) {
-    let selected = s.selected_run().map(|r| r.id);
-    s.runs = runs;
-    s.dirty = true;
-    let idx = selected
-        .and_then(|id| s.runs.iter().position(|r| r.id == id))
-        .unwrap_or(0);
-    s.run_cursor = idx.min(s.runs.len().saturating_sub(1));
-    if let Some(r) = s.runs.get(s.run_cursor)
-        && s.tasks_of != Some(r.id)
-    {
-        fx.push(Effect::LoadRun(r.id));
-    }
-}
-
-fn on_run(
-    s: &mut State,
-    run: crate::engine::store::RunRow,
-    mut tasks: Vec<InstanceRow>,
-    fx: &mut Vec<Effect>,
-) {
-    let id = run.id;
-    match s.runs.iter_mut().find(|r| r.id == id) {
-        Some(r) => *r = run,
-        None => return,
-    }
-    if s.selected_run().map(|r| r.id) != Some(id) {
-        return;
-    }
-    // A rate belongs to one attempt: forget it once the task stops running.
-    s.rates.retain(|(run, task), _| {
-        *run != id
-            || tasks
-                .iter()
-                .any(|t| &t.task_id == task && t.state == TaskState::Running)
-    });
-    order_tasks(&mut tasks);
-    let keep = s
-        .selected_task()
-        .filter(|_| s.tasks_of == Some(id))
-        .map(|t| t.task_id.clone());
-    s.tasks = tasks;
-    s.tasks_of = Some(id);
-    s.task_cursor = keep
-        .and_then(|k| s.tasks.iter().position(|t| t.task_id == k))
-        .unwrap_or_default();
-    if !s.placed_cursor {
-        // On start: the newest run, the cursor on its first failed task.
-        s.placed_cursor = true;
-        s.focus = Focus::Tasks;
-        s.task_cursor = s
-            .tasks
-            .iter()
-            .position(|t| matches!(t.state, TaskState::Failed | TaskState::Interrupted))
-            .unwrap_or(0);
-    }
-    s.task_cursor = s.task_cursor.min(s.tasks.len().saturating_sub(1));
-    // A new attempt of the open task: show its log from the start.
-    if let Some(d) = s.detail.as_mut().filter(|d| d.run_id == id)
-        && let Some(t) = s.tasks.iter().find(|t| t.task_id == d.task_id)
-    {
-        if t.attempt != d.attempt {
-            d.attempt = t.attempt;
-            d.log.clear();
-            d.scroll = 0;
-            d.follow = true;
-            fx.push(Effect::LoadLogs {
-                run_id: id,
-                task_id: d.task_id.clone(),
-                attempt: t.attempt,
-                after: 0,
-            });
-        }
-        fx.push(Effect::LoadDetail {
-            run_id: id,
-            task_id: d.task_id.clone(),
-        });
-    }
-    s.dirty = true;
-}
-
-fn on_changed(
-    s: &mut State,
-    runs: Vec<i64>,
-    any_run: bool,
-    pools: bool,
-    journal: bool,
-    logs: Vec<(i64, String)>,
-    fx: &mut Vec<Effect>,
-) {
-    if any_run {
-        fx.push(Effect::LoadRuns);
-    }
-    if let Some(sel) = s.selected_run().map(|r| r.id)
-        && runs.contains(&sel)
-    {
-        fx.push(Effect::LoadRun(sel));
-    }
-    if pools || (s.screen == Screen::Pools && !runs.is_empty()) {
-        fx.push(Effect::LoadPools);
-    }
-    if journal
-        && s.screen == Screen::Journal
-        && let Some(r) = s.selected_run()
-    {
-        fx.push(Effect::LoadJournal(r.id));
-    }
-    if let Some(d) = &s.detail
-        && logs.iter().any(|(r, t)| *r == d.run_id && *t == d.task_id)
-    {
-        fx.push(Effect::LoadLogs {
-            run_id: d.run_id,
-            task_id: d.task_id.clone(),
-            attempt: d.attempt,
-            after: d.log.last().map_or(0, |l| l.line_no),
-        });
     }
 }
 
@@ -503,7 +338,7 @@ fn act(s: &mut State, action: Action, keys: &Keymap, fx: &mut Vec<Effect>) {
     }
 }
 
-fn go(s: &mut State, screen: Screen, fx: &mut Vec<Effect>) {
+pub(super) fn go(s: &mut State, screen: Screen, fx: &mut Vec<Effect>) {
     s.screen = screen;
     match screen {
         Screen::Pools => fx.push(Effect::LoadPools),
@@ -631,7 +466,7 @@ fn confirm_rerun(s: &mut State, run_id: i64, sel: RerunSelection, title: String)
     }));
 }
 
-fn search_next(s: &mut State, skip_current: bool) {
+pub(super) fn search_next(s: &mut State, skip_current: bool) {
     let Some(d) = s.detail.as_mut() else {
         return;
     };
@@ -650,177 +485,5 @@ fn search_next(s: &mut State, skip_current: bool) {
             d.scroll = i;
         }
         None => flash(s, false, format!("no line matches `{q}`")),
-    }
-}
-
-fn modal_key(s: &mut State, key: &str, fx: &mut Vec<Effect>) {
-    let Some(modal) = s.modal.take() else {
-        return;
-    };
-    // Ctrl-C closes any question unanswered (a second one quits).
-    let key = if key == "ctrl-c" { "esc" } else { key };
-    match modal {
-        Modal::Help => {}
-        Modal::Palette {
-            mut input,
-            mut selected,
-        } => match key {
-            "esc" => {}
-            "enter" => {
-                let options = super::view::palette::palette_completions(s, &input);
-                // A whole command runs as typed: `:pool db 1` must not become
-                // the listed `pool db 10`. Else the highlighted completion runs.
-                let chosen = options
-                    .get(selected)
-                    .filter(|o| o.split_whitespace().count() >= input.split_whitespace().count());
-                let cmd = match chosen {
-                    Some(o) if selected > 0 || !whole_command(&options, &input) => o.clone(),
-                    _ => input,
-                };
-                palette_command(s, cmd.trim(), fx);
-            }
-            "tab" => {
-                if let Some(o) = super::view::palette::palette_completions(s, &input).get(selected)
-                {
-                    input = o.clone();
-                }
-                s.modal = Some(Modal::Palette { input, selected: 0 });
-            }
-            "up" => {
-                s.modal = Some(Modal::Palette {
-                    input,
-                    selected: selected.saturating_sub(1),
-                })
-            }
-            "down" => {
-                let n = super::view::palette::palette_completions(s, &input).len();
-                selected = (selected + 1).min(n.saturating_sub(1));
-                s.modal = Some(Modal::Palette { input, selected });
-            }
-            "backspace" => {
-                input.pop();
-                s.modal = Some(Modal::Palette { input, selected: 0 });
-            }
-            k => {
-                if let Some(c) = typed(k) {
-                    input.push(c);
-                }
-                s.modal = Some(Modal::Palette { input, selected: 0 });
-            }
-        },
-        Modal::Input { purpose, mut text } => match key {
-            "esc" => {}
-            "enter" => match purpose {
-                InputPurpose::Note => {
-                    if let Some(r) = s.selected_run()
-                        && !text.trim().is_empty()
-                    {
-                        fx.push(Effect::AddNote {
-                            run_id: r.id,
-                            text: text.trim().to_string(),
-                        });
-                    }
-                }
-                InputPurpose::Search => {
-                    if let Some(d) = s.detail.as_mut() {
-                        d.search = Some(text);
-                    }
-                    search_next(s, false);
-                }
-            },
-            "backspace" => {
-                text.pop();
-                s.modal = Some(Modal::Input { purpose, text });
-            }
-            k => {
-                if let Some(c) = typed(k) {
-                    text.push(c);
-                }
-                s.modal = Some(Modal::Input { purpose, text });
-            }
-        },
-        Modal::Confirm(mut c) => match key {
-            "enter" | "y" => fx.push(c.effect),
-            "up" | "k" => {
-                c.scroll = c.scroll.saturating_sub(1);
-                s.modal = Some(Modal::Confirm(c));
-            }
-            "down" | "j" => {
-                c.scroll = (c.scroll + 1).min(c.tasks.len().saturating_sub(1));
-                s.modal = Some(Modal::Confirm(c));
-            }
-            "esc" | "n" | "q" => {}
-            _ => s.modal = Some(Modal::Confirm(c)),
-        },
-        Modal::MarkChoice { run_id, task_id } => match key {
-            "s" => fx.push(Effect::Request {
-                run_id,
-                request: mark_request(&task_id, MarkAs::Succeeded),
-            }),
-            "k" => fx.push(Effect::Request {
-                run_id,
-                request: mark_request(&task_id, MarkAs::Skipped),
-            }),
-            "esc" | "q" => {}
-            _ => s.modal = Some(Modal::MarkChoice { run_id, task_id }),
-        },
-    }
-}
-
-/// Whether `input` is a command in full rather than the start of one: one
-/// of the completions exactly, or a pool resize with its number.
-fn whole_command(options: &[String], input: &str) -> bool {
-    let words: Vec<&str> = input.split_whitespace().collect();
-    options
-        .iter()
-        .any(|o| o.split_whitespace().eq(words.iter().copied()))
-        || matches!(words.as_slice(), ["pool", _, n] if n.parse::<i64>().is_ok())
-}
-
-/// A printable key as a character (`space` is a space).
-fn typed(key: &str) -> Option<char> {
-    if key == "space" {
-        return Some(' ');
-    }
-    let mut chars = key.chars();
-    match (chars.next(), chars.next()) {
-        (Some(c), None) if !c.is_control() => Some(c),
-        _ => None,
-    }
-}
-
-fn palette_command(s: &mut State, cmd: &str, fx: &mut Vec<Effect>) {
-    let words: Vec<&str> = cmd.split_whitespace().collect();
-    match words.as_slice() {
-        ["q"] | ["quit"] => {
-            s.quit = true;
-            fx.push(Effect::Quit);
-        }
-        ["runs"] => go(s, Screen::Runs, fx),
-        ["pools"] => go(s, Screen::Pools, fx),
-        ["journal"] => go(s, Screen::Journal, fx),
-        ["theme", name] => {
-            // The runner answers with `Msg::Theme` once the theme loaded.
-            fx.push(Effect::SetTheme(name.to_string()));
-        }
-        ["pool", name, size] => {
-            if s.readonly {
-                return flash(s, false, "read-only: this console cannot change anything");
-            }
-            match size.parse::<i64>() {
-                Ok(n) if n >= 0 => {
-                    if let Some(p) = s.pools.iter_mut().find(|p| p.name == *name) {
-                        p.size = n;
-                    }
-                    fx.push(Effect::ResizePool {
-                        name: name.to_string(),
-                        size: n,
-                    });
-                }
-                _ => flash(s, false, format!("`{size}` is not a pool size")),
-            }
-        }
-        [] => {}
-        _ => flash(s, false, format!("unknown command `:{cmd}`")),
     }
 }
