@@ -135,14 +135,6 @@ pub struct LogLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PoolUsage {
-    pub name: String,
-    pub size: i64,
-    pub running: i64,
-    pub queued: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JournalEntry {
     pub at: i64,
     pub who: String,
@@ -240,110 +232,6 @@ pub async fn finish_request(tx: &mut Tx, id: i64, result: &str) -> Result<()> {
         .execute(&mut **tx)
         .await?;
     Ok(())
-}
-
-/// Brings pool rows in line with the workspace file: new pools are created;
-/// a size the file changed wins over an earlier `switchyard pool` resize.
-pub async fn sync_pools(tx: &mut Tx, pools: &[(String, i64)]) -> Result<()> {
-    for (name, size) in pools {
-        let row: Option<(i64, Option<i64>)> =
-            sqlx::query_as("SELECT size, config_size FROM pools WHERE name = ?")
-                .bind(name)
-                .fetch_optional(&mut **tx)
-                .await?;
-        match row {
-            None => {
-                sqlx::query(
-                    "INSERT INTO pools (name, size, config_size, updated_at) VALUES (?, ?, ?, ?)",
-                )
-                .bind(name)
-                .bind(size)
-                .bind(size)
-                .bind(now_ms())
-                .execute(&mut **tx)
-                .await?;
-            }
-            Some((_, config_size)) if config_size != Some(*size) => {
-                sqlx::query(
-                    "UPDATE pools SET size = ?, config_size = ?, updated_at = ? WHERE name = ?",
-                )
-                .bind(size)
-                .bind(size)
-                .bind(now_ms())
-                .bind(name)
-                .execute(&mut **tx)
-                .await?;
-            }
-            Some(_) => {}
-        }
-    }
-    Ok(())
-}
-
-pub async fn set_pool_size(tx: &mut Tx, name: &str, size: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE pools SET size = ?, updated_at = ? WHERE name = ?")
-        .bind(size)
-        .bind(now_ms())
-        .bind(name)
-        .execute(&mut **tx)
-        .await?;
-    if done.rows_affected() == 0 {
-        return Ok(false);
-    }
-    insert_events(
-        tx,
-        &[NewEvent {
-            run_id: None,
-            task_id: None,
-            kind: EventKind::PoolResized {
-                name: name.to_string(),
-                size,
-            },
-        }],
-    )
-    .await?;
-    Ok(true)
-}
-
-/// A pool as one run sees it when granting slots, counted across every process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolSlots {
-    pub used: i64,
-    pub size: i64,
-    /// Slots wanted by other runs' instances that have waited longer than
-    /// this run's oldest: left to them, so no process starves another.
-    pub owed: i64,
-}
-
-pub async fn pool_slots(
-    tx: &mut Tx,
-    name: &str,
-    run_id: i64,
-    oldest_queued_at: i64,
-) -> Result<PoolSlots> {
-    let size: Option<i64> = sqlx::query_scalar("SELECT size FROM pools WHERE name = ?")
-        .bind(name)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let used: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(SUM(slots), 0) FROM task_instances WHERE pool = ? AND state = 'running'",
-    )
-    .bind(name)
-    .fetch_one(&mut **tx)
-    .await?;
-    let owed: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(SUM(slots), 0) FROM task_instances WHERE pool = ? AND state = 'queued' AND run_id <> ? AND queued_at < ?",
-    )
-    .bind(name)
-    .bind(run_id)
-    .bind(oldest_queued_at)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(PoolSlots {
-        used,
-        size: size.unwrap_or(0),
-        owed,
-    })
 }
 
 pub async fn append_logs(
@@ -464,27 +352,6 @@ impl Store {
                     line_no: r.try_get("line_no")?,
                     at: r.try_get("at")?,
                     line: r.try_get("line")?,
-                })
-            })
-            .collect()
-    }
-
-    pub async fn pools_usage(&self) -> Result<Vec<PoolUsage>> {
-        let rows = sqlx::query(
-            "SELECT p.name, p.size, \
-             (SELECT COALESCE(SUM(t.slots), 0) FROM task_instances t WHERE t.pool = p.name AND t.state = 'running') AS running, \
-             (SELECT COUNT(*) FROM task_instances t WHERE t.pool = p.name AND t.state = 'queued') AS queued \
-             FROM pools p ORDER BY p.name",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(PoolUsage {
-                    name: r.try_get("name")?,
-                    size: r.try_get("size")?,
-                    running: r.try_get("running")?,
-                    queued: r.try_get("queued")?,
                 })
             })
             .collect()

@@ -5,9 +5,11 @@
 //! processes share one file without "database is locked".
 
 mod events;
+mod pools;
 mod runs;
 
 pub use events::*;
+pub use pools::*;
 pub use runs::*;
 
 use std::path::{Path, PathBuf};
