@@ -1,5 +1,6 @@
 //! The append-only event log (how other processes follow a run), bounded task
-//! logs, pools, requests to a run's owner, and the journal of human actions.
+//! logs, requests to a run's owner, and the journal of human actions.
+//! (Pools are in `pools.rs`.)
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
