@@ -7,8 +7,8 @@ use anyhow::{Context, Result};
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
-use super::render::{BUF_BYTES, Col};
-use super::writer::{BatchWriter, check_batch, check_schema};
+use super::render::{BUF_BYTES, columns};
+use super::writer::{BatchWriter, check_schema};
 
 pub struct NdjsonWriter<W: Write> {
     schema: SchemaRef,
@@ -41,10 +41,7 @@ impl<W: Write + Send> NdjsonWriter<W> {
 
 impl<W: Write + Send> BatchWriter<W> for NdjsonWriter<W> {
     fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        check_batch(&self.schema, batch)?;
-        let cols = (self.schema.fields().iter().zip(batch.columns()))
-            .map(|(f, a)| Col::new(f, a.as_ref()).with_context(|| format!("column `{}`", f.name())))
-            .collect::<Result<Vec<_>>>()?;
+        let cols = columns(&self.schema, batch)?;
         for row in 0..batch.num_rows() {
             self.line.clear();
             self.line.push(b'{');

@@ -307,6 +307,18 @@ pub(crate) fn into_flushed<W: Write>(out: std::io::BufWriter<W>) -> Result<W> {
     Ok(out)
 }
 
+/// The columns of `batch` ready to render, after checking it matches the
+/// writer's schema.
+pub(crate) fn columns<'a>(
+    schema: &arrow_schema::Schema,
+    batch: &'a arrow_array::RecordBatch,
+) -> Result<Vec<Col<'a>>> {
+    super::writer::check_batch(schema, batch)?;
+    (schema.fields().iter().zip(batch.columns()))
+        .map(|(f, a)| Col::new(f, a.as_ref()).with_context(|| format!("column `{}`", f.name())))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
