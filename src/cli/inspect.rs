@@ -53,15 +53,13 @@ fn waiting_text(
     if run.state == RunState::Queued && i.state == TaskState::Pending {
         return Some("run is queued: its backfill runs at most max_active at once".into());
     }
-    let w = i.waiting_on.clone()?;
-    // Pool waits are stored as "pool NAME"; the live count is added on reading.
-    if i.state == TaskState::Queued
-        && let Some(name) = w.strip_prefix("pool ")
+    // A pool wait gets the live count on reading.
+    if let Some(name) = i.waiting_for_pool()
         && let Some(p) = pools.get(name)
     {
         return Some(format!("pool {name} {}/{}", p.running, p.size));
     }
-    Some(w)
+    i.waiting_on.clone()
 }
 
 pub async fn status(cli: &Cli, as_json: bool, run: Option<&str>, limit: i64) -> Result<u8> {

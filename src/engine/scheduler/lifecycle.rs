@@ -10,7 +10,7 @@ use super::{Completion, RunOwner, StopReason};
 use crate::config::TaskDef;
 use crate::config::duration::parse_duration;
 use crate::engine::state::{Cause, TaskState, transition};
-use crate::engine::store::{self, EventKind, NewEvent, Tx, now_ms};
+use crate::engine::store::{self, EventKind, InstanceRow, NewEvent, Tx, now_ms};
 
 const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(30);
 const DEFAULT_MAX_RETRY_DELAY: Duration = Duration::from_secs(600);
@@ -239,7 +239,7 @@ impl RunOwner {
                         *free -= want;
                         None
                     } else {
-                        Some(format!("pool {pool}"))
+                        Some(InstanceRow::pool_wait(&pool))
                     }
                 }
                 None => {

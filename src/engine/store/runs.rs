@@ -73,6 +73,25 @@ pub struct AttemptRow {
     pub proc_start: Option<i64>,
 }
 
+/// How a queued instance's `waiting_on` names the pool it waits on; readers
+/// add the live count ("pool replica 4/4") when they show it.
+const POOL_WAIT: &str = "pool ";
+
+impl InstanceRow {
+    /// The `waiting_on` of an instance queued for a slot of `pool`.
+    pub fn pool_wait(pool: &str) -> String {
+        format!("{POOL_WAIT}{pool}")
+    }
+
+    /// The pool this instance waits on for a slot, if it is queued for one.
+    pub fn waiting_for_pool(&self) -> Option<&str> {
+        if self.state != TaskState::Queued {
+            return None;
+        }
+        self.waiting_on.as_deref()?.strip_prefix(POOL_WAIT)
+    }
+}
+
 /// One instance of a new run, as planned from the workspace.
 #[derive(Debug, Clone)]
 pub struct NewInstance {

@@ -98,7 +98,7 @@ pub fn reason(state: &State, t: &InstanceRow, theme: &Theme) -> Option<Span<'sta
                 .to_string(),
             theme.task(t.state),
         ),
-        TaskState::Queued => match waiting.and_then(|w| w.strip_prefix("pool ")) {
+        TaskState::Queued => match t.waiting_for_pool() {
             Some(pool) => (pool_text(state, pool), theme.get("warning")),
             None => (waiting?.to_string(), theme.get("dim")),
         },

@@ -37,11 +37,7 @@ pub fn counts(state: &State) -> Counts {
             TaskState::Running => c.running += 1,
             TaskState::Queued => {
                 c.queued += 1;
-                if let Some(pool) = t
-                    .waiting_on
-                    .as_deref()
-                    .and_then(|w| w.strip_prefix("pool "))
-                {
+                if let Some(pool) = t.waiting_for_pool() {
                     c.on_pool += 1;
                     c.pools.insert(pool.to_string());
                 }

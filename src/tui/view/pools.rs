@@ -80,13 +80,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         let waiting: Vec<&str> = state
             .tasks
             .iter()
-            .filter(|t| t.state == TaskState::Queued)
-            .filter(|t| {
-                t.waiting_on
-                    .as_deref()
-                    .and_then(|w| w.strip_prefix("pool "))
-                    == Some(&p.name)
-            })
+            .filter(|t| t.waiting_for_pool() == Some(p.name.as_str()))
             .map(|t| t.task_id.as_str())
             .collect();
         if let (Some(run), false) = (run, waiting.is_empty()) {
