@@ -28,22 +28,6 @@ after = ["long"]
 command = "touch down_ran"
 "#;
 
-/// Stops a still-running owner if the test fails half-way (SIGTERM: it
-/// cancels its tasks and kills their process groups).
-struct StopOnDrop(u32);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        // Only if it is still our switchyard (not a reaped pid reused since).
-        let cmdline = std::fs::read(format!("/proc/{}/cmdline", self.0)).unwrap_or_default();
-        if String::from_utf8_lossy(&cmdline).contains(common::BIN) {
-            let _ = std::process::Command::new("kill")
-                .arg(self.0.to_string())
-                .status();
-        }
-    }
-}
-
 fn read_pid(ws: &Ws, name: &str) -> Option<i32> {
     std::fs::read_to_string(ws.path().join(name))
         .ok()
@@ -54,7 +38,7 @@ fn read_pid(ws: &Ws, name: &str) -> Option<i32> {
 fn cancel_a_running_task_from_another_process_then_mark_it() {
     let ws = Ws::new(WS);
     let mut owner = ws.spawn(&["run", "p", "--date", "2026-05-01"]);
-    let _stop = StopOnDrop(owner.id());
+    let _stop = common::StopOnDrop(owner.id());
 
     wait_until(Duration::from_secs(20), "the long task to run", || {
         read_pid(&ws, "sleep.pid").is_some()
@@ -133,7 +117,7 @@ fn cancel_a_running_task_from_another_process_then_mark_it() {
 fn cancel_a_whole_run_and_mark_a_task_skipped() {
     let ws = Ws::new(WS);
     let mut owner = ws.spawn(&["run", "p", "--date", "2026-05-02"]);
-    let _stop = StopOnDrop(owner.id());
+    let _stop = common::StopOnDrop(owner.id());
     wait_until(Duration::from_secs(20), "the long task to run", || {
         read_pid(&ws, "sleep.pid").is_some()
     });

@@ -32,22 +32,6 @@ after = ["a", "a2"]
 command = "echo b done"
 "#;
 
-/// Stops a still-running owner if the test fails half-way (SIGTERM: it
-/// cancels its tasks and kills their process groups).
-struct StopOnDrop(u32);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        // Only if it is still our switchyard (not a reaped pid reused since).
-        let cmdline = std::fs::read(format!("/proc/{}/cmdline", self.0)).unwrap_or_default();
-        if String::from_utf8_lossy(&cmdline).contains(common::BIN) {
-            let _ = std::process::Command::new("kill")
-                .arg(self.0.to_string())
-                .status();
-        }
-    }
-}
-
 const RUN_KEYS: &[&str] = &[
     "id",
     "pipeline",
@@ -158,7 +142,7 @@ fn status_json_has_the_documented_shape_newest_first() {
 fn status_json_of_a_live_run_says_why_tasks_wait() {
     let ws = Ws::new(WS);
     let mut owner = ws.spawn(&["run", "p", "--date", "2026-08-03"]);
-    let _stop = StopOnDrop(owner.id());
+    let _stop = common::StopOnDrop(owner.id());
     wait_until(Duration::from_secs(20), "a to run and a2 to queue", || {
         // Without --run: the run may not be created yet.
         let st = ws.status(None);

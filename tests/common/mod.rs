@@ -383,3 +383,19 @@ pub fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
     f()
 }
+
+/// Stops a still-running owner if the test fails half-way (SIGTERM: it
+/// cancels its tasks and kills their process groups).
+pub struct StopOnDrop(pub u32);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        // Only if it is still our switchyard (not a reaped pid reused since).
+        let cmdline = std::fs::read(format!("/proc/{}/cmdline", self.0)).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains(BIN) {
+            let _ = std::process::Command::new("kill")
+                .arg(self.0.to_string())
+                .status();
+        }
+    }
+}
