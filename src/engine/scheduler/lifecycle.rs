@@ -74,9 +74,17 @@ impl RunOwner {
             dirty.insert(i);
             let (cause, error, exit) = match (&c.result, stop) {
                 (Ok(out), _) => {
+                    // The last progress sample (not yet written when a task
+                    // ends within its first second) still carries the estimate.
+                    let last = self.insts[i]
+                        .progress
+                        .lock()
+                        .ok()
+                        .and_then(|mut p| p.take());
                     let r = &mut self.insts[i].row;
                     r.rows = out.rows.or(r.rows);
                     r.bytes = out.bytes.or(r.bytes);
+                    r.total_estimate = last.and_then(|p| p.total_estimate).or(r.total_estimate);
                     (Cause::AttemptSucceeded, None, None)
                 }
                 (Err(_), Some(StopReason::Requested)) => (
