@@ -34,6 +34,13 @@ impl RunOwner {
                 error: error.clone(),
             },
         ));
+        // Kept as a count so a step only scans for due retries when any wait.
+        if inst.row.state == TaskState::Retrying {
+            self.retrying -= 1;
+        }
+        if to == TaskState::Retrying {
+            self.retrying += 1;
+        }
         inst.row.state = to;
         if error.is_some() || to == TaskState::Succeeded {
             inst.row.error = error;
@@ -185,7 +192,12 @@ impl RunOwner {
         now: i64,
         dirty: &mut BTreeSet<usize>,
     ) -> Result<()> {
-        for i in 0..self.insts.len() {
+        let scan = if self.retrying > 0 {
+            self.insts.len()
+        } else {
+            0
+        };
+        for i in 0..scan {
             let r = &self.insts[i].row;
             if r.state == TaskState::Retrying && r.next_try_at.is_none_or(|t| t <= now) {
                 self.set_state(i, Cause::RetryDue, None)?;
@@ -288,7 +300,9 @@ impl RunOwner {
 
     /// Progress is written at most once a second per task (latest wins).
     pub(super) fn write_progress(&mut self, now: i64, dirty: &mut BTreeSet<usize>) {
-        for i in 0..self.insts.len() {
+        // Only attempts in flight report progress.
+        let in_flight: Vec<usize> = self.task_ids.values().map(|&(i, _)| i).collect();
+        for i in in_flight {
             let inst = &mut self.insts[i];
             if inst.row.state != TaskState::Running || now - inst.progress_written_at < 1000 {
                 continue;

@@ -80,6 +80,8 @@ pub struct RunOwner {
     /// Set by `rebuild`: the next step looks for pending instances whose
     /// upstreams are all met (otherwise only finished upstreams make ready).
     scan_ready: bool,
+    /// Instances in `retrying` (see `set_state`).
+    retrying: usize,
 }
 
 impl RunOwner {
@@ -113,6 +115,7 @@ impl RunOwner {
             events: Vec::new(),
             shutting_down: false,
             scan_ready: true,
+            retrying: 0,
         };
         me.refresh_pools_from_workspace().await?;
         let rows = me.store.instances(run_id).await?;
@@ -169,6 +172,11 @@ impl RunOwner {
         }
         self.queued.clear();
         self.scan_ready = true;
+        self.retrying = self
+            .insts
+            .iter()
+            .filter(|i| i.row.state == TaskState::Retrying)
+            .count();
         for i in 0..self.insts.len() {
             self.insts[i].unmet = self
                 .dag
@@ -190,9 +198,10 @@ impl RunOwner {
             if let Some(state) = self.step().await? {
                 return Ok(state);
             }
-            let next_retry = self
-                .insts
-                .iter()
+            let next_retry = (self.retrying > 0)
+                .then(|| self.insts.iter())
+                .into_iter()
+                .flatten()
                 .filter(|i| i.row.state == TaskState::Retrying)
                 .filter_map(|i| i.row.next_try_at)
                 .min();
