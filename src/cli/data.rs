@@ -4,10 +4,10 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::{Cli, exit};
-use crate::config::TaskDef;
 use crate::config::redact::redact;
 use crate::connectors::open_source;
 use crate::connectors::source::TableName;
+use crate::engine::adhoc;
 use crate::format::Format;
 
 pub struct ExportArgs<'a> {
@@ -26,35 +26,16 @@ pub async fn export(cli: &Cli, a: ExportArgs<'_>) -> Result<u8> {
         Some(f) => f.parse::<Format>().map_err(|e| exit(2, e))?,
         None => Format::default(),
     };
-    // A file name from the table name, safe on any store.
-    let stem: String = a
-        .table
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || "._-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let path = a
-        .path
-        .map(String::from)
-        .unwrap_or_else(|| format!("{stem}/{{run_date}}.{}", format.extension()));
-    let def = TaskDef {
-        id: "export".into(),
-        kind: "export".into(),
-        source: Some(a.source.into()),
-        table: Some(a.table.into()),
-        store: Some(a.store.into()),
-        path: Some(path),
-        format: Some(format.extension().into()),
+    let def = adhoc::export_def(&adhoc::ExportSpec {
+        source: a.source,
+        table: a.table,
+        store: a.store,
+        path: a.path,
+        format,
         partitions: a.partitions,
-        lossy: a.lossy.then(|| "convert".to_string()),
-        ..TaskDef::default()
-    };
-    let label = format!("export {}.{}", a.source, a.table);
+        lossy: a.lossy,
+    });
+    let label = adhoc::export_label(a.source, a.table);
     super::execute::adhoc(cli, &label, def, a.detach).await
 }
 
@@ -68,17 +49,8 @@ pub struct LoadArgs<'a> {
 }
 
 pub async fn load(cli: &Cli, a: LoadArgs<'_>) -> Result<u8> {
-    let def = TaskDef {
-        id: "load".into(),
-        kind: "load".into(),
-        store: Some(a.store.into()),
-        path: Some(a.path.into()),
-        warehouse: Some(a.warehouse.into()),
-        table: Some(a.table.into()),
-        mode: a.mode.map(String::from),
-        ..TaskDef::default()
-    };
-    let label = format!("load {}.{}", a.warehouse, a.table);
+    let def = adhoc::load_def(a.store, a.path, a.warehouse, a.table, a.mode);
+    let label = adhoc::load_label(a.warehouse, a.table);
     super::execute::adhoc(cli, &label, def, a.detach).await
 }
 

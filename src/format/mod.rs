@@ -5,6 +5,7 @@ pub mod csv;
 pub mod ndjson;
 pub mod parquet;
 mod render;
+pub use render::batch_text;
 #[cfg(test)]
 mod testdata;
 pub mod types;

@@ -319,6 +319,34 @@ pub(crate) fn columns<'a>(
         .collect()
 }
 
+/// A batch as text, a value as the CSV writer renders it (None for null):
+/// column names and rows, for a preview on screen. A column of a type the
+/// writers do not render shows its Arrow type instead of failing the rest.
+pub fn batch_text(
+    batch: &arrow_array::RecordBatch,
+) -> Result<(Vec<String>, Vec<Vec<Option<String>>>)> {
+    let schema = batch.schema();
+    let cols: Vec<Option<Col<'_>>> = (schema.fields().iter().zip(batch.columns()))
+        .map(|(f, a)| Col::new(f, a.as_ref()).ok())
+        .collect();
+    let mut rows = Vec::with_capacity(batch.num_rows());
+    for r in 0..batch.num_rows() {
+        let mut row = Vec::with_capacity(cols.len());
+        for (c, f) in cols.iter().zip(schema.fields()) {
+            let Some(c) = c else {
+                row.push(Some(format!("‹{}›", f.data_type())));
+                continue;
+            };
+            let mut buf = Vec::new();
+            let some = c.write(r, false, &mut buf)?;
+            row.push(some.then(|| String::from_utf8_lossy(&buf).into_owned()));
+        }
+        rows.push(row);
+    }
+    let names = schema.fields().iter().map(|f| f.name().clone()).collect();
+    Ok((names, rows))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,9 @@ pub enum Screen {
     Task,
     Pools,
     Journal,
+    Sources,
+    Stores,
+    Warehouse,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +43,13 @@ pub enum Action {
     RunbookDown,
     PoolGrow,
     PoolShrink,
+    Filter,
+    Preview,
+    Export,
+    Load,
+    Delete,
+    Parent,
+    Refresh,
 }
 
 impl FromStr for Action {
@@ -52,6 +62,16 @@ impl FromStr for Action {
             "screen runs" => Action::Screen(Screen::Runs),
             "screen pools" => Action::Screen(Screen::Pools),
             "screen journal" => Action::Screen(Screen::Journal),
+            "screen sources" => Action::Screen(Screen::Sources),
+            "screen stores" => Action::Screen(Screen::Stores),
+            "screen warehouse" => Action::Screen(Screen::Warehouse),
+            "filter" => Action::Filter,
+            "preview" => Action::Preview,
+            "export" => Action::Export,
+            "load" => Action::Load,
+            "delete" => Action::Delete,
+            "parent" => Action::Parent,
+            "refresh" => Action::Refresh,
             "up" => Action::Up,
             "down" => Action::Down,
             "top" => Action::Top,
@@ -95,6 +115,9 @@ impl Action {
                 | Action::Note
                 | Action::PoolGrow
                 | Action::PoolShrink
+                | Action::Export
+                | Action::Load
+                | Action::Delete
         )
     }
 }

@@ -21,6 +21,9 @@ pub enum Mode {
     Task,
     Pools,
     Journal,
+    Sources,
+    Stores,
+    Warehouse,
 }
 
 impl Mode {
@@ -31,6 +34,9 @@ impl Mode {
             "task" => Mode::Task,
             "pools" => Mode::Pools,
             "journal" => Mode::Journal,
+            "sources" => Mode::Sources,
+            "stores" => Mode::Stores,
+            "warehouse" => Mode::Warehouse,
             _ => return None,
         })
     }
@@ -175,7 +181,15 @@ mod tests {
     #[test]
     fn the_bundled_keymap_parses_and_every_screen_has_help_and_quit() {
         let k = Keymap::parse(DEFAULT).unwrap();
-        for mode in [Mode::Runs, Mode::Task, Mode::Pools, Mode::Journal] {
+        for mode in [
+            Mode::Runs,
+            Mode::Task,
+            Mode::Pools,
+            Mode::Journal,
+            Mode::Sources,
+            Mode::Stores,
+            Mode::Warehouse,
+        ] {
             assert_eq!(k.lookup(mode, "?"), Some(&Action::Help));
             assert_eq!(k.lookup(mode, "q"), Some(&Action::Quit));
             assert!(!k.hints(mode).is_empty(), "{mode:?} has no footer hints");

@@ -11,6 +11,9 @@
 //! The console executes no task itself.
 
 pub mod action;
+pub mod browse;
+mod browse_io;
+pub mod form;
 pub mod keymap;
 pub mod markdown;
 pub mod runner;

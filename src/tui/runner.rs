@@ -193,6 +193,7 @@ impl Console {
             now_ms(),
         );
         state.size = (size.width, size.height);
+        state.browse = super::browse::Browse::for_workspace(&self.engine.ws);
         for e in [Effect::LoadRuns, Effect::LoadPools] {
             self.execute(e, &tx, &owner);
         }
@@ -434,6 +435,7 @@ pub async fn perform(engine: &Engine, effect: Effect, owner: &Owner) -> Result<V
                 },
             ]
         }
+        Effect::Browse(b) => super::browse_io::perform(engine, b, owner).await,
         Effect::SetTheme(_) | Effect::Quit => Vec::new(),
     })
 }

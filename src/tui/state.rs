@@ -8,6 +8,8 @@ use crate::engine::state::TaskState;
 use crate::engine::store::{AttemptRow, InstanceRow, JournalEntry, LogLine, PoolUsage, RunRow};
 
 pub use super::action::Screen;
+use super::browse::{Browse, BrowseEffect, BrowseMsg};
+use super::form::Form;
 
 /// Everything that happens to the console. Time comes in messages (`now`),
 /// never from a clock inside `update`.
@@ -64,6 +66,8 @@ pub enum Msg {
     },
     /// A theme the runner loaded and now draws with.
     Theme(String),
+    /// Catalogs, listings, previews, started runs (browse screens).
+    Browse(BrowseMsg),
     /// An action's outcome, shown in the footer.
     Done {
         ok: bool,
@@ -109,6 +113,7 @@ pub enum Effect {
         text: String,
     },
     SetTheme(String),
+    Browse(BrowseEffect),
     Quit,
 }
 
@@ -142,6 +147,18 @@ pub enum Modal {
         run_id: i64,
         task_id: String,
     },
+    /// A form to fill (an export, a load…).
+    Form(Form),
+    /// Yes or no to something that is not a run's tasks (delete a file).
+    Ask(Ask),
+}
+
+/// A plain question: `lines` say exactly what Enter does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ask {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub effect: Effect,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,6 +259,8 @@ pub struct State {
     pub theme: String,
     /// On start, the cursor jumps to the first failed task of the newest run once.
     pub placed_cursor: bool,
+    /// Sources, Stores and Warehouse screens.
+    pub browse: Browse,
     /// Something visible changed since the last frame.
     pub dirty: bool,
     pub quit: bool,
@@ -272,6 +291,7 @@ impl State {
             flash: None,
             theme: theme.to_string(),
             placed_cursor: false,
+            browse: Browse::default(),
             dirty: true,
             quit: false,
         }
@@ -289,6 +309,7 @@ impl State {
     /// a flash to expire): the runner sends ticks only then.
     pub fn needs_clock(&self) -> bool {
         self.flash.is_some()
+            || self.browse.loading()
             || self
                 .tasks
                 .iter()

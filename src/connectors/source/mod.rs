@@ -90,7 +90,7 @@ pub enum TableKind {
     View,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TableSummary {
     pub table: TableName,
     pub kind: TableKind,
@@ -98,7 +98,7 @@ pub struct TableSummary {
     pub row_estimate: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Column {
     pub name: String,
     pub nullable: bool,
@@ -106,7 +106,7 @@ pub struct Column {
     pub ty: ColumnType,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TableDetail {
     pub summary: TableSummary,
     pub columns: Vec<Column>,

@@ -54,7 +54,7 @@ pub struct LoadStats {
     pub already_loaded: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WarehouseTable {
     pub dataset: String,
     pub name: String,

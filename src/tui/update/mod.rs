@@ -3,7 +3,9 @@
 //! Here: messages and keys to actions; `data.rs`: what the store sends
 //! back; `modal.rs`: keys while a question or the palette is open.
 
+mod browse;
 mod data;
+mod forms;
 mod modal;
 
 use data::{on_changed, on_detail, on_logs, on_progress, on_run, on_runs};
@@ -33,6 +35,8 @@ pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
             s.dirty = true;
             if s.modal.is_some() {
                 modal_key(s, &key, &mut fx);
+            } else if browse::filter_key(s, &key, &mut fx) {
+                // Typed into a filter line.
             } else if let Some(action) = keys.lookup(mode_of(s.screen), &key).cloned() {
                 act(s, action, keys, &mut fx);
             }
@@ -93,7 +97,10 @@ pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
             pools,
             journal,
             logs,
-        } => on_changed(s, runs, any_run, pools, journal, logs, &mut fx),
+        } => {
+            browse::on_changed(s, any_run, &mut fx);
+            on_changed(s, runs, any_run, pools, journal, logs, &mut fx)
+        }
         Msg::Progress {
             run_id,
             task_id,
@@ -102,6 +109,7 @@ pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
             total,
             at,
         } => on_progress(s, run_id, task_id, (rows, bytes, total), at),
+        Msg::Browse(m) => browse::on_msg(s, m, &mut fx),
         Msg::Theme(name) => {
             s.theme = name;
             s.dirty = true;
@@ -158,6 +166,9 @@ fn target(s: &State) -> Option<(i64, InstanceRow)> {
 fn act(s: &mut State, action: Action, keys: &Keymap, fx: &mut Vec<Effect>) {
     if s.readonly && action.mutates() {
         flash(s, false, "read-only: this console cannot change anything");
+        return;
+    }
+    if browse::act(s, &action, fx) {
         return;
     }
     match action {
@@ -317,6 +328,14 @@ fn act(s: &mut State, action: Action, keys: &Keymap, fx: &mut Vec<Effect>) {
                 };
             }
         }
+        // The browse screens' own actions (see `browse::act`): nothing elsewhere.
+        Action::Filter
+        | Action::Preview
+        | Action::Export
+        | Action::Load
+        | Action::Delete
+        | Action::Parent
+        | Action::Refresh => {}
         Action::PoolGrow | Action::PoolShrink => {
             let Some(p) = s.pools.get_mut(s.pool_cursor) else {
                 return;
@@ -347,6 +366,7 @@ pub(super) fn go(s: &mut State, screen: Screen, fx: &mut Vec<Effect>) {
                 fx.push(Effect::LoadJournal(r.id));
             }
         }
+        Screen::Sources | Screen::Stores | Screen::Warehouse => browse::entered(s, fx),
         Screen::Runs | Screen::Task => {}
     }
 }
@@ -369,6 +389,8 @@ fn move_cursor(s: &mut State, action: &Action, fx: &mut Vec<Effect>) {
         Screen::Pools => s.pool_cursor = step(s.pool_cursor, s.pools.len()),
         Screen::Task => scroll_log(s, action),
         Screen::Journal => s.journal_cursor = step(s.journal_cursor, s.journal.len()),
+        // `browse::act` moves these screens' cursors.
+        Screen::Sources | Screen::Stores | Screen::Warehouse => {}
     }
 }
 

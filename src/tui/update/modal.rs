@@ -1,6 +1,7 @@
 //! Keys while a question, a text box or the command palette is open.
 
 use super::*;
+use crate::tui::form::typed;
 
 pub(super) fn modal_key(s: &mut State, key: &str, fx: &mut Vec<Effect>) {
     let Some(modal) = s.modal.take() else {
@@ -102,6 +103,12 @@ pub(super) fn modal_key(s: &mut State, key: &str, fx: &mut Vec<Effect>) {
             "esc" | "n" | "q" => {}
             _ => s.modal = Some(Modal::Confirm(c)),
         },
+        Modal::Form(f) => super::forms::form_key(s, f, key, fx),
+        Modal::Ask(a) => match key {
+            "enter" | "y" => fx.push(a.effect),
+            "esc" | "n" | "q" => {}
+            _ => s.modal = Some(Modal::Ask(a)),
+        },
         Modal::MarkChoice { run_id, task_id } => match key {
             "s" => fx.push(Effect::Request {
                 run_id,
@@ -127,18 +134,6 @@ fn whole_command(options: &[String], input: &str) -> bool {
         || matches!(words.as_slice(), ["pool", _, n] if n.parse::<i64>().is_ok())
 }
 
-/// A printable key as a character (`space` is a space).
-fn typed(key: &str) -> Option<char> {
-    if key == "space" {
-        return Some(' ');
-    }
-    let mut chars = key.chars();
-    match (chars.next(), chars.next()) {
-        (Some(c), None) if !c.is_control() => Some(c),
-        _ => None,
-    }
-}
-
 fn palette_command(s: &mut State, cmd: &str, fx: &mut Vec<Effect>) {
     let words: Vec<&str> = cmd.split_whitespace().collect();
     match words.as_slice() {
@@ -149,6 +144,9 @@ fn palette_command(s: &mut State, cmd: &str, fx: &mut Vec<Effect>) {
         ["runs"] => go(s, Screen::Runs, fx),
         ["pools"] => go(s, Screen::Pools, fx),
         ["journal"] => go(s, Screen::Journal, fx),
+        ["sources"] => go(s, Screen::Sources, fx),
+        ["stores"] => go(s, Screen::Stores, fx),
+        ["warehouse"] => go(s, Screen::Warehouse, fx),
         ["theme", name] => {
             // The runner answers with `Msg::Theme` once the theme loaded.
             fx.push(Effect::SetTheme(name.to_string()));

@@ -66,6 +66,9 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Screen::Task => "task · ",
         Screen::Pools => "pools · ",
         Screen::Journal => "journal · ",
+        Screen::Sources => "sources · ",
+        Screen::Stores => "stores · ",
+        Screen::Warehouse => "warehouse · ",
     };
     spans.push(Span::styled(screen, theme.get("title")));
     if let Some(run) = shown_run(state) {
@@ -181,6 +184,9 @@ pub fn short_label(b: &Binding) -> String {
         Action::Screen(Screen::Task) => "task",
         Action::Screen(Screen::Pools) => "pools",
         Action::Screen(Screen::Journal) => "journal",
+        Action::Screen(Screen::Sources) => "sources",
+        Action::Screen(Screen::Stores) => "stores",
+        Action::Screen(Screen::Warehouse) => "warehouse",
         Action::Up => "up",
         Action::Down => "down",
         Action::Top => "top",
@@ -205,6 +211,13 @@ pub fn short_label(b: &Binding) -> String {
         Action::RunbookDown => "runbook ↓",
         Action::PoolGrow => "grow",
         Action::PoolShrink => "shrink",
+        Action::Filter => "filter",
+        Action::Preview => "preview",
+        Action::Export => "export",
+        Action::Load => "load",
+        Action::Delete => "delete",
+        Action::Parent => "up a level",
+        Action::Refresh => "refresh",
     };
     s.to_string()
 }

@@ -11,7 +11,7 @@ use super::palette::tail;
 use super::{pane, popup, shown_run};
 use crate::engine::request::Request;
 use crate::engine::state::TaskState;
-use crate::tui::state::{Confirm, Effect, InputPurpose};
+use crate::tui::state::{Ask, Confirm, Effect, InputPurpose};
 use crate::tui::{State, Theme};
 
 pub fn draw_confirm(frame: &mut Frame, area: Rect, theme: &Theme, c: &Confirm) {
@@ -115,6 +115,37 @@ pub fn draw_confirm(frame: &mut Frame, area: Rect, theme: &Theme, c: &Confirm) {
     let mut bottom_lines = vec![Line::default()];
     bottom_lines.extend(tail_lines);
     frame.render_widget(Paragraph::new(bottom_lines).wrap(wrap), bottom);
+}
+
+/// A plain yes-or-no question, in the confirm box's look.
+pub fn draw_ask(frame: &mut Frame, area: Rect, theme: &Theme, a: &Ask) {
+    let dim = theme.get("dim");
+    let mut lines: Vec<Line<'static>> = vec![Line::default()];
+    lines.extend(
+        a.lines
+            .iter()
+            .map(|l| Line::styled(format!(" {l}"), theme.get("text"))),
+    );
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        Span::styled(" Enter", theme.get("key")),
+        Span::styled(" confirm · ", dim),
+        Span::styled("Esc", theme.get("key")),
+        Span::styled(" cancel", dim),
+    ]));
+    let content_w = lines
+        .iter()
+        .map(Line::width)
+        .chain([width(&a.title) + 4])
+        .max()
+        .unwrap_or(0);
+    let w = (content_w + 4).clamp(30, 90).min(usize::from(area.width)) as u16;
+    let r = popup(frame, area, w, lines.len() as u16 + 2);
+    let block = pane(Line::from(format!(" {} ", a.title)), true, theme);
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    let wrap = ratatui::widgets::Wrap { trim: false };
+    frame.render_widget(Paragraph::new(lines).wrap(wrap), inner);
 }
 
 pub fn draw_mark(frame: &mut Frame, area: Rect, theme: &Theme, run_id: i64, task: &str) {

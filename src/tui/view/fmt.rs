@@ -128,6 +128,33 @@ pub fn hms(ms: i64) -> String {
     t.format("%H:%M:%S").to_string()
 }
 
+/// Date and minute of a time in ms ("2024-05-01 03:12"), local like `hms`.
+pub fn datetime(ms: i64) -> String {
+    let Some(t) = chrono::DateTime::from_timestamp_millis(ms) else {
+        return String::new();
+    };
+    #[cfg(not(test))]
+    let t = t.with_timezone(&chrono::Local);
+    t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A size in bytes: "812 B", "12.3 KiB", "1.20 MiB", "3.4 GiB".
+pub fn bytes(n: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    match u {
+        0 => format!("{n} B"),
+        _ if v < 10.0 => format!("{v:.2} {}", units[u]),
+        _ if v < 100.0 => format!("{v:.1} {}", units[u]),
+        _ => format!("{v:.0} {}", units[u]),
+    }
+}
+
 /// A text progress bar `width` cells wide, with eighth blocks for the edge.
 pub fn bar(done: i64, total: i64, width: usize) -> (String, String) {
     const EIGHTHS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];

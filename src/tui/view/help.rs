@@ -92,5 +92,8 @@ fn mode_name(mode: Mode) -> &'static str {
         Mode::Task => "task",
         Mode::Pools => "pools",
         Mode::Journal => "journal",
+        Mode::Sources => "sources",
+        Mode::Stores => "stores",
+        Mode::Warehouse => "warehouse",
     }
 }

@@ -6,13 +6,19 @@ mod cells;
 mod chrome;
 mod confirm;
 pub mod fmt;
+mod form;
+mod grid;
 mod help;
 mod hit;
 mod journal;
 pub mod palette;
 mod pools;
 mod runs;
+mod sources;
+mod stores;
 mod task;
+mod tree;
+mod warehouse;
 
 #[cfg(test)]
 mod fixtures;
@@ -42,6 +48,9 @@ pub fn mode_of(screen: Screen) -> Mode {
         Screen::Task => Mode::Task,
         Screen::Pools => Mode::Pools,
         Screen::Journal => Mode::Journal,
+        Screen::Sources => Mode::Sources,
+        Screen::Stores => Mode::Stores,
+        Screen::Warehouse => Mode::Warehouse,
     }
 }
 
@@ -66,6 +75,9 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keys: &Keymap) {
             Screen::Task => task::draw(frame, body, state, theme, keys),
             Screen::Pools => pools::draw(frame, body, state, theme),
             Screen::Journal => journal::draw(frame, body, state, theme, keys),
+            Screen::Sources => sources::draw(frame, body, state, theme, keys),
+            Screen::Stores => stores::draw(frame, body, state, theme, keys),
+            Screen::Warehouse => warehouse::draw(frame, body, state, theme),
         }
     }
     match &state.modal {
@@ -81,6 +93,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keys: &Keymap) {
         Some(Modal::MarkChoice { run_id, task_id }) => {
             confirm::draw_mark(frame, area, theme, *run_id, task_id)
         }
+        Some(Modal::Form(f)) => form::draw(frame, area, theme, f),
+        Some(Modal::Ask(a)) => confirm::draw_ask(frame, area, theme, a),
     }
 }
 

@@ -19,7 +19,9 @@ const MAX_SHOWN: usize = 8;
 /// size, to edit), themes, quit. An empty input lists them all.
 pub fn palette_completions(state: &State, input: &str) -> Vec<String> {
     let typed = input.trim_start().to_lowercase();
-    let mut all: Vec<String> = ["runs", "pools", "journal"].map(String::from).to_vec();
+    let mut all: Vec<String> = ["runs", "pools", "journal", "sources", "stores", "warehouse"]
+        .map(String::from)
+        .to_vec();
     all.extend(
         state
             .pools
@@ -40,6 +42,9 @@ fn describe(state: &State, cmd: &str) -> String {
         (Some("runs"), _) => "runs and their tasks".into(),
         (Some("pools"), _) => "pool use and waiting tasks".into(),
         (Some("journal"), _) => "who did what on this run".into(),
+        (Some("sources"), _) => "tables and column types; export one".into(),
+        (Some("stores"), _) => "exported files; load or delete one".into(),
+        (Some("warehouse"), _) => "loaded tables, schema and rows".into(),
         (Some("pool"), Some(name)) => match state.pools.iter().find(|p| p.name == name) {
             Some(p) => format!("resize ({}/{} running now)", p.running, p.size),
             None => "resize".into(),

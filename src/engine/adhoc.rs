@@ -1,0 +1,120 @@
+//! One-off exports and loads (`switchyard export`/`load`, the console's
+//! forms): the task definition they run as, and starting one in a detached
+//! worker so the caller (the console) executes nothing itself.
+
+use anyhow::Result;
+
+use super::lease::{self, Owner};
+use super::{Engine, process, store, worker};
+use crate::config::TaskDef;
+use crate::format::Format;
+
+/// A file name from a table name, safe on any store.
+pub fn file_stem(table: &str) -> String {
+    table
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Where an export of `table` lands when nobody says: `TABLE/{run_date}.EXT`.
+pub fn default_export_path(table: &str, format: Format) -> String {
+    format!("{}/{{run_date}}.{}", file_stem(table), format.extension())
+}
+
+pub struct ExportSpec<'a> {
+    pub source: &'a str,
+    pub table: &'a str,
+    pub store: &'a str,
+    pub path: Option<&'a str>,
+    pub format: Format,
+    pub partitions: Option<u32>,
+    /// Convert values that cannot be carried exactly instead of refusing.
+    pub lossy: bool,
+}
+
+pub fn export_def(a: &ExportSpec<'_>) -> TaskDef {
+    let path = a
+        .path
+        .map(String::from)
+        .unwrap_or_else(|| default_export_path(a.table, a.format));
+    TaskDef {
+        id: "export".into(),
+        kind: "export".into(),
+        source: Some(a.source.into()),
+        table: Some(a.table.into()),
+        store: Some(a.store.into()),
+        path: Some(path),
+        format: Some(a.format.extension().into()),
+        partitions: a.partitions,
+        lossy: a.lossy.then(|| "convert".to_string()),
+        ..TaskDef::default()
+    }
+}
+
+pub fn export_label(source: &str, table: &str) -> String {
+    format!("export {source}.{table}")
+}
+
+pub fn load_def(
+    store: &str,
+    path: &str,
+    warehouse: &str,
+    table: &str,
+    mode: Option<&str>,
+) -> TaskDef {
+    TaskDef {
+        id: "load".into(),
+        kind: "load".into(),
+        store: Some(store.into()),
+        path: Some(path.into()),
+        warehouse: Some(warehouse.into()),
+        table: Some(table.into()),
+        mode: mode.map(String::from),
+        ..TaskDef::default()
+    }
+}
+
+pub fn load_label(warehouse: &str, table: &str) -> String {
+    format!("load {warehouse}.{table}")
+}
+
+/// Creates the run of one ad-hoc task for `run_date`, writes it to the
+/// journal and hands it to a detached worker. Returns the run's id. If no
+/// worker starts, the run is given back and settled rather than left owned
+/// by a process that will never execute it.
+pub async fn start_detached(
+    engine: &Engine,
+    owner: &Owner,
+    label: &str,
+    run_date: &str,
+    def: &TaskDef,
+) -> Result<i64> {
+    let id = engine.create_adhoc_run(label, run_date, def, owner).await?;
+    let mut tx = engine.store.begin().await?;
+    store::add_journal(
+        &mut tx,
+        &process::who(),
+        &def.kind,
+        Some(id),
+        &[],
+        Some(label),
+    )
+    .await?;
+    tx.commit().await?;
+    if let Err(e) = worker::hand_over(engine, owner, &[id], 1).await {
+        let mut tx = engine.store.begin().await?;
+        lease::release(&mut tx, id, owner).await?;
+        let insts = store::instances_in(&mut tx, id).await?;
+        lease::settle_run_state(&mut tx, id, &insts, false).await?;
+        tx.commit().await?;
+        return Err(e.context(format!("run {id}: could not start a worker")));
+    }
+    Ok(id)
+}

@@ -1,0 +1,246 @@
+//! Forms: keys while one is open, the export and load forms' defaults, and
+//! what submitting each starts. A refused submit keeps the form open with
+//! its error; nothing is started until every field makes sense.
+
+use super::*;
+use crate::connectors::source::{TableDetail, TableName};
+use crate::engine::adhoc;
+use crate::format::Format;
+use crate::format::types::Fidelity;
+use crate::tui::browse::{Browse, BrowseEffect, table_from_path};
+use crate::tui::form::{Field, Form, FormKey, FormPurpose};
+
+const FORMATS: [&str; 3] = ["parquet", "ndjson", "csv"];
+
+pub(super) fn form_key(s: &mut State, mut form: Form, key: &str, fx: &mut Vec<Effect>) {
+    match form.key(key) {
+        FormKey::Cancel => {}
+        FormKey::Editing => {
+            follow_defaults(&mut form);
+            s.modal = Some(Modal::Form(form));
+        }
+        FormKey::Submit => {
+            if s.readonly {
+                return flash(s, false, "read-only: this console cannot change anything");
+            }
+            match submit(&form) {
+                Ok((label, effect)) => {
+                    flash(s, true, format!("starting {label}…"));
+                    fx.push(effect);
+                }
+                Err(e) => {
+                    form.error = Some(e);
+                    s.modal = Some(Modal::Form(form));
+                }
+            }
+        }
+    }
+}
+
+/// Defaults that follow other fields until the user edits them.
+fn follow_defaults(form: &mut Form) {
+    if let FormPurpose::Export { table, .. } = &form.purpose {
+        let format = form.value("format").parse().unwrap_or_default();
+        let path = export_path(table, format);
+        form.set_default("path", &path);
+    }
+}
+
+/// `schema.table` as the export task reads it back (quoted where a part
+/// holds a dot or a quote).
+pub(crate) fn qualified(t: &TableName) -> String {
+    let part = |p: &str| {
+        if p.contains(['.', '"']) {
+            format!("\"{}\"", p.replace('"', "\"\""))
+        } else {
+            p.to_string()
+        }
+    };
+    format!("{}.{}", part(&t.schema), part(&t.name))
+}
+
+fn export_path(table: &TableName, format: Format) -> String {
+    adhoc::default_export_path(&format!("{}.{}", table.schema, table.name), format)
+}
+
+pub(super) fn open_export(
+    b: &Browse,
+    source: &str,
+    table: &TableName,
+    detail: Option<&TableDetail>,
+) -> Form {
+    let stores: Vec<String> = b.stores.stores.iter().map(|n| n.name.clone()).collect();
+    // The store being browsed, else the first.
+    let chosen = b.stores.store.unwrap_or(0);
+    let mut fields = vec![
+        Field::choice(
+            "store",
+            "Store",
+            stores,
+            chosen,
+            "The store the file lands in",
+        ),
+        Field::text(
+            "path",
+            "Path",
+            &export_path(table, Format::Parquet),
+            "In the store; {run_date} and {run_id} are filled in when it runs",
+        ),
+        Field::choice(
+            "format",
+            "Format",
+            FORMATS.map(String::from).to_vec(),
+            0,
+            "Parquet keeps every type; NDJSON and CSV are text",
+        ),
+    ];
+    let mut error = None;
+    if let Some(d) = detail {
+        let lossy: Vec<&str> = d
+            .columns
+            .iter()
+            .filter(|c| matches!(c.ty.fidelity, Fidelity::Fallback { .. }))
+            .map(|c| c.name.as_str())
+            .collect();
+        if !lossy.is_empty() {
+            fields.push(Field::choice(
+                "lossy",
+                "Inexact values",
+                vec!["refuse".into(), "convert".into()],
+                0,
+                &format!(
+                    "{} cannot be carried exactly: refuse fails on such a value, convert applies the documented fallback",
+                    lossy.join(", ")
+                ),
+            ));
+        }
+        if let Some(c) = d
+            .columns
+            .iter()
+            .find(|c| matches!(c.ty.fidelity, Fidelity::Refused { .. }))
+        {
+            error = Some(format!(
+                "column {} ({}) cannot be exported: this export will fail",
+                c.name, c.ty.db_type
+            ));
+        }
+    }
+    let mut form = Form::new(
+        format!("Export {source}.{}", qualified(table)),
+        FormPurpose::Export {
+            source: source.to_string(),
+            table: table.clone(),
+        },
+        fields,
+    );
+    form.error = error;
+    // The path is what people change most.
+    form.focus = 1;
+    form
+}
+
+pub(super) fn open_load(b: &Browse, store: &str, path: &str) -> Form {
+    let warehouses: Vec<String> = b.warehouses.roots.iter().map(|n| n.name.clone()).collect();
+    let fields = vec![
+        Field::choice(
+            "warehouse",
+            "Warehouse",
+            warehouses,
+            0,
+            "The warehouse the table is in",
+        ),
+        Field::text(
+            "table",
+            "Table",
+            &table_from_path(path),
+            "Created if missing; its columns come from the file",
+        ),
+        Field::choice(
+            "mode",
+            "Mode",
+            vec!["replace".into(), "append".into()],
+            0,
+            "replace: the table becomes this file; append: its rows are added",
+        ),
+    ];
+    let mut form = Form::new(
+        format!("Load {store}: {path}"),
+        FormPurpose::Load {
+            store: store.to_string(),
+            path: path.to_string(),
+        },
+        fields,
+    );
+    form.focus = 1;
+    form
+}
+
+/// The run label and effect a filled form starts, or why it cannot.
+fn submit(form: &Form) -> Result<(String, Effect), String> {
+    match &form.purpose {
+        FormPurpose::Export { source, table } => {
+            let store = form.value("store");
+            if store.is_empty() {
+                return Err("choose a store".into());
+            }
+            let path = form.value("path").trim();
+            check_path(path)?;
+            let format: Format = form.value("format").parse()?;
+            let t = qualified(table);
+            let def = adhoc::export_def(&adhoc::ExportSpec {
+                source,
+                table: &t,
+                store,
+                path: Some(path),
+                format,
+                partitions: None,
+                lossy: form.value("lossy") == "convert",
+            });
+            let label = adhoc::export_label(source, &t);
+            Ok((label.clone(), start(label, def)))
+        }
+        FormPurpose::Load { store, path } => {
+            let warehouse = form.value("warehouse");
+            if warehouse.is_empty() {
+                return Err("choose a warehouse".into());
+            }
+            let table = form.value("table").trim();
+            if table.is_empty() {
+                return Err("name the table to load into".into());
+            }
+            if table.chars().any(char::is_control) || table.len() > 128 {
+                return Err("a table name is at most 128 printable characters".into());
+            }
+            let mode = form.value("mode");
+            let def = adhoc::load_def(store, path, warehouse, table, Some(mode));
+            let label = adhoc::load_label(warehouse, table);
+            Ok((label.clone(), start(label, def)))
+        }
+    }
+}
+
+fn start(label: String, def: crate::config::TaskDef) -> Effect {
+    Effect::Browse(BrowseEffect::Start { label, def })
+}
+
+/// A store path as a relative file name: no `..`, not a folder.
+fn check_path(path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Err("the path is empty".into());
+    }
+    if path.starts_with('/') || path.ends_with('/') {
+        return Err(format!(
+            "`{path}`: a path is a file relative to the store (no leading or trailing /)"
+        ));
+    }
+    if path
+        .split('/')
+        .any(|p| p == ".." || p == "." || p.is_empty())
+    {
+        return Err(format!("`{path}`: no `..`, `.` or empty part in a path"));
+    }
+    if path.chars().any(char::is_control) {
+        return Err("the path has a control character".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! The Stores screen: the workspace's stores, then the objects under a
+//! prefix of one like files in folders (name, size, modification time).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::fmt::{bytes, datetime};
+use super::grid::{Cell, grid};
+use super::tree::{status, wrapped};
+use super::{highlight, pane};
+use crate::tui::action::Action;
+use crate::tui::browse::Load;
+use crate::tui::{Keymap, Mode, State, Theme};
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keys: &Keymap) {
+    let v = &state.browse.stores;
+    let dim = theme.get("dim");
+    let Some(store) = v.store_name() else {
+        let block = pane(
+            Line::from(format!(" Stores ({}) ", v.stores.len())),
+            true,
+            theme,
+        );
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if v.stores.is_empty() {
+            let text = "No stores: add one under [stores.NAME] in switchyard.toml.";
+            return wrapped(frame, inner, vec![Line::styled(text, dim)]);
+        }
+        let lines: Vec<Line> = v
+            .stores
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let style = if i == v.store_cursor {
+                    highlight(true, theme)
+                } else {
+                    theme.get("text")
+                };
+                Line::from(vec![
+                    Span::styled(format!("▸ {:<20}", n.name), style),
+                    Span::styled(format!("  {}", n.kind), dim),
+                ])
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), inner);
+        return;
+    };
+    let title = format!(" {store}: /{} ", v.prefix);
+    let block = pane(Line::from(title), true, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [list, hint] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
+    if let Some(lines) = status(&v.listing, state.now, "the listing", theme) {
+        return wrapped(frame, list, lines);
+    }
+    let Load::Ready(objects) = &v.listing else {
+        return;
+    };
+    if objects.is_empty() {
+        let text = if v.prefix.is_empty() {
+            "The store is empty: nothing was exported to it yet.".to_string()
+        } else {
+            format!("Nothing under {}.", v.prefix)
+        };
+        wrapped(frame, list, vec![Line::styled(text, dim)]);
+    } else {
+        let h = usize::from(list.height).saturating_sub(1).max(1);
+        let cursor = v.cursor.min(objects.len() - 1);
+        let start = (cursor + 1).saturating_sub(h);
+        let header: Vec<Cell> = ["NAME", "SIZE", "MODIFIED"]
+            .iter()
+            .map(|h| (h.to_string(), theme.get("title")))
+            .collect();
+        let rows: Vec<Vec<Cell>> = objects
+            .iter()
+            .enumerate()
+            .skip(start)
+            .take(h)
+            .map(|(i, o)| {
+                let style = if i == cursor {
+                    highlight(true, theme)
+                } else if o.is_prefix {
+                    theme.get("title")
+                } else {
+                    theme.get("text")
+                };
+                let name = o.path.strip_prefix(&v.prefix).unwrap_or(&o.path);
+                let name = if o.is_prefix {
+                    format!("▸ {name}")
+                } else {
+                    format!("  {name}")
+                };
+                let size = if o.is_prefix {
+                    String::new()
+                } else {
+                    bytes(o.size)
+                };
+                let modified = o.modified.map(datetime).unwrap_or_default();
+                vec![(name, style), (size, style), (modified, style)]
+            })
+            .collect();
+        let (lines, _) = grid(&header, &rows, &[1], usize::from(list.width));
+        frame.render_widget(Paragraph::new(lines), list);
+    }
+    let key = |a: Action, d: &'static str| keys.key_for(Mode::Stores, &a).unwrap_or(d).to_string();
+    let files = objects.iter().filter(|o| !o.is_prefix).count();
+    let total: u64 = objects.iter().map(|o| o.size).sum();
+    let line = Line::from(vec![
+        Span::styled(
+            format!(
+                "{files} files, {} · {} folders  ",
+                bytes(total),
+                objects.len() - files
+            ),
+            dim,
+        ),
+        Span::styled(key(Action::Parent, "backspace"), theme.get("key")),
+        Span::styled(" up a folder", dim),
+    ]);
+    frame.render_widget(Paragraph::new(line), hint);
+}
