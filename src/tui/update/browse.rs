@@ -458,6 +458,12 @@ pub(super) fn on_changed(s: &mut State, any_run: bool, fx: &mut Vec<Effect>) {
     }
 }
 
+fn first_leaf<T: Leaf + Clone>(t: &mut Tree<T>) {
+    if let Some(i) = t.rows().iter().position(|x| matches!(x, TreeRow::Leaf(..))) {
+        t.cursor = i;
+    }
+}
+
 pub(super) fn on_msg(s: &mut State, m: BrowseMsg, fx: &mut Vec<Effect>) {
     s.dirty = true;
     let b = &mut s.browse;
@@ -466,15 +472,12 @@ pub(super) fn on_msg(s: &mut State, m: BrowseMsg, fx: &mut Vec<Effect>) {
             let Some(r) = b.sources.root_index(&source) else {
                 return;
             };
-            let first = !matches!(b.sources.tables[r], Load::Ready(_) | Load::Failed(_));
+            let first = b.sources.tables[r].ready().is_none_or(Vec::is_empty);
             b.sources.loaded(r, result);
-            // The only source, first seen: the cursor goes to its first
-            // table, whose columns show at once.
+            // The only source, its first tables: the cursor goes to the
+            // first, whose columns show at once.
             if first && b.sources.roots.len() == 1 && b.sources.cursor == 0 {
-                let rows = b.sources.rows();
-                if let Some(i) = rows.iter().position(|x| matches!(x, TreeRow::Leaf(..))) {
-                    b.sources.cursor = i;
-                }
+                first_leaf(&mut b.sources);
             }
             if s.screen == Screen::Sources {
                 ensure_detail(s, fx);
@@ -500,7 +503,12 @@ pub(super) fn on_msg(s: &mut State, m: BrowseMsg, fx: &mut Vec<Effect>) {
         }
         BrowseMsg::WarehouseTables { warehouse, result } => {
             if let Some(r) = b.warehouses.root_index(&warehouse) {
-                b.warehouses.loaded(r, result);
+                let t = &mut b.warehouses;
+                let first = t.tables[r].ready().is_none_or(Vec::is_empty);
+                t.loaded(r, result);
+                if first && t.roots.len() == 1 && t.cursor == 0 {
+                    first_leaf(t);
+                }
             }
         }
         BrowseMsg::Listed {

@@ -86,7 +86,7 @@ fn root_pane(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, row: &
         let rows: i64 = mine.iter().filter_map(|t| t.row_estimate).sum();
         lines.push(Line::styled(
             format!(
-                "{} tables, {views} views, about {} rows in all",
+                "{} table(s), {views} view(s), about {} rows in all",
                 mine.len() - views,
                 count(rows)
             ),
@@ -287,7 +287,7 @@ fn one_line(v: &str) -> String {
         .collect()
 }
 
-fn with_commas(n: i64) -> String {
+pub(super) fn with_commas(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {

@@ -109,7 +109,7 @@ pub fn draw_tree<T: Leaf + Clone>(
                     Load::Idle => (named.kind.clone(), dim),
                     Load::Loading { since } => (spinner(now, *since), dim),
                     Load::Failed(_) => ("✗ error".into(), theme.get("error")),
-                    Load::Ready(t) => (format!("{} {}", t.len(), named.kind), dim),
+                    Load::Ready(t) => (format!("{} · {}", named.kind, t.len()), dim),
                 };
                 (format!("{arrow} {}", named.name), right, style)
             }

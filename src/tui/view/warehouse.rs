@@ -16,6 +16,14 @@ use crate::connectors::warehouse::WarehouseTable;
 use crate::tui::browse::{Load, TreeRow};
 use crate::tui::{State, Theme};
 
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let t = &state.browse.warehouses;
     let [left, right] = Layout::horizontal([
@@ -49,7 +57,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         let inner = block.inner(right);
         frame.render_widget(block, right);
         let rows = match table.rows {
-            Some(n) => format!("{n} rows"),
+            Some(n) => format!("{} rows", super::sources::with_commas(n)),
             None => "rows unknown".into(),
         };
         let mut lines = vec![
@@ -106,7 +114,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 .collect();
             let rows: i64 = mine.iter().filter_map(|x| x.rows).sum();
             lines.push(Line::styled(
-                format!("{} tables, {} rows in all", mine.len(), count(rows)),
+                format!(
+                    "{}, {} rows in all",
+                    plural(mine.len(), "table"),
+                    count(rows)
+                ),
                 theme.get("text"),
             ));
         }
