@@ -12,13 +12,28 @@ use crate::tui::action::Action;
 use crate::tui::{Keymap, Mode, Theme};
 
 pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, keys: &Keymap, mode: Mode) {
-    // (keys, desc) per action, the screen's own bindings first.
-    let mut rows: Vec<(Vec<&str>, &str, &Action)> = Vec::new();
+    // (keys, desc) per action, the screen's own bindings first. The keys
+    // that switch screens share one row: "1-6  Screens: runs, pools, …".
+    let mut rows: Vec<(Vec<&str>, String, &Action)> = Vec::new();
+    let mut screens: Vec<(&str, String)> = Vec::new();
     for b in keys.bindings(mode) {
+        if let Action::Screen(_) = b.action {
+            if screens.is_empty() {
+                rows.push((Vec::new(), String::new(), &b.action));
+            }
+            screens.push((&b.on, super::chrome::short_label(b)));
+            continue;
+        }
         match rows.iter_mut().find(|r| r.2 == &b.action) {
             Some(r) => r.0.push(&b.on),
-            None => rows.push((vec![b.on.as_str()], b.desc.as_str(), &b.action)),
+            None => rows.push((vec![b.on.as_str()], b.desc.clone(), &b.action)),
         }
+    }
+    let screen_keys = screen_keys(&screens);
+    if let Some(r) = rows.iter_mut().find(|r| matches!(r.2, Action::Screen(_))) {
+        r.0 = vec![screen_keys.as_str()];
+        let names: Vec<&str> = screens.iter().map(|s| s.1.as_str()).collect();
+        r.1 = format!("Screens: {}", names.join(", "));
     }
     let key_w = rows
         .iter()
@@ -26,7 +41,7 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, keys: &Keymap, mode: M
         .max()
         .unwrap_or(0)
         .min(14);
-    let desc_w = rows.iter().map(|r| width(r.1)).max().unwrap_or(0);
+    let desc_w = rows.iter().map(|r| width(&r.1)).max().unwrap_or(0);
     let col_w = key_w + 2 + desc_w;
     let n = rows.len();
     // Two columns when the list is taller than the screen and there is room.
@@ -82,6 +97,18 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, keys: &Keymap, mode: M
             })
             .collect();
         frame.render_widget(Paragraph::new(lines), *c);
+    }
+}
+
+/// `1-6` when the screen keys are consecutive digits, else the keys.
+fn screen_keys(screens: &[(&str, String)]) -> String {
+    let digits: Vec<u32> = screens.iter().filter_map(|(k, _)| k.parse().ok()).collect();
+    let consecutive = digits.len() == screens.len()
+        && digits.len() > 2
+        && digits.windows(2).all(|w| w[1] == w[0] + 1);
+    match (consecutive, digits.first(), digits.last()) {
+        (true, Some(a), Some(b)) => format!("{a}-{b}"),
+        _ => screens.iter().map(|s| s.0).collect::<Vec<_>>().join(" "),
     }
 }
 

@@ -222,7 +222,7 @@ fn palette_with_completions() {
     assert_eq!(palette_completions(&s, " THEME h"), ["theme high-contrast"]);
     assert_eq!(
         palette_completions(&s, "").len(),
-        3 + 2 + BUNDLED_THEMES + 1
+        6 + 2 + BUNDLED_THEMES + 1
     );
     assert!(palette_completions(&s, "zzz").is_empty());
 }
