@@ -21,6 +21,8 @@ mod tree;
 mod warehouse;
 
 #[cfg(test)]
+mod browse_tests;
+#[cfg(test)]
 mod fixtures;
 #[cfg(test)]
 mod tests;

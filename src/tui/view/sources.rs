@@ -161,7 +161,7 @@ fn table_pane(
 fn columns(d: &TableDetail, theme: &Theme, w: usize) -> Vec<Line<'static>> {
     let dim = theme.get("dim");
     let text = theme.get("text");
-    let header: Vec<Cell> = ["", "COLUMN", "SOURCE", "→ ARROW", "→ WAREHOUSE"]
+    let header: Vec<Cell> = ["  COLUMN", "SOURCE", "→ ARROW", "→ WAREHOUSE"]
         .iter()
         .map(|h| (h.to_string(), theme.get("title")))
         .collect();
@@ -198,8 +198,7 @@ fn columns(d: &TableDetail, theme: &Theme, w: usize) -> Vec<Line<'static>> {
                 _ => (c.ty.arrow.to_string(), warehouse_type(&c.ty.warehouse)),
             };
             vec![
-                (mark.to_string(), style),
-                (format!("{}{pk}", c.name), style),
+                (format!("{mark} {}{pk}", c.name), style),
                 (format!("{}{null}", c.ty.db_type), dim),
                 (arrow, text),
                 (wh, text),

@@ -14,6 +14,14 @@ use crate::tui::action::Action;
 use crate::tui::browse::Load;
 use crate::tui::{Keymap, Mode, State, Theme};
 
+pub(super) fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keys: &Keymap) {
     let v = &state.browse.stores;
     let dim = theme.get("dim");
@@ -105,20 +113,29 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keys: &
         let (lines, _) = grid(&header, &rows, &[1], usize::from(list.width));
         frame.render_widget(Paragraph::new(lines), list);
     }
-    let key = |a: Action, d: &'static str| keys.key_for(Mode::Stores, &a).unwrap_or(d).to_string();
     let files = objects.iter().filter(|o| !o.is_prefix).count();
     let total: u64 = objects.iter().map(|o| o.size).sum();
-    let line = Line::from(vec![
-        Span::styled(
-            format!(
-                "{files} files, {} · {} folders  ",
-                bytes(total),
-                objects.len() - files
-            ),
-            dim,
+    let folders = objects.len() - files;
+    let mut spans = vec![Span::styled(
+        format!(
+            "{} ({}) · {}",
+            plural(files, "file"),
+            bytes(total),
+            plural(folders, "folder")
         ),
-        Span::styled(key(Action::Parent, "backspace"), theme.get("key")),
-        Span::styled(" up a folder", dim),
-    ]);
+        dim,
+    )];
+    if files > 0 {
+        let key =
+            |a: Action, d: &'static str| keys.key_for(Mode::Stores, &a).unwrap_or(d).to_string();
+        spans.extend([
+            Span::styled("  on a file: ", dim),
+            Span::styled(key(Action::Load, "l"), theme.get("key")),
+            Span::styled(" load · ", dim),
+            Span::styled(key(Action::Delete, "d"), theme.get("key")),
+            Span::styled(" delete", dim),
+        ]);
+    }
+    let line = Line::from(spans);
     frame.render_widget(Paragraph::new(line), hint);
 }

@@ -153,7 +153,7 @@ pub fn draw_tree<T: Leaf + Clone>(
         ];
         if tree.editing_filter {
             spans.push(Span::styled("▏", theme.get("key")));
-            spans.push(Span::styled("  Enter keep · Esc clear", dim));
+            spans.push(Span::styled("  ↵ keep · esc clear", dim));
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), filter);
     }

@@ -16,13 +16,7 @@ use crate::connectors::warehouse::WarehouseTable;
 use crate::tui::browse::{Load, TreeRow};
 use crate::tui::{State, Theme};
 
-fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
-}
+use super::stores::plural;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let t = &state.browse.warehouses;
