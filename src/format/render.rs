@@ -319,12 +319,13 @@ pub(crate) fn columns<'a>(
         .collect()
 }
 
+/// Rows of values as text, None for null.
+pub type TextRows = Vec<Vec<Option<String>>>;
+
 /// A batch as text, a value as the CSV writer renders it (None for null):
 /// column names and rows, for a preview on screen. A column of a type the
 /// writers do not render shows its Arrow type instead of failing the rest.
-pub fn batch_text(
-    batch: &arrow_array::RecordBatch,
-) -> Result<(Vec<String>, Vec<Vec<Option<String>>>)> {
+pub fn batch_text(batch: &arrow_array::RecordBatch) -> Result<(Vec<String>, TextRows)> {
     let schema = batch.schema();
     let cols: Vec<Option<Col<'_>>> = (schema.fields().iter().zip(batch.columns()))
         .map(|(f, a)| Col::new(f, a.as_ref()).ok())

@@ -344,7 +344,7 @@ pub enum BrowseEffect {
     /// Create the run of one ad-hoc task and hand it to a detached worker.
     Start {
         label: String,
-        def: crate::config::TaskDef,
+        def: Box<crate::config::TaskDef>,
     },
 }
 

@@ -12,7 +12,7 @@
 
 pub mod action;
 pub mod browse;
-mod browse_io;
+pub mod browse_io;
 pub mod form;
 pub mod keymap;
 pub mod markdown;

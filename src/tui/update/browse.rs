@@ -45,10 +45,10 @@ pub(super) fn entered(s: &mut State, fx: &mut Vec<Effect>) {
                 }
             }
         }
-        Screen::Stores => {
-            if s.browse.stores.store.is_some() && matches!(s.browse.stores.listing, Load::Idle) {
-                list(s, false, fx);
-            }
+        Screen::Stores
+            if s.browse.stores.store.is_some() && matches!(s.browse.stores.listing, Load::Idle) =>
+        {
+            list(s, false, fx);
         }
         _ => {}
     }
@@ -210,7 +210,9 @@ fn tree_act<T: Leaf + Clone>(t: &mut Tree<T>, action: &Action) -> Option<Vec<usi
                 t.open.remove(&(*r, None));
             }
             Some(TreeRow::Group(r, g)) => {
-                if !t.open.remove(&(*r, Some(g.clone()))) {
+                // An open schema closes; a closed one sends the cursor up.
+                let was_open = t.open.remove(&(*r, Some(g.clone())));
+                if !was_open {
                     t.cursor = position(&TreeRow::Root(*r)).unwrap_or(t.cursor);
                 }
             }

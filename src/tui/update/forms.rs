@@ -220,7 +220,10 @@ fn submit(form: &Form) -> Result<(String, Effect), String> {
 }
 
 fn start(label: String, def: crate::config::TaskDef) -> Effect {
-    Effect::Browse(BrowseEffect::Start { label, def })
+    Effect::Browse(BrowseEffect::Start {
+        label,
+        def: Box::new(def),
+    })
 }
 
 /// A store path as a relative file name: no `..`, not a folder.
