@@ -66,4 +66,6 @@ pub async fn run(
 #[cfg(test)]
 mod update_browse_tests;
 #[cfg(test)]
+mod update_stores_tests;
+#[cfg(test)]
 mod update_tests;

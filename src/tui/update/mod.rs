@@ -7,6 +7,7 @@ mod browse;
 mod data;
 mod forms;
 mod modal;
+mod stores;
 
 use data::{on_changed, on_detail, on_logs, on_progress, on_run, on_runs};
 use modal::modal_key;
