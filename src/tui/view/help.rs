@@ -9,35 +9,43 @@ use ratatui::widgets::Paragraph;
 use super::fmt::{truncate, width};
 use super::{pane, popup};
 use crate::tui::action::Action;
+use crate::tui::keymap::Binding;
 use crate::tui::{Keymap, Mode, Theme};
 
 pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, keys: &Keymap, mode: Mode) {
-    // (keys, desc) per action, the screen's own bindings first. The keys
-    // that switch screens share one row: "1-6  Screens: runs, pools, …".
-    let mut rows: Vec<(Vec<&str>, String, &Action)> = Vec::new();
-    let mut screens: Vec<(&str, String)> = Vec::new();
+    // (keys, desc) per action, the screen's own bindings first.
+    let mut rows: Vec<(Vec<&str>, String, Option<&Action>)> = Vec::new();
+    let global = keys.bindings(Mode::Global);
+    // The global screen keys share one row: "12378  Screens: 1 runs, 2 pools…".
+    let screens: Vec<&Binding> = global
+        .iter()
+        .copied()
+        .filter(|b| matches!(b.action, Action::Screen(_)) && b.on.chars().count() == 1)
+        .collect();
+    let mut screens_at = None;
     for b in keys.bindings(mode) {
-        if let Action::Screen(_) = b.action {
-            if screens.is_empty() {
-                rows.push((Vec::new(), String::new(), &b.action));
-            }
-            screens.push((&b.on, super::chrome::short_label(b)));
+        if screens.contains(&b) {
+            screens_at.get_or_insert(rows.len());
             continue;
         }
-        match rows.iter_mut().find(|r| r.2 == &b.action) {
+        match rows.iter_mut().find(|r| r.2 == Some(&b.action)) {
             Some(r) => r.0.push(&b.on),
-            None => rows.push((vec![b.on.as_str()], b.desc.clone(), &b.action)),
+            None => rows.push((vec![b.on.as_str()], b.desc.clone(), Some(&b.action))),
         }
     }
-    let screen_keys = screen_keys(&screens);
-    if let Some(r) = rows.iter_mut().find(|r| matches!(r.2, Action::Screen(_))) {
-        r.0 = vec![screen_keys.as_str()];
-        let names: Vec<&str> = screens.iter().map(|s| s.1.as_str()).collect();
-        r.1 = format!("Screens: {}", names.join(", "));
+    if let Some(at) = screens_at {
+        let names: Vec<String> = screens
+            .iter()
+            .map(|b| format!("{} {}", b.on, super::chrome::short_label(b)))
+            .collect();
+        let desc = format!("Screens: {}", names.join(", "));
+        let joined: Vec<&str> = screens.iter().map(|b| b.on.as_str()).collect();
+        // One key name of all the digits: `12378`.
+        rows.insert(at, (joined, desc, None));
     }
     let key_w = rows
         .iter()
-        .map(|r| width(&r.0.join(" ")))
+        .map(|r| width(&keys_text(r)))
         .max()
         .unwrap_or(0)
         .min(14);
@@ -88,8 +96,9 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, keys: &Keymap, mode: M
         let room = usize::from(c.width).saturating_sub(key_w + 3);
         let lines: Vec<Line> = chunk
             .iter()
-            .map(|(ks, desc, _)| {
-                let k = truncate(&ks.join(" "), key_w);
+            .map(|row| {
+                let (_, desc, _) = row;
+                let k = truncate(&keys_text(row), key_w);
                 Line::from(vec![
                     Span::styled(format!(" {k:<key_w$}  "), theme.get("key")),
                     Span::styled(truncate(desc, room), theme.get("text")),
@@ -100,16 +109,10 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, keys: &Keymap, mode: M
     }
 }
 
-/// `1-6` when the screen keys are consecutive digits, else the keys.
-fn screen_keys(screens: &[(&str, String)]) -> String {
-    let digits: Vec<u32> = screens.iter().filter_map(|(k, _)| k.parse().ok()).collect();
-    let consecutive = digits.len() == screens.len()
-        && digits.len() > 2
-        && digits.windows(2).all(|w| w[1] == w[0] + 1);
-    match (consecutive, digits.first(), digits.last()) {
-        (true, Some(a), Some(b)) => format!("{a}-{b}"),
-        _ => screens.iter().map(|s| s.0).collect::<Vec<_>>().join(" "),
-    }
+/// A row's keys as shown: the screen row's digits run together.
+fn keys_text(row: &(Vec<&str>, String, Option<&Action>)) -> String {
+    let sep = if row.2.is_none() { "" } else { " " };
+    row.0.join(sep)
 }
 
 fn mode_name(mode: Mode) -> &'static str {
