@@ -147,14 +147,31 @@ fn table_pane(
     lines.push(Line::default());
     lines.extend(columns(d, theme, w));
     lines.push(Line::default());
-    lines.extend(preview_lines(state, theme, preview, w, p_key));
-    lines.push(Line::default());
-    lines.push(Line::from(vec![
+    let export_hint = Line::from(vec![
         Span::styled(e_key.clone(), theme.get("key")),
         Span::styled(" exports this table to a store", dim),
-    ]));
-    let shown = scrolled(lines, state.browse.sources.detail_scroll, inner.height);
-    frame.render_widget(ratatui::widgets::Paragraph::new(shown), inner);
+    ]);
+    let asked = preview.is_some();
+    let preview = preview_lines(state, theme, preview, w, p_key);
+    // Once asked for, the preview gets the lower part of the pane, so `p`
+    // shows rows at once whatever the number of columns above.
+    let (top, bottom) = if asked {
+        lines.push(export_hint);
+        let h = (preview.len() as u16 + 1).min(inner.height / 2);
+        let [top, bottom] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(h)]).areas(inner);
+        let mut below = vec![Line::default()];
+        below.extend(preview);
+        frame.render_widget(ratatui::widgets::Paragraph::new(below), bottom);
+        (top, lines)
+    } else {
+        lines.extend(preview);
+        lines.push(Line::default());
+        lines.push(export_hint);
+        (inner, lines)
+    };
+    let shown = scrolled(bottom, state.browse.sources.detail_scroll, top.height);
+    frame.render_widget(ratatui::widgets::Paragraph::new(shown), top);
 }
 
 /// The column table, then a note per lossy or refused column.
@@ -192,7 +209,12 @@ fn columns(d: &TableDetail, theme: &Theme, w: usize) -> Vec<Line<'static>> {
             } else {
                 ""
             };
-            let null = if c.nullable { "" } else { " not null" };
+            // At 80 columns the types matter more than nullability.
+            let null = if c.nullable || w < 70 {
+                ""
+            } else {
+                " not null"
+            };
             let (arrow, wh) = match c.ty.fidelity {
                 Fidelity::Refused { .. } => ("—".to_string(), "—".to_string()),
                 _ => (c.ty.arrow.to_string(), warehouse_type(&c.ty.warehouse)),
