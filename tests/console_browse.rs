@@ -3,8 +3,11 @@
 //! and a preview, export it with `e` (the run goes to a worker and succeeds
 //! in Runs), find the file in Stores, load it with `l`, see the table in
 //! Warehouse, delete the file with `d`. A read-only console refuses e/l/d.
+//! A preview held up by a lock on a real PostgreSQL table spins while the
+//! console keeps answering keys, and shows its rows once the lock goes.
 
 mod common;
+mod pg_support;
 
 use std::path::Path;
 use std::process::Command;
@@ -178,5 +181,67 @@ fn a_readonly_console_browses_but_refuses_export_load_and_delete() {
         );
     }
     assert_eq!(files(&ws.path().join("lake")).len(), 1, "nothing deleted");
+    t.quit_and_check_restored("q");
+}
+
+#[test]
+fn a_preview_held_up_by_a_lock_spins_while_the_console_keeps_working() {
+    if !tmux_or_skip("browse-slow") {
+        return;
+    }
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let Some(mut pg) = rt.block_on(pg_support::scratch("slowprev")) else {
+        return;
+    };
+    let q = pg.q();
+    rt.block_on(pg.exec(&format!(
+        "CREATE TABLE {q}.held (id int PRIMARY KEY, word text); INSERT INTO {q}.held VALUES (1, 'released')"
+    )));
+    // Declared after the scratch schema: dropped (and its lock gone) first.
+    let mut locker = rt.block_on(async {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect(pg_support::URL)
+            .await
+            .expect("connect")
+    });
+    let lock = |c: &mut sqlx::PgConnection, sql: String| {
+        rt.block_on(sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(c))
+            .expect("lock sql");
+    };
+    let ws = Ws::new(&format!(
+        "[workspace]\nname = \"slow\"\n[sources.app]\nkind = \"postgres\"\nurl = \"{}\"\n[stores.lake]\nkind = \"local\"\npath = \"./lake\"\n",
+        pg_support::URL
+    ));
+    let t = Tmux::start("browse-slow", ws.path(), 120, 34, &[]);
+    t.open_console("", "");
+    t.keys(&["4", "/"]);
+    t.type_text(&pg.schema);
+    t.keys(&["Enter"]);
+    t.wait_screen("the held table's columns", |s| {
+        s.contains(&format!("{}.held", pg.schema)) && s.contains("primary key id")
+    });
+    lock(
+        &mut locker,
+        format!("BEGIN; LOCK TABLE {q}.held IN ACCESS EXCLUSIVE MODE"),
+    );
+    t.keys(&["p"]);
+    t.wait_screen("the preview's spinner", |s| {
+        s.contains("loading a preview…")
+    });
+    // The console still answers: other screens, and back.
+    t.keys(&["2"]);
+    t.wait_for("Pools");
+    t.keys(&["4"]);
+    let s = t.wait_screen("the spinner still there", |s| {
+        s.contains("loading a preview…") && s.contains("primary key id")
+    });
+    assert!(
+        !s.contains("released"),
+        "no rows while the lock holds:\n{s}"
+    );
+    lock(&mut locker, "COMMIT".into());
+    t.wait_screen("the preview's rows", |s| {
+        s.contains("Preview: first 1 rows") && s.contains("released")
+    });
     t.quit_and_check_restored("q");
 }
