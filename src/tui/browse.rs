@@ -143,20 +143,28 @@ impl<T: Leaf + Clone> Tree<T> {
         }
     }
 
-    fn matches(&self, t: &T) -> bool {
-        if self.filter.is_empty() {
-            return true;
-        }
-        let f = self.filter.to_lowercase();
-        format!("{}.{}", t.group(), t.name())
-            .to_lowercase()
-            .contains(&f)
-    }
-
     /// The lines shown, in order. With a filter, every matching table shows
-    /// under its root and group, open or not.
+    /// under its root and group, open or not. Laid out on every key and
+    /// frame, so it allocates per group, not per table.
     pub fn rows(&self) -> Vec<TreeRow> {
-        let filtering = !self.filter.is_empty();
+        let needle = self.filter.to_lowercase();
+        let filtering = !needle.is_empty();
+        let mut hay = String::new();
+        let mut matches = |t: &T| {
+            if !filtering {
+                return true;
+            }
+            hay.clear();
+            hay.push_str(t.group());
+            hay.push('.');
+            hay.push_str(t.name());
+            if hay.is_ascii() {
+                hay.make_ascii_lowercase();
+                hay.contains(&needle)
+            } else {
+                hay.to_lowercase().contains(&needle)
+            }
+        };
         let mut out = Vec::new();
         for (r, _) in self.roots.iter().enumerate() {
             out.push(TreeRow::Root(r));
@@ -167,15 +175,18 @@ impl<T: Leaf + Clone> Tree<T> {
                 continue;
             };
             let mut group: Option<&str> = None;
+            let mut group_open = false;
             for (i, t) in tables.iter().enumerate() {
-                if !self.matches(t) {
+                if !matches(t) {
                     continue;
                 }
                 if group != Some(t.group()) {
                     group = Some(t.group());
-                    out.push(TreeRow::Group(r, t.group().to_string()));
+                    let g = t.group().to_string();
+                    group_open = filtering || self.open.contains(&(r, Some(g.clone())));
+                    out.push(TreeRow::Group(r, g));
                 }
-                if filtering || self.open.contains(&(r, Some(t.group().to_string()))) {
+                if group_open {
                     out.push(TreeRow::Leaf(r, i));
                 }
             }
