@@ -72,7 +72,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 vec![
                     (c.name.clone(), theme.get("text")),
                     (warehouse_type(&c.ty.warehouse), theme.get("text")),
-                    (c.ty.db_type.clone(), dim),
+                    (
+                        if c.ty.db_type.is_empty() {
+                            "—".to_string()
+                        } else {
+                            c.ty.db_type.clone()
+                        },
+                        dim,
+                    ),
                     ((if c.nullable { "yes" } else { "no" }).to_string(), dim),
                 ]
             })
