@@ -16,11 +16,8 @@ use switchyard::tui::browse::{Browse, BrowseMsg, Named};
 use switchyard::tui::update::update;
 use switchyard::tui::{Keymap, Msg, State, Theme, view};
 
-fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let at = |p: f64| v[((v.len() - 1) as f64 * p) as usize];
-    (at(0.5), at(0.99))
-}
+mod support;
+use support::percentiles;
 
 fn main() -> anyhow::Result<()> {
     let keys = Keymap::builtin();

@@ -15,6 +15,9 @@ use switchyard::engine::store::{InstanceRow, RunRow};
 use switchyard::tui::update::update;
 use switchyard::tui::{Keymap, Msg, State, Theme, view};
 
+mod support;
+use support::percentiles;
+
 fn run_row(id: i64) -> RunRow {
     RunRow {
         id,
@@ -65,12 +68,6 @@ fn tasks(n: usize) -> Vec<InstanceRow> {
             queued_at: None,
         })
         .collect()
-}
-
-fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let at = |p: f64| v[((v.len() - 1) as f64 * p) as usize];
-    (at(0.5), at(0.99))
 }
 
 fn main() -> anyhow::Result<()> {

@@ -10,33 +10,12 @@ mod common;
 mod pg_support;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::{BIN, Ws};
+use common::Ws;
 
 #[path = "common/tmux.rs"]
 mod tmux;
 use tmux::*;
-
-/// `switchyard demo --dir D` into a fresh directory (not run).
-fn demo() -> Ws {
-    let ws = Ws {
-        dir: tempfile::tempdir().expect("tempdir"),
-    };
-    let out = Command::new(BIN)
-        .args(["demo", "--dir"])
-        .arg(ws.path())
-        .env("SWITCHYARD_HOME", ws.path().join(".home"))
-        .env_remove("SWITCHYARD_READONLY")
-        .output()
-        .expect("switchyard demo");
-    assert!(
-        out.status.success(),
-        "demo failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    ws
-}
 
 /// Files under `dir`, relative to it.
 fn files(dir: &Path) -> Vec<String> {
@@ -55,7 +34,7 @@ fn export_a_table_from_sources_see_it_in_runs_and_stores_then_load_and_delete_it
     if !tmux_or_skip("browse") {
         return;
     }
-    let ws = demo();
+    let ws = Ws::demo();
     let t = Tmux::start("browse", ws.path(), 120, 34, &[]);
     t.open_console("", "");
 
@@ -159,7 +138,7 @@ fn a_readonly_console_browses_but_refuses_export_load_and_delete() {
     if !tmux_or_skip("browse-ro") {
         return;
     }
-    let ws = demo();
+    let ws = Ws::demo();
     // A file to refuse to load or delete.
     let (code, _, err) = ws.run(&["export", "app", "orders", "--store", "lake"]);
     assert_eq!(code, 0, "{err}");

@@ -15,9 +15,7 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{BIN, Bg, Ws, wait_until};
+use common::{Bg, Ws, wait_until};
 use serde_json::Value;
 
 #[path = "common/tmux.rs"]
@@ -27,21 +25,7 @@ use tmux::*;
 /// `switchyard demo --dir D` into a fresh directory, then `run nightly`,
 /// which fails on purpose (publish_report gets a 503 on its first attempt).
 fn demo_workspace() -> Ws {
-    let ws = Ws {
-        dir: tempfile::tempdir().expect("tempdir"),
-    };
-    let out = Command::new(BIN)
-        .args(["demo", "--dir"])
-        .arg(ws.path())
-        .env("SWITCHYARD_HOME", ws.path().join(".home"))
-        .env_remove("SWITCHYARD_READONLY")
-        .output()
-        .expect("switchyard demo");
-    assert!(
-        out.status.success(),
-        "demo failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let ws = Ws::demo();
     let (code, _, err) = ws.run(&["run", "nightly"]);
     assert_eq!(code, 1, "the demo's nightly run must fail once: {err}");
     ws

@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::state::TaskState;
-use crate::engine::store::{EventKind, InstanceRow, Store, now_ms};
+use crate::engine::store::{EventKind, InstanceRow, Store, local_hms, now_ms};
 
 pub struct Display {
     stop: CancellationToken,
@@ -81,16 +81,6 @@ async fn follow(store: Store, runs: Vec<i64>, mut seq: i64, live: bool, stop: Ca
     }
 }
 
-fn hms(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| {
-            t.with_timezone(&chrono::Local)
-                .format("%H:%M:%S")
-                .to_string()
-        })
-        .unwrap_or_default()
-}
-
 fn plain_line(
     at: i64,
     run: i64,
@@ -99,7 +89,7 @@ fn plain_line(
     attempt: i64,
     error: Option<&str>,
 ) -> String {
-    let mut line = format!("{} run {run} {} {task} {to}", hms(at), to.glyph());
+    let mut line = format!("{} run {run} {} {task} {to}", local_hms(at), to.glyph());
     if to == TaskState::Running {
         line.push_str(&format!(" (attempt {attempt})"));
     }

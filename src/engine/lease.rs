@@ -169,12 +169,7 @@ async fn reap_run(tx: &mut Tx, run_id: i64, lease: &Lease) -> Result<()> {
         "owner process {} on {} died (no heartbeat since {})",
         lease.pid,
         lease.host,
-        chrono::DateTime::from_timestamp_millis(lease.heartbeat_at)
-            .map(|t| t
-                .with_timezone(&chrono::Local)
-                .format("%H:%M:%S")
-                .to_string())
-            .unwrap_or_default()
+        store::local_hms(lease.heartbeat_at)
     );
     // First the processes: no task may run twice at once.
     if lease.host == process::hostname() {

@@ -21,6 +21,26 @@ impl Ws {
         Ws { dir }
     }
 
+    /// `switchyard demo --dir D` into a fresh directory (not run).
+    pub fn demo() -> Ws {
+        let ws = Ws {
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
+        let out = Command::new(BIN)
+            .args(["demo", "--dir"])
+            .arg(ws.path())
+            .env("SWITCHYARD_HOME", ws.path().join(".home"))
+            .env_remove("SWITCHYARD_READONLY")
+            .output()
+            .expect("switchyard demo");
+        assert!(
+            out.status.success(),
+            "demo failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ws
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }

@@ -10,7 +10,7 @@ use super::{Completion, RunOwner, StopReason};
 use crate::config::TaskDef;
 use crate::config::duration::parse_duration;
 use crate::engine::state::{Cause, TaskState, transition};
-use crate::engine::store::{self, EventKind, InstanceRow, NewEvent, Tx, now_ms};
+use crate::engine::store::{self, EventKind, InstanceRow, NewEvent, Tx, local_hms, now_ms};
 
 const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(30);
 const DEFAULT_MAX_RETRY_DELAY: Duration = Duration::from_secs(600);
@@ -348,16 +348,6 @@ fn backoff(def: Option<&TaskDef>, failed_attempts: i64) -> Duration {
     let exp = (failed_attempts - 1).clamp(0, 20) as u32;
     base.saturating_mul(2u32.saturating_pow(exp))
         .min(cap.max(base))
-}
-
-fn local_hms(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| {
-            t.with_timezone(&chrono::Local)
-                .format("%H:%M:%S")
-                .to_string()
-        })
-        .unwrap_or_default()
 }
 
 pub fn waiting_on_text(names: &[&str]) -> String {

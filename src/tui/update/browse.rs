@@ -22,28 +22,10 @@ pub(super) fn entered(s: &mut State, fx: &mut Vec<Effect>) {
     let now = s.now;
     match s.screen {
         Screen::Sources => {
-            let t = &mut s.browse.sources;
-            if t.roots.len() == 1 {
-                t.open.insert((0, None));
-            }
-            for r in 0..t.roots.len() {
-                if matches!(t.tables[r], Load::Idle) {
-                    fx.push(load_root(t, r, now, tables_effect));
-                }
-            }
+            load_roots(&mut s.browse.sources, now, tables_effect, fx);
             ensure_detail(s, fx);
         }
-        Screen::Warehouse => {
-            let t = &mut s.browse.warehouses;
-            if t.roots.len() == 1 {
-                t.open.insert((0, None));
-            }
-            for r in 0..t.roots.len() {
-                if matches!(t.tables[r], Load::Idle) {
-                    fx.push(load_root(t, r, now, warehouse_effect));
-                }
-            }
-        }
+        Screen::Warehouse => load_roots(&mut s.browse.warehouses, now, warehouse_effect, fx),
         Screen::Stores
             if s.browse.stores.store.is_some() && matches!(s.browse.stores.listing, Load::Idle) =>
         {
@@ -59,6 +41,18 @@ fn tables_effect(source: String) -> Effect {
 
 fn warehouse_effect(warehouse: String) -> Effect {
     Effect::Browse(BrowseEffect::WarehouseTables { warehouse })
+}
+
+/// Asks for the tables of every root not asked yet; a lone root starts open.
+fn load_roots<T>(t: &mut Tree<T>, now: i64, effect: fn(String) -> Effect, fx: &mut Vec<Effect>) {
+    if t.roots.len() == 1 {
+        t.open.insert((0, None));
+    }
+    for r in 0..t.roots.len() {
+        if matches!(t.tables[r], Load::Idle) {
+            fx.push(load_root(t, r, now, effect));
+        }
+    }
 }
 
 fn load_root<T>(t: &mut Tree<T>, r: usize, now: i64, effect: fn(String) -> Effect) -> Effect {

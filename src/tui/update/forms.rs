@@ -139,7 +139,7 @@ pub(super) fn open_export(
     form
 }
 
-pub(super) fn open_load(b: &Browse, store: &str, path: &str) -> Form {
+pub(crate) fn open_load(b: &Browse, store: &str, path: &str) -> Form {
     let warehouses: Vec<String> = b.warehouses.roots.iter().map(|n| n.name.clone()).collect();
     let fields = vec![
         Field::choice(

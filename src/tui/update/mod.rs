@@ -5,7 +5,7 @@
 
 mod browse;
 mod data;
-mod forms;
+pub(crate) mod forms;
 mod modal;
 mod stores;
 

@@ -12,6 +12,7 @@ use crate::format::types::{ColumnType, Fidelity, WarehouseType};
 use crate::tui::browse::{Browse, BrowseEffect, Load, Named, Preview};
 use crate::tui::form::{Field, Form, FormPurpose};
 use crate::tui::state::{Ask, Effect};
+use crate::tui::update::forms::open_load;
 
 fn render(state: &State, w: u16, h: u16) -> String {
     render_to_string(state, &theme(), &keys(), w, h)
@@ -364,36 +365,7 @@ fn delete_question_and_load_form_over_stores() {
         }),
     }));
     both("delete_question", &s);
-    let mut f = Form::new(
-        "Load lake: raw/2024-05-01/main.users.parquet",
-        FormPurpose::Load {
-            store: "lake".into(),
-            path: "raw/2024-05-01/main.users.parquet".into(),
-        },
-        vec![
-            Field::choice(
-                "warehouse",
-                "Warehouse",
-                vec!["wh".into()],
-                0,
-                "The warehouse the table is in",
-            ),
-            Field::text(
-                "table",
-                "Table",
-                "users",
-                "Created if missing; its columns come from the file",
-            ),
-            Field::choice(
-                "mode",
-                "Mode",
-                vec!["replace".into(), "append".into()],
-                0,
-                "replace: the table becomes this file; append: its rows are added",
-            ),
-        ],
-    );
-    f.focus = 1;
+    let f = open_load(&s.browse, "lake", "raw/2024-05-01/main.users.parquet");
     s.modal = Some(Modal::Form(f));
     both("load_form", &s);
 }
