@@ -103,8 +103,11 @@ fn the_3am_drill_reruns_the_failed_chain_from_the_console() {
     // Enter: the chain reruns and the screen follows it, no keypress needed.
     t.keys(&["Enter"]);
     let s = t.wait_screen("publish_report to succeed on screen", |s| {
+        // The whole frame: a capture can land while tmux is mid-redraw.
         line_with(s, &["publish_report", "succeeded", "attempt 2"]).is_some()
             && s.contains("0 failed")
+            && s.contains("201 Created")
+            && s.contains("Attempts (2)")
     });
     assert!(s.contains("201 Created"), "the new attempt's log:\n{s}");
     assert!(s.contains("Attempts (2)"), "{s}");
