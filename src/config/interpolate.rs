@@ -42,6 +42,13 @@ fn walk_value(
     let at = node.span().start;
     match node.get_mut() {
         DeValue::String(s) => {
+            if is_store_secret(path) && !s.contains("${") {
+                r.at(
+                    at,
+                    "`secret_access_key` must come from the environment as ${VAR}, not be \
+                     written in the file (or leave it out: the AWS credential chain is used)",
+                );
+            }
             let (text, vars) = match expand(s, env) {
                 Ok(done) => done,
                 Err(errors) => {
@@ -113,6 +120,11 @@ fn expand(
     } else {
         Err(errors)
     }
+}
+
+/// `[stores.NAME] secret_access_key`: a credential that must not live in the file.
+fn is_store_secret(path: &[String]) -> bool {
+    matches!(path, [stores, _, key] if stores == "stores" && key == "secret_access_key")
 }
 
 fn is_var_name(name: &str) -> bool {

@@ -135,6 +135,92 @@ fn store(r: &mut Report, name: &str, header: usize, t: &DeTable<'_>) {
         let kind = kind.unwrap_or_default();
         r.at(header, format!("store `{name}` ({kind}) needs `{needed}`"));
     }
+    if let Some((uri, at)) = get_str(t, "bigquery_uri") {
+        let bucket = uri.strip_prefix("gs://").map(|rest| rest.split('/').next());
+        if !matches!(bucket, Some(Some(b)) if !b.is_empty()) {
+            r.at(
+                at,
+                format!(
+                    "`bigquery_uri` of store `{name}` must be gs://BUCKET[/PREFIX], not `{uri}`"
+                ),
+            );
+        }
+    }
+    if kind == Some("s3") {
+        s3_store(r, name, header, t);
+    }
+}
+
+/// The keys of an s3 store. Messages never repeat `endpoint`: it is the one
+/// value that could hide a credential.
+fn s3_store(r: &mut Report, name: &str, header: usize, t: &DeTable<'_>) {
+    if let Some((bucket, at)) = get_str(t, "bucket")
+        && (bucket.is_empty() || bucket.contains('/') || bucket.contains(char::is_whitespace))
+    {
+        r.at(
+            at,
+            format!(
+                "store `{name}`: `bucket` is a bucket name alone (no `/` or spaces); folders go in `prefix`"
+            ),
+        );
+    }
+    if let Some((prefix, at)) = get_str(t, "prefix")
+        && prefix.split('/').any(|seg| seg == "..")
+    {
+        r.at(
+            at,
+            format!("store `{name}`: `prefix` must not contain `..`"),
+        );
+    }
+    if let Some((region, at)) = get_str(t, "region")
+        && (region.is_empty() || region.contains(char::is_whitespace))
+    {
+        r.at(
+            at,
+            format!("store `{name}`: `region` must be a region name such as `us-east-1`"),
+        );
+    }
+    if let Some((endpoint, at)) = get_str(t, "endpoint") {
+        match endpoint.split_once("://") {
+            Some(("http" | "https", rest)) => {
+                let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+                if authority.contains('@') {
+                    r.at(
+                        at,
+                        format!(
+                            "store `{name}`: `endpoint` must not carry credentials (user:password@); \
+                             they come from the AWS credential chain, or from \
+                             `access_key_id`/`secret_access_key` given as ${{VAR}}"
+                        ),
+                    );
+                } else if authority.is_empty() {
+                    r.at(at, format!("store `{name}`: `endpoint` has no host"));
+                }
+            }
+            _ => r.at(
+                at,
+                format!("store `{name}`: `endpoint` must be an http:// or https:// URL"),
+            ),
+        }
+    }
+    let has = |k| get(t, k).is_some();
+    if has("access_key_id") != has("secret_access_key") {
+        r.at(
+            header,
+            format!(
+                "store `{name}`: give both `access_key_id` and `secret_access_key`, or neither \
+                 to use the AWS credential chain"
+            ),
+        );
+    }
+    if let Some(node) = get(t, "path") {
+        r.at(
+            node.span().start,
+            format!(
+                "store `{name}`: `path` is for local stores; an s3 store uses `bucket` and `prefix`"
+            ),
+        );
+    }
 }
 
 fn warehouse(r: &mut Report, name: &str, header: usize, t: &DeTable<'_>) {
@@ -171,6 +257,60 @@ fn warehouse(r: &mut Report, name: &str, header: usize, t: &DeTable<'_>) {
                 "warehouse `{name}` ({kind}) needs {}",
                 missing.join(" and ")
             ),
+        );
+    }
+    if kind == Some("bigquery") {
+        bigquery(r, name, t);
+    }
+}
+
+/// BigQuery names: what Google would refuse later is refused here, with a position.
+fn bigquery(r: &mut Report, name: &str, t: &DeTable<'_>) {
+    let mut check = |key: &str, ok: &dyn Fn(&str) -> bool, rule: &str| {
+        if let Some((v, at)) = get_str(t, key)
+            && !ok(v)
+        {
+            r.at(
+                at,
+                format!("`{key}` of warehouse `{name}` {rule}, not `{v}`"),
+            );
+        }
+    };
+    check(
+        "project",
+        &|v| {
+            !v.is_empty()
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+        },
+        "must be a project id (letters, digits, `-`, `.`, `:`)",
+    );
+    check(
+        "dataset",
+        &|v| {
+            !v.is_empty()
+                && v.len() <= 1024
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        },
+        "must be a dataset id (letters, digits and `_`)",
+    );
+    check(
+        "location",
+        &|v| !v.trim().is_empty(),
+        "must name a location (`US`, `EU`, `europe-west1`…)",
+    );
+    check(
+        "endpoint",
+        &|v| v.starts_with("http://") || v.starts_with("https://"),
+        "must be an http:// or https:// URL",
+    );
+    // Never echo it: `credentials` may hold a key.
+    if let Some((v, at)) = get_str(t, "credentials")
+        && v.trim().is_empty()
+    {
+        r.at(
+            at,
+            format!("`credentials` of warehouse `{name}` is empty (leave it out for application default credentials)"),
         );
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 
 use super::source::Source;
 use super::source::mysql::MysqlSource;
@@ -10,7 +10,9 @@ use super::source::postgres::PostgresSource;
 use super::source::sqlite::SqliteSource;
 use super::store::ObjectStore;
 use super::store::local::LocalStore;
+use super::store::s3::{S3Settings, S3Store};
 use super::warehouse::Warehouse;
+use super::warehouse::bigquery::{BigQueryConfig, BigQueryWarehouse};
 use super::warehouse::sqlite::SqliteWarehouse;
 use crate::config::Workspace;
 
@@ -92,6 +94,7 @@ pub fn open_store(ws: &Workspace, name: &str) -> Result<Arc<dyn ObjectStore>> {
                 .ok_or_else(|| anyhow!("store `{name}` needs `path`"))?;
             Ok(Arc::new(LocalStore::new(ws.resolve_path(path))))
         }
+        "s3" => Ok(Arc::new(S3Store::new(S3Settings::from_def(name, def)?))),
         other => bail!("store `{name}` is of kind `{other}`, which this build cannot open yet"),
     }
 }
@@ -110,6 +113,12 @@ pub async fn open_warehouse(ws: &Workspace, name: &str) -> Result<Box<dyn Wareho
             Ok(Box::new(
                 SqliteWarehouse::open(&ws.resolve_path(path)).await?,
             ))
+        }
+        "bigquery" => {
+            let cfg = BigQueryConfig::from_def(ws, name, def)?;
+            Ok(Box::new(BigQueryWarehouse::open(cfg).await.with_context(
+                || format!("cannot open warehouse `{name}` (bigquery)"),
+            )?))
         }
         other => bail!("warehouse `{name}` is of kind `{other}`, which this build cannot open yet"),
     }

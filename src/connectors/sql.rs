@@ -1,6 +1,6 @@
 //! Running SQL on a named target (a source or a warehouse): what `sql` and
-//! `check` tasks need. SQLite now; PostgreSQL, MySQL and BigQuery implement
-//! the same trait.
+//! `check` tasks need. SQLite and BigQuery now; PostgreSQL and MySQL
+//! implement the same trait.
 
 use std::fmt;
 use std::str::FromStr;
@@ -11,6 +11,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::{Row, TypeInfo, ValueRef};
 
 use super::BoxFuture;
+use super::warehouse::bigquery::query::BigQueryTarget;
+use super::warehouse::bigquery::{BigQueryConfig, BigQueryWarehouse};
 use crate::config::Workspace;
 use crate::config::redact::redact;
 
@@ -78,6 +80,18 @@ pub async fn open_target(ws: &Workspace, name: &str) -> Result<Box<dyn SqlTarget
         bail!("no source or warehouse named `{name}`");
     };
     match kind {
+        "bigquery" => {
+            let def = ws
+                .def
+                .warehouses
+                .get(name)
+                .ok_or_else(|| anyhow!("`{name}`: bigquery is a warehouse kind"))?;
+            let cfg = BigQueryConfig::from_def(ws, name, def)?;
+            let wh = BigQueryWarehouse::open(cfg)
+                .await
+                .with_context(|| format!("cannot open `{name}` (bigquery)"))?;
+            Ok(Box::new(BigQueryTarget(wh)))
+        }
         "sqlite" => {
             let file = match (path, url) {
                 (Some(p), _) => ws.resolve_path(p),
@@ -106,7 +120,7 @@ pub async fn open_target(ws: &Workspace, name: &str) -> Result<Box<dyn SqlTarget
             Ok(Box::new(SqliteTarget { pool }))
         }
         other => bail!(
-            "`{name}` is a {other} target; sql and check tasks support sqlite targets in this build"
+            "`{name}` is a {other} target; sql and check tasks support sqlite and bigquery targets in this build"
         ),
     }
 }

@@ -167,3 +167,87 @@ left = "l"
         ]
     );
 }
+
+#[test]
+fn s3_store_keys() {
+    let text = r#"[stores.ok]
+kind = "s3"
+bucket = "lake"
+prefix = "raw/"
+region = "eu-west-1"
+endpoint = "http://127.0.0.1:9000"
+path_style = true
+access_key_id = "${S3_SECRET}"
+secret_access_key = "${S3_SECRET}"
+[stores.bad]
+kind = "s3"
+bucket = "a b"
+prefix = "../up"
+endpoint = "ftp://x"
+path_style = 1
+secret_access_key = "written-in-the-file"
+[stores.creds]
+kind = "s3"
+bucket = "b"
+endpoint = "https://key:${S3_SECRET}@storage.example"
+"#;
+    assert_eq!(
+        problems(text),
+        vec![
+            "10:1: store `bad`: give both `access_key_id` and `secret_access_key`, or neither to use the AWS credential chain",
+            "12:10: store `bad`: `bucket` is a bucket name alone (no `/` or spaces); folders go in `prefix`",
+            "13:10: store `bad`: `prefix` must not contain `..`",
+            "14:12: store `bad`: `endpoint` must be an http:// or https:// URL",
+            "15:14: `path_style` must be true or false, not a number",
+            "16:21: `secret_access_key` must come from the environment as ${VAR}, not be written in the file (or leave it out: the AWS credential chain is used)",
+            "20:12: store `creds`: `endpoint` must not carry credentials (user:password@); they come from the AWS credential chain, or from `access_key_id`/`secret_access_key` given as ${VAR}",
+        ]
+    );
+    // The valid store loads with its keys as given.
+    let ws = super::load_test(text.split("[stores.bad]").next().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s = &ws.def.stores["ok"];
+    assert_eq!(s.bucket.as_deref(), Some("lake"));
+    assert_eq!(s.path_style, Some(true));
+    assert_eq!(s.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+}
+
+#[test]
+fn bigquery_warehouses_and_gs_uris_are_checked_where_written() {
+    let text = r#"[warehouses.bq]
+kind = "bigquery"
+project = "my project"
+dataset = "raw-data"
+location = ""
+endpoint = "localhost:9050"
+credentials = " "
+[warehouses.ok]
+kind = "bigquery"
+project = "acme-prod-123"
+dataset = "raw_data"
+location = "europe-west1"
+endpoint = "http://127.0.0.1:9050"
+credentials = "keys/sa.json"
+[stores.lake]
+path = "./lake"
+bigquery_uri = "s3://bucket/x"
+[stores.lake2]
+path = "./lake"
+bigquery_uri = "gs://"
+[stores.lake3]
+path = "./lake"
+bigquery_uri = "gs://lake-bucket/exports"
+"#;
+    assert_eq!(
+        problems(text),
+        vec![
+            "3:11: `project` of warehouse `bq` must be a project id (letters, digits, `-`, `.`, `:`), not `my project`",
+            "4:11: `dataset` of warehouse `bq` must be a dataset id (letters, digits and `_`), not `raw-data`",
+            "5:12: `location` of warehouse `bq` must name a location (`US`, `EU`, `europe-west1`…), not ``",
+            "6:12: `endpoint` of warehouse `bq` must be an http:// or https:// URL, not `localhost:9050`",
+            "7:15: `credentials` of warehouse `bq` is empty (leave it out for application default credentials)",
+            "17:16: `bigquery_uri` of store `lake` must be gs://BUCKET[/PREFIX], not `s3://bucket/x`",
+            "20:16: `bigquery_uri` of store `lake2` must be gs://BUCKET[/PREFIX], not `gs://`",
+        ]
+    );
+}

@@ -196,6 +196,7 @@ url = "mysql://root:Literal-pw-9931@h/db"
 [stores.s3]
 kind = "s3"
 bucket = "b"
+access_key_id = "AKIDEXAMPLE"
 secret_access_key = "${S3_SECRET}"
 [warehouses.bq]
 kind = "bigquery"

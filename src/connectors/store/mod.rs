@@ -1,11 +1,12 @@
-//! Stores: object storage that exported files land in. A local directory now;
-//! S3 and everything that speaks its API next, behind the same trait.
+//! Stores: object storage that exported files land in. A local directory, or
+//! S3 and everything that speaks its API, behind the same trait.
 //!
 //! Publishing is atomic: a writer's bytes appear under their final name only
 //! on `commit` (local: `*.partial`, fsync, rename; S3: the multipart upload
 //! completes). A writer dropped without `commit` leaves nothing behind.
 
 pub mod local;
+pub mod s3;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -33,6 +34,7 @@ pub trait ObjectWriter: Write + Send {
 
 /// A file readable with random access (Parquet needs it): the object itself
 /// for a local store, a temporary download for a remote one.
+#[derive(Debug)]
 pub struct LocalCopy {
     pub path: PathBuf,
     /// Removed when dropped (remote stores).

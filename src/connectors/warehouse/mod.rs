@@ -1,10 +1,11 @@
-//! Warehouses: where files are loaded. An embedded SQLite file now (the
-//! default, no cloud account), BigQuery next, behind the same trait.
+//! Warehouses: where files are loaded: an embedded SQLite file (the default,
+//! no cloud account) or BigQuery, behind the same trait.
 //!
 //! A load replaces or appends completely, or leaves the table as it was; it is
 //! idempotent per `ledger_key` (run, task and file): a rerun never appends the
 //! same file twice.
 
+pub mod bigquery;
 pub mod sqlite;
 
 use std::path::PathBuf;
@@ -39,6 +40,9 @@ impl std::str::FromStr for LoadMode {
 pub struct LoadRequest {
     /// A local file (see `ObjectStore::fetch`).
     pub file: PathBuf,
+    /// The object's `gs://` URI when BigQuery can read it directly (the
+    /// store declares `bigquery_uri`); warehouses that cannot use it ignore it.
+    pub source_uri: Option<String>,
     pub format: Format,
     pub table: String,
     pub mode: LoadMode,
@@ -52,6 +56,9 @@ pub struct LoadStats {
     pub bytes: i64,
     /// True when the ledger showed this file already loaded: nothing was done.
     pub already_loaded: bool,
+    /// How the load ran, for the task log (BigQuery: the job and how the
+    /// file reached it).
+    pub how: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -110,10 +110,13 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         (Ok(stats), Ok(pending)) => (stats, pending),
         // The writer's error is the cause when the reader only saw a closed channel.
         (_, Err(e)) => return Err(Failure::retryable(format!("writing {path}: {e:#}"))),
-        (Err(e), Ok(_)) if ctx.cancel.is_cancelled() => {
-            return Err(Failure::fatal(format!("{e:#}")));
+        (Err(e), Ok(pending)) => {
+            discard(pending).await;
+            if ctx.cancel.is_cancelled() {
+                return Err(Failure::fatal(format!("{e:#}")));
+            }
+            return Err(failure_of(&e));
         }
-        (Err(e), Ok(_)) => return Err(failure_of(&e)),
     };
     let (stats, pending) = stats;
     let bytes = tokio::task::spawn_blocking(move || -> Result<u64> {
@@ -137,6 +140,12 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         rows: Some(stats.rows),
         bytes: Some(bytes as i64),
     })
+}
+
+/// Drops an unpublished file on a blocking thread: discarding it is I/O
+/// (removing a partial file, aborting a multipart upload).
+async fn discard(pending: PendingFile) {
+    let _ = tokio::task::spawn_blocking(move || drop(pending)).await;
 }
 
 /// Refused types or values will not change on a retry: those are final.

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::{BoxFuture, ExecResult, Executor, Failure, Outcome, TaskContext};
+use crate::connectors::warehouse::bigquery::gs_uri;
 use crate::connectors::warehouse::{LoadMode, LoadProgress, LoadRequest};
 use crate::connectors::{open_store, open_warehouse};
 use crate::format::Format;
@@ -62,18 +63,36 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         "loading {} into {wh_name}.{table} ({mode:?})",
         store.uri(&path)
     ));
+    // BigQuery reads the object itself when the store says where it sees it.
+    let source_uri = ctx
+        .workspace
+        .def
+        .stores
+        .get(&store_name)
+        .and_then(|def| gs_uri(def, &path));
+    // Idempotence: a rerun of this run and task never loads this file twice.
+    // The run's creation time keeps keys apart when a fresh state store
+    // numbers its runs from 1 again (a BigQuery job id is project-wide).
+    let created = ctx
+        .report
+        .run_created_at()
+        .await
+        .map_err(|e| Failure::retryable(format!("reading run {}: {e:#}", ctx.run_id)))?;
     let req = LoadRequest {
         file: file.path.clone(),
+        source_uri,
         format,
         table: table.clone(),
         mode,
-        // Idempotence: a rerun of this run and task never loads this file twice.
-        ledger_key: format!("run {}/{}/{}", ctx.run_id, ctx.task_id, path),
+        ledger_key: format!("run {}@{created}/{}/{}", ctx.run_id, ctx.task_id, path),
     };
     let stats = warehouse
         .load(&req, progress)
         .await
         .map_err(|e| Failure::retryable(format!("loading {table}: {e:#}")))?;
+    if let Some(how) = &stats.how {
+        ctx.report.log(how.clone());
+    }
     if stats.already_loaded {
         ctx.report.log(format!(
             "{path} was already loaded into {table} by run {} task {}: nothing to do",

@@ -84,6 +84,12 @@ impl Reporter {
         }
     }
 
+    /// When this run was created (ms since the epoch). With the run id it
+    /// names the run uniquely even across state stores, whose ids restart at 1.
+    pub async fn run_created_at(&self) -> anyhow::Result<i64> {
+        Ok(self.store.run(self.run_id).await?.created_at)
+    }
+
     /// Records a started process group, so it can be killed if this process dies.
     pub async fn process_started(&self, pid: u32) {
         let pid = i64::from(pid);

@@ -145,6 +145,7 @@ impl SqliteWarehouse {
                 rows,
                 bytes: 0,
                 already_loaded: true,
+                how: None,
             });
         }
         let existing = table_columns(&mut tx, &req.table).await?;
@@ -190,6 +191,7 @@ impl SqliteWarehouse {
             rows: staged.rows,
             bytes: i64::try_from(file_len).unwrap_or(i64::MAX),
             already_loaded: false,
+            how: None,
         })
     }
 }

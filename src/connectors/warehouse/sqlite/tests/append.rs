@@ -22,7 +22,8 @@ async fn append_is_idempotent_per_ledger_key() {
         LoadStats {
             rows: 3,
             bytes: 0,
-            already_loaded: true
+            already_loaded: true,
+            how: None,
         }
     );
     assert_eq!(env.count("events").await, 3);

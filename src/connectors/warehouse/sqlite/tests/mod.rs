@@ -63,6 +63,7 @@ impl Env {
         let format = Format::from_path(&file.display().to_string()).unwrap();
         let req = LoadRequest {
             file: file.to_path_buf(),
+            source_uri: None,
             format,
             table: table.into(),
             mode,

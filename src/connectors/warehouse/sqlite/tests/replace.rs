@@ -12,6 +12,7 @@ async fn replace_creates_the_table_with_exact_values() {
     let log = seen.clone();
     let req = LoadRequest {
         file: file.clone(),
+        source_uri: None,
         format: Format::Parquet,
         table: "raw_typed".into(),
         mode: LoadMode::Replace,
@@ -26,7 +27,8 @@ async fn replace_creates_the_table_with_exact_values() {
         LoadStats {
             rows: 3,
             bytes: file_len,
-            already_loaded: false
+            already_loaded: false,
+            how: None,
         }
     );
     assert_eq!(*seen.lock().unwrap(), vec![(3, file_len)]);
@@ -190,6 +192,7 @@ async fn a_replace_that_fails_midway_leaves_the_old_table() {
     let log = seen.clone();
     let req = LoadRequest {
         file,
+        source_uri: None,
         format: Format::Parquet,
         table: "t".into(),
         mode: LoadMode::Replace,
@@ -300,6 +303,7 @@ async fn child_loader_for_kill_test() {
         .unwrap();
     let req = LoadRequest {
         file: dir.join("big.parquet"),
+        source_uri: None,
         format: Format::Parquet,
         table: "t".into(),
         mode: LoadMode::Replace,
