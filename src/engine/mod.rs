@@ -2,6 +2,7 @@
 //! events. No terminal or UI types here; the CLI and the console are thin
 //! clients of `Engine`.
 
+pub mod backfill;
 pub mod dag;
 pub mod executor;
 pub mod lease;

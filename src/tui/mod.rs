@@ -11,6 +11,7 @@
 //! The console executes no task itself.
 
 pub mod action;
+pub mod graph;
 pub mod keymap;
 pub mod markdown;
 pub mod runner;

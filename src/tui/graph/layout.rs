@@ -1,0 +1,434 @@
+//! A layered layout of a DAG on a character grid, as a pure function: nodes
+//! in columns (layers, upstream on the left), edges drawn with box-drawing
+//! wires in the channels between columns.
+//!
+//! - Layering: longest path from the roots, so a node sits one column right
+//!   of its furthest upstream. An edge spanning several columns passes
+//!   through each with a dummy (a row of wire), so every edge is drawn.
+//! - Order within a column: barycenter sweeps (down and up, a few rounds) to
+//!   reduce crossings.
+//! - Rows: each column top to bottom, a node on the row of its first
+//!   upstream's exit where it can (a straight edge), else lower.
+//! - Routing: each upstream node has one exit row and one net in the channel
+//!   to its right (a tree: exit stub, a vertical track, one stub per target).
+//!   Every edge enters its target on a row of its own (a node with several
+//!   inputs is as tall as it has inputs), and no target enters on a row that
+//!   another node of the column before exits on. So two nets only ever meet
+//!   at right angles, both passing straight through (`┼`): the drawing reads
+//!   back as exactly the edges given (see the tests' reader).
+
+use std::collections::HashMap;
+
+/// Wire directions of a cell; a cell's glyph is the union of its wires.
+pub const N: u8 = 1;
+pub const E: u8 = 2;
+pub const S: u8 = 4;
+pub const W: u8 = 8;
+
+/// How many down-and-up barycenter rounds: past a few the order rarely improves.
+const SWEEPS: usize = 4;
+/// The narrowest channel between two columns.
+const MIN_CHANNEL: u32 = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placed {
+    pub layer: usize,
+    pub x: u32,
+    pub y: u32,
+    /// Width of the label; the node's column may be wider.
+    pub w: u32,
+    /// Rows: one per input edge (at least one).
+    pub h: u32,
+}
+
+impl Placed {
+    pub fn contains(&self, x: u32, y: u32) -> bool {
+        x >= self.x && x < self.x + self.w && y >= self.y && y < self.y + self.h
+    }
+}
+
+/// One cell of wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wire {
+    pub x: u32,
+    pub y: u32,
+    pub dirs: u8,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Layout {
+    /// Per input node, in input order.
+    pub nodes: Vec<Placed>,
+    /// The input nodes of each column, top to bottom.
+    pub layers: Vec<Vec<usize>>,
+    /// Wire cells; a cell may appear more than once (union the directions).
+    pub wires: Vec<Wire>,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// The box-drawing glyph of a union of wire directions.
+pub fn glyph(dirs: u8) -> &'static str {
+    match dirs & (N | E | S | W) {
+        0 => " ",
+        d if d == N | S || d == N || d == S => "│",
+        d if d == E | W || d == E || d == W => "─",
+        d if d == S | E => "┌",
+        d if d == S | W => "┐",
+        d if d == N | E => "└",
+        d if d == N | W => "┘",
+        d if d == N | S | E => "├",
+        d if d == N | S | W => "┤",
+        d if d == E | W | S => "┬",
+        d if d == E | W | N => "┴",
+        _ => "┼",
+    }
+}
+
+/// Lays out nodes of the given label widths with `edges` (upstream,
+/// downstream). Unknown indices and self-loops are ignored; should the input
+/// have a cycle, the edges closing it are left out rather than looping.
+pub fn layout(widths: &[u32], edges: &[(usize, usize)]) -> Layout {
+    let n = widths.len();
+    if n == 0 {
+        return Layout::default();
+    }
+    let mut succ: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut indeg = vec![0usize; n];
+    let mut seen = std::collections::HashSet::new();
+    for &(u, v) in edges {
+        if u < n && v < n && u != v && seen.insert((u, v)) {
+            succ[u].push(v);
+            indeg[v] += 1;
+        }
+    }
+    let layer = longest_path_layers(&succ, indeg);
+
+    // The extended graph: real nodes, then one dummy per column an edge skips.
+    let mut ext_succ: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut ext_layer = layer.clone();
+    for u in 0..n {
+        for &v in &succ[u] {
+            if layer[v] <= layer[u] {
+                continue; // closes a cycle: left out
+            }
+            let mut prev = u;
+            for l in layer[u] + 1..layer[v] {
+                let d = ext_succ.len();
+                ext_succ.push(Vec::new());
+                ext_layer.push(l);
+                ext_succ[prev].push(d);
+                prev = d;
+            }
+            ext_succ[prev].push(v);
+        }
+    }
+    let total = ext_succ.len();
+    let mut ext_pred: Vec<Vec<usize>> = vec![Vec::new(); total];
+    for (u, vs) in ext_succ.iter().enumerate() {
+        for &v in vs {
+            ext_pred[v].push(u);
+        }
+    }
+    let depth = ext_layer.iter().copied().max().unwrap_or(0) + 1;
+    let mut layers: Vec<Vec<usize>> = vec![Vec::new(); depth];
+    for (v, &l) in ext_layer.iter().enumerate() {
+        layers[l].push(v);
+    }
+    order_by_barycenter(&mut layers, &ext_pred, &ext_succ, total);
+
+    let is_real = |v: usize| v < n;
+    let lw: Vec<u32> = layers
+        .iter()
+        .map(|l| {
+            l.iter()
+                .map(|&v| if is_real(v) { widths[v].max(1) } else { 1 })
+                .max()
+                .unwrap_or(1)
+        })
+        .collect();
+
+    // Rows, column by column; `port[(u, v)]` is the row edge u→v enters v on.
+    let mut y = vec![0u32; total];
+    let mut h = vec![1u32; total];
+    let mut port: HashMap<(usize, usize), u32> = HashMap::new();
+    for l in 0..depth {
+        let exits: HashMap<u32, usize> = if l == 0 {
+            HashMap::new()
+        } else {
+            layers[l - 1]
+                .iter()
+                .filter(|&&u| !ext_succ[u].is_empty())
+                .map(|&u| (y[u], u))
+                .collect()
+        };
+        let mut next = 0u32;
+        for &v in &layers[l] {
+            let mut srcs = ext_pred[v].clone();
+            srcs.sort_by_key(|&u| y[u]);
+            let Some(&first) = srcs.first() else {
+                y[v] = next;
+                next += 1;
+                continue;
+            };
+            let mut r = next.max(y[first]);
+            let mut rows = Vec::with_capacity(srcs.len());
+            for &u in &srcs {
+                // Not on a row another node of the column before exits on.
+                while exits.get(&r).is_some_and(|&x| x != u) {
+                    r += 1;
+                }
+                port.insert((u, v), r);
+                rows.push(r);
+                r += 1;
+            }
+            y[v] = rows[0];
+            h[v] = rows[rows.len() - 1] - rows[0] + 1;
+            next = y[v] + h[v];
+        }
+    }
+
+    // Channels: tracks per net, then the column positions.
+    let mut channels: Vec<Channel> = Vec::with_capacity(depth);
+    for l in 0..depth {
+        channels.push(route_channel(&layers[l], &ext_succ, &y, &port));
+    }
+    let mut x = vec![0u32; depth];
+    for l in 1..depth {
+        x[l] = x[l - 1] + lw[l - 1] + channels[l - 1].width;
+    }
+
+    let mut wires = Vec::new();
+    for l in 0..depth {
+        let col_end = x[l] + lw[l];
+        for &v in &layers[l] {
+            if ext_succ[v].is_empty() {
+                continue;
+            }
+            // From the label's end (a dummy: the column's start) to the channel.
+            let from = if is_real(v) { x[l] + widths[v].max(1) } else { x[l] };
+            for cx in from..col_end {
+                wires.push(Wire {
+                    x: cx,
+                    y: y[v],
+                    dirs: E | W,
+                });
+            }
+        }
+        if l + 1 < depth {
+            channels[l].draw(col_end, &mut wires);
+        }
+    }
+
+    let mut nodes = Vec::with_capacity(n);
+    for v in 0..n {
+        let l = ext_layer[v];
+        nodes.push(Placed {
+            layer: l,
+            x: x[l],
+            y: y[v],
+            w: widths[v].max(1),
+            h: h[v],
+        });
+    }
+    let height = (0..total).map(|v| y[v] + h[v]).max().unwrap_or(0);
+    let width = x[depth - 1] + lw[depth - 1];
+    Layout {
+        nodes,
+        layers: layers
+            .into_iter()
+            .map(|l| l.into_iter().filter(|&v| is_real(v)).collect())
+            .collect(),
+        wires,
+        width,
+        height,
+    }
+}
+
+/// Column of every node: 0 for roots, else one past its furthest upstream.
+fn longest_path_layers(succ: &[Vec<usize>], mut indeg: Vec<usize>) -> Vec<usize> {
+    let n = succ.len();
+    let mut layer = vec![0usize; n];
+    let mut queue: std::collections::VecDeque<usize> = (0..n).filter(|&v| indeg[v] == 0).collect();
+    let mut done = vec![false; n];
+    while let Some(u) = queue.pop_front() {
+        done[u] = true;
+        for &v in &succ[u] {
+            layer[v] = layer[v].max(layer[u] + 1);
+            indeg[v] -= 1;
+            if indeg[v] == 0 {
+                queue.push_back(v);
+            }
+        }
+    }
+    // Nodes on a cycle (never in a valid pipeline) keep what they got.
+    let _ = done;
+    layer
+}
+
+fn order_by_barycenter(
+    layers: &mut [Vec<usize>],
+    pred: &[Vec<usize>],
+    succ: &[Vec<usize>],
+    total: usize,
+) {
+    let mut pos = vec![0f64; total];
+    let index = |layers: &[Vec<usize>], pos: &mut Vec<f64>| {
+        for l in layers {
+            for (i, &v) in l.iter().enumerate() {
+                pos[v] = i as f64;
+            }
+        }
+    };
+    index(layers, &mut pos);
+    let sweep = |layer: &mut Vec<usize>, nbrs: &[Vec<usize>], pos: &mut Vec<f64>| {
+        let key = |v: usize| -> f64 {
+            let ns = &nbrs[v];
+            if ns.is_empty() {
+                pos[v]
+            } else {
+                ns.iter().map(|&u| pos[u]).sum::<f64>() / ns.len() as f64
+            }
+        };
+        let mut keyed: Vec<(f64, f64, usize)> = layer.iter().map(|&v| (key(v), pos[v], v)).collect();
+        keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        for (i, (_, _, v)) in keyed.iter().enumerate() {
+            layer[i] = *v;
+            pos[*v] = i as f64;
+        }
+    };
+    for _ in 0..SWEEPS {
+        for l in 1..layers.len() {
+            sweep(&mut layers[l], pred, &mut pos);
+        }
+        for l in (0..layers.len().saturating_sub(1)).rev() {
+            sweep(&mut layers[l], succ, &mut pos);
+        }
+    }
+}
+
+/// A vertical wire of one net: rows `top..=bot` in track `col`.
+#[derive(Debug, Clone, Copy)]
+struct Track {
+    net: usize,
+    top: u32,
+    bot: u32,
+    col: u32,
+}
+
+/// The wires of one channel, relative to its first column.
+#[derive(Debug, Default)]
+struct Channel {
+    width: u32,
+    /// Per net: exit row, whether it runs straight through, its targets' rows.
+    nets: Vec<(u32, bool, Vec<u32>)>,
+    tracks: Vec<Track>,
+}
+
+fn route_channel(
+    layer: &[usize],
+    succ: &[Vec<usize>],
+    y: &[u32],
+    port: &HashMap<(usize, usize), u32>,
+) -> Channel {
+    let mut ch = Channel::default();
+    for &u in layer {
+        if succ[u].is_empty() {
+            continue;
+        }
+        let ys = y[u];
+        let rows: Vec<u32> = succ[u]
+            .iter()
+            .filter_map(|&v| port.get(&(u, v)).copied())
+            .collect();
+        let straight = rows.contains(&ys);
+        let above = rows.iter().copied().filter(|&r| r < ys).min();
+        let below = rows.iter().copied().filter(|&r| r > ys).max();
+        let net = ch.nets.len();
+        match (above, below) {
+            // A wire through the exit row with branches up and down would
+            // cross itself (┼): split it into two tracks.
+            (Some(a), Some(b)) if straight => {
+                ch.tracks.push(Track { net, top: a, bot: ys, col: 0 });
+                ch.tracks.push(Track { net, top: ys, bot: b, col: 0 });
+            }
+            (None, None) => {}
+            (a, b) => ch.tracks.push(Track {
+                net,
+                top: a.unwrap_or(ys),
+                bot: b.unwrap_or(ys),
+                col: 0,
+            }),
+        }
+        ch.nets.push((ys, straight, rows));
+    }
+    // Interval colouring: tracks share a column only if their rows are
+    // disjoint, ends included (touching would join them).
+    let mut order: Vec<usize> = (0..ch.tracks.len()).collect();
+    order.sort_by_key(|&i| (ch.tracks[i].top, ch.tracks[i].bot));
+    let mut last_bot: Vec<u32> = Vec::new();
+    for i in order {
+        let t = ch.tracks[i];
+        let col = match last_bot.iter().position(|&b| b < t.top) {
+            Some(c) => {
+                last_bot[c] = t.bot;
+                c
+            }
+            None => {
+                last_bot.push(t.bot);
+                last_bot.len() - 1
+            }
+        };
+        ch.tracks[i].col = col as u32 + 1;
+    }
+    ch.width = (last_bot.len() as u32 + 2).max(MIN_CHANNEL);
+    ch
+}
+
+impl Channel {
+    fn draw(&self, ox: u32, out: &mut Vec<Wire>) {
+        let last = self.width - 1;
+        let mut push = |x: u32, y: u32, dirs: u8| out.push(Wire { x: ox + x, y, dirs });
+        for (net, (ys, straight, rows)) in self.nets.iter().enumerate() {
+            let tracks: Vec<&Track> = self.tracks.iter().filter(|t| t.net == net).collect();
+            let end = if *straight {
+                last
+            } else {
+                tracks.iter().map(|t| t.col).max().unwrap_or(last)
+            };
+            for c in 0..=end {
+                let mut d = W;
+                if c < end || end == last {
+                    d |= E;
+                }
+                push(c, *ys, d);
+            }
+            for t in &tracks {
+                for r in t.top..=t.bot {
+                    let mut d = 0;
+                    if r > t.top {
+                        d |= N;
+                    }
+                    if r < t.bot {
+                        d |= S;
+                    }
+                    push(t.col, r, d);
+                }
+            }
+            for &r in rows.iter().filter(|&&r| r != *ys) {
+                // The track whose rows hold this target (two only when split).
+                let Some(t) = tracks.iter().find(|t| r >= t.top && r <= t.bot) else {
+                    continue;
+                };
+                for c in t.col..=last {
+                    let d = if c == t.col { E } else { E | W };
+                    push(c, r, d);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "layout_tests.rs"]
+mod tests;
