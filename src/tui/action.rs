@@ -8,6 +8,8 @@ pub enum Screen {
     Task,
     Pools,
     Journal,
+    Graph,
+    Backfill,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +42,10 @@ pub enum Action {
     RunbookDown,
     PoolGrow,
     PoolShrink,
+    Left,
+    Right,
+    Fold,
+    NewBackfill,
 }
 
 impl FromStr for Action {
@@ -52,6 +58,8 @@ impl FromStr for Action {
             "screen runs" => Action::Screen(Screen::Runs),
             "screen pools" => Action::Screen(Screen::Pools),
             "screen journal" => Action::Screen(Screen::Journal),
+            "screen graph" => Action::Screen(Screen::Graph),
+            "screen backfill" => Action::Screen(Screen::Backfill),
             "up" => Action::Up,
             "down" => Action::Down,
             "top" => Action::Top,
@@ -76,6 +84,10 @@ impl FromStr for Action {
             "runbook_down" => Action::RunbookDown,
             "pool_grow" => Action::PoolGrow,
             "pool_shrink" => Action::PoolShrink,
+            "left" => Action::Left,
+            "right" => Action::Right,
+            "fold" => Action::Fold,
+            "new_backfill" => Action::NewBackfill,
             other => return Err(format!("unknown action `{other}`")),
         };
         Ok(a)
@@ -95,6 +107,7 @@ impl Action {
                 | Action::Note
                 | Action::PoolGrow
                 | Action::PoolShrink
+                | Action::NewBackfill
         )
     }
 }

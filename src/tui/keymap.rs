@@ -21,6 +21,8 @@ pub enum Mode {
     Task,
     Pools,
     Journal,
+    Graph,
+    Backfill,
 }
 
 impl Mode {
@@ -31,6 +33,8 @@ impl Mode {
             "task" => Mode::Task,
             "pools" => Mode::Pools,
             "journal" => Mode::Journal,
+            "graph" => Mode::Graph,
+            "backfill" => Mode::Backfill,
             _ => return None,
         })
     }
@@ -175,7 +179,14 @@ mod tests {
     #[test]
     fn the_bundled_keymap_parses_and_every_screen_has_help_and_quit() {
         let k = Keymap::parse(DEFAULT).unwrap();
-        for mode in [Mode::Runs, Mode::Task, Mode::Pools, Mode::Journal] {
+        for mode in [
+            Mode::Runs,
+            Mode::Task,
+            Mode::Pools,
+            Mode::Journal,
+            Mode::Graph,
+            Mode::Backfill,
+        ] {
             assert_eq!(k.lookup(mode, "?"), Some(&Action::Help));
             assert_eq!(k.lookup(mode, "q"), Some(&Action::Quit));
             assert!(!k.hints(mode).is_empty(), "{mode:?} has no footer hints");

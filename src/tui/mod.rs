@@ -11,6 +11,8 @@
 //! The console executes no task itself.
 
 pub mod action;
+pub mod backfill;
+mod backfill_io;
 pub mod graph;
 pub mod keymap;
 pub mod markdown;

@@ -5,7 +5,12 @@ use std::collections::HashMap;
 
 use crate::engine::request::{MarkAs, Request};
 use crate::engine::state::TaskState;
-use crate::engine::store::{AttemptRow, InstanceRow, JournalEntry, LogLine, PoolUsage, RunRow};
+use crate::engine::store::{
+    AttemptRow, BackfillRow, BackfillRun, InstanceRow, JournalEntry, LogLine, PoolUsage, RunRow,
+};
+
+pub use super::backfill::{BackfillForm, BackfillRequest, BackfillState};
+pub use super::graph::GraphState;
 
 pub use super::action::Screen;
 
@@ -64,6 +69,13 @@ pub enum Msg {
     },
     /// A theme the runner loaded and now draws with.
     Theme(String),
+    /// Recent backfills and the one asked for (None: there is none).
+    Backfills {
+        list: Vec<BackfillRow>,
+        shown: Option<(BackfillRow, Vec<BackfillRun>)>,
+    },
+    /// A backfill started from the form: show it.
+    BackfillStarted(i64),
     /// An action's outcome, shown in the footer.
     Done {
         ok: bool,
@@ -109,6 +121,10 @@ pub enum Effect {
         text: String,
     },
     SetTheme(String),
+    /// Recent backfills and one backfill's runs (None: the newest).
+    LoadBackfill(Option<i64>),
+    /// Create the backfill's runs and hand them to a detached worker.
+    StartBackfill(BackfillRequest),
     Quit,
 }
 
@@ -142,6 +158,7 @@ pub enum Modal {
         run_id: i64,
         task_id: String,
     },
+    Backfill(BackfillForm),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,6 +257,10 @@ pub struct State {
     pub rates: HashMap<(i64, String), Rate>,
     pub flash: Option<Flash>,
     pub theme: String,
+    pub graph: GraphState,
+    pub backfill: BackfillState,
+    /// Where Esc on the task screen goes back to.
+    pub task_back: Screen,
     /// On start, the cursor jumps to the first failed task of the newest run once.
     pub placed_cursor: bool,
     /// Something visible changed since the last frame.
@@ -271,6 +292,9 @@ impl State {
             rates: HashMap::new(),
             flash: None,
             theme: theme.to_string(),
+            graph: GraphState::default(),
+            backfill: BackfillState::default(),
+            task_back: Screen::Runs,
             placed_cursor: false,
             dirty: true,
             quit: false,

@@ -3,7 +3,9 @@
 //! Here: messages and keys to actions; `data.rs`: what the store sends
 //! back; `modal.rs`: keys while a question or the palette is open.
 
+mod backfill;
 mod data;
+mod graph;
 mod modal;
 
 use data::{on_changed, on_detail, on_logs, on_progress, on_run, on_runs};
@@ -93,7 +95,12 @@ pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
             pools,
             journal,
             logs,
-        } => on_changed(s, runs, any_run, pools, journal, logs, &mut fx),
+        } => {
+            backfill::on_changed(s, any_run, &mut fx);
+            on_changed(s, runs, any_run, pools, journal, logs, &mut fx)
+        }
+        Msg::Backfills { list, shown } => backfill::on_backfills(s, list, shown),
+        Msg::BackfillStarted(id) => backfill::on_started(s, id, &mut fx),
         Msg::Progress {
             run_id,
             task_id,
@@ -175,6 +182,10 @@ fn act(s: &mut State, action: Action, keys: &Keymap, fx: &mut Vec<Effect>) {
         Action::Screen(screen) => go(s, screen, fx),
         Action::Back => match s.screen {
             Screen::Runs => {}
+            Screen::Task => {
+                s.screen = s.task_back;
+                s.detail = None;
+            }
             _ => {
                 s.screen = Screen::Runs;
                 s.detail = None;
@@ -182,29 +193,22 @@ fn act(s: &mut State, action: Action, keys: &Keymap, fx: &mut Vec<Effect>) {
         },
         Action::Up | Action::Down | Action::Top | Action::Bottom => move_cursor(s, &action, fx),
         Action::PageUp | Action::PageDown => scroll_log(s, &action),
+        Action::Open if s.screen == Screen::Graph => graph::open(s, fx),
+        Action::Open if s.screen == Screen::Backfill => backfill::open(s, fx),
         Action::Open => {
             if s.focus == Focus::Runs {
                 s.focus = Focus::Tasks;
-            } else if let Some((run_id, t)) = target(s) {
-                s.screen = Screen::Task;
-                s.detail = Some(Detail {
-                    run_id,
-                    task_id: t.task_id.clone(),
-                    attempt: t.attempt,
-                    follow: true,
-                    ..Detail::default()
-                });
-                fx.push(Effect::LoadDetail {
-                    run_id,
-                    task_id: t.task_id.clone(),
-                });
-                fx.push(Effect::LoadLogs {
-                    run_id,
-                    task_id: t.task_id,
-                    attempt: t.attempt,
-                    after: 0,
-                });
+            } else {
+                open_task(s, fx);
             }
+        }
+        Action::Left | Action::Right if s.screen == Screen::Graph => graph::step(s, &action),
+        Action::Left | Action::Right => {}
+        Action::Fold if s.screen == Screen::Graph => graph::fold(s),
+        Action::Fold => {}
+        Action::NewBackfill => backfill::new_form(s),
+        Action::PrevRun | Action::NextRun if s.screen == Screen::Backfill => {
+            backfill::switch(s, action == Action::NextRun, fx)
         }
         Action::Focus => {
             s.focus = match s.focus {
@@ -338,6 +342,32 @@ fn act(s: &mut State, action: Action, keys: &Keymap, fx: &mut Vec<Effect>) {
     }
 }
 
+/// Opens the selected task on the task screen (Esc comes back to the runs).
+pub(super) fn open_task(s: &mut State, fx: &mut Vec<Effect>) {
+    let Some((run_id, t)) = target(s) else {
+        return;
+    };
+    s.screen = Screen::Task;
+    s.task_back = Screen::Runs;
+    s.detail = Some(Detail {
+        run_id,
+        task_id: t.task_id.clone(),
+        attempt: t.attempt,
+        follow: true,
+        ..Detail::default()
+    });
+    fx.push(Effect::LoadDetail {
+        run_id,
+        task_id: t.task_id.clone(),
+    });
+    fx.push(Effect::LoadLogs {
+        run_id,
+        task_id: t.task_id,
+        attempt: t.attempt,
+        after: 0,
+    });
+}
+
 pub(super) fn go(s: &mut State, screen: Screen, fx: &mut Vec<Effect>) {
     s.screen = screen;
     match screen {
@@ -347,7 +377,8 @@ pub(super) fn go(s: &mut State, screen: Screen, fx: &mut Vec<Effect>) {
                 fx.push(Effect::LoadJournal(r.id));
             }
         }
-        Screen::Runs | Screen::Task => {}
+        Screen::Backfill => fx.push(Effect::LoadBackfill(backfill::wanted(s))),
+        Screen::Runs | Screen::Task | Screen::Graph => {}
     }
 }
 
@@ -368,6 +399,8 @@ fn move_cursor(s: &mut State, action: &Action, fx: &mut Vec<Effect>) {
         Screen::Runs => s.task_cursor = step(s.task_cursor, s.tasks.len()),
         Screen::Pools => s.pool_cursor = step(s.pool_cursor, s.pools.len()),
         Screen::Task => scroll_log(s, action),
+        Screen::Graph => graph::step(s, action),
+        Screen::Backfill => backfill::move_cursor(s, action),
         Screen::Journal => s.journal_cursor = step(s.journal_cursor, s.journal.len()),
     }
 }

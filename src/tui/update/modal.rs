@@ -114,6 +114,7 @@ pub(super) fn modal_key(s: &mut State, key: &str, fx: &mut Vec<Effect>) {
             "esc" | "q" => {}
             _ => s.modal = Some(Modal::MarkChoice { run_id, task_id }),
         },
+        Modal::Backfill(form) => super::backfill::form_key(s, form, key, fx),
     }
 }
 
@@ -128,7 +129,7 @@ fn whole_command(options: &[String], input: &str) -> bool {
 }
 
 /// A printable key as a character (`space` is a space).
-fn typed(key: &str) -> Option<char> {
+pub(super) fn typed(key: &str) -> Option<char> {
     if key == "space" {
         return Some(' ');
     }
@@ -149,6 +150,7 @@ fn palette_command(s: &mut State, cmd: &str, fx: &mut Vec<Effect>) {
         ["runs"] => go(s, Screen::Runs, fx),
         ["pools"] => go(s, Screen::Pools, fx),
         ["journal"] => go(s, Screen::Journal, fx),
+
         ["theme", name] => {
             // The runner answers with `Msg::Theme` once the theme loaded.
             fx.push(Effect::SetTheme(name.to_string()));

@@ -66,6 +66,8 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Screen::Task => "task · ",
         Screen::Pools => "pools · ",
         Screen::Journal => "journal · ",
+        Screen::Graph => "graph · ",
+        Screen::Backfill => "backfill · ",
     };
     spans.push(Span::styled(screen, theme.get("title")));
     if let Some(run) = shown_run(state) {
@@ -181,6 +183,8 @@ pub fn short_label(b: &Binding) -> String {
         Action::Screen(Screen::Task) => "task",
         Action::Screen(Screen::Pools) => "pools",
         Action::Screen(Screen::Journal) => "journal",
+        Action::Screen(Screen::Graph) => "graph",
+        Action::Screen(Screen::Backfill) => "backfills",
         Action::Up => "up",
         Action::Down => "down",
         Action::Top => "top",
@@ -205,6 +209,10 @@ pub fn short_label(b: &Binding) -> String {
         Action::RunbookDown => "runbook ↓",
         Action::PoolGrow => "grow",
         Action::PoolShrink => "shrink",
+        Action::Left => "left",
+        Action::Right => "right",
+        Action::Fold => "fold/unfold",
+        Action::NewBackfill => "new backfill",
     };
     s.to_string()
 }

@@ -92,5 +92,7 @@ fn mode_name(mode: Mode) -> &'static str {
         Mode::Task => "task",
         Mode::Pools => "pools",
         Mode::Journal => "journal",
+        Mode::Graph => "graph",
+        Mode::Backfill => "backfills",
     }
 }

@@ -2,10 +2,12 @@
 //! clock: the time is `state.now`). Every function clamps to the area it is
 //! given, so any terminal size draws something sensible and nothing panics.
 
+mod backfill;
 mod cells;
 mod chrome;
 mod confirm;
 pub mod fmt;
+mod graph;
 mod help;
 mod hit;
 mod journal;
@@ -42,6 +44,8 @@ pub fn mode_of(screen: Screen) -> Mode {
         Screen::Task => Mode::Task,
         Screen::Pools => Mode::Pools,
         Screen::Journal => Mode::Journal,
+        Screen::Graph => Mode::Graph,
+        Screen::Backfill => Mode::Backfill,
     }
 }
 
@@ -66,6 +70,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keys: &Keymap) {
             Screen::Task => task::draw(frame, body, state, theme, keys),
             Screen::Pools => pools::draw(frame, body, state, theme),
             Screen::Journal => journal::draw(frame, body, state, theme, keys),
+            Screen::Graph => graph::draw(frame, body, state, theme),
+            Screen::Backfill => backfill::draw(frame, body, state, theme, keys),
         }
     }
     match &state.modal {
@@ -81,6 +87,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keys: &Keymap) {
         Some(Modal::MarkChoice { run_id, task_id }) => {
             confirm::draw_mark(frame, area, theme, *run_id, task_id)
         }
+        Some(Modal::Backfill(f)) => backfill::draw_form(frame, area, state, theme, f),
     }
 }
 
