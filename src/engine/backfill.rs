@@ -36,7 +36,11 @@ pub fn dates(from: &str, to: &str) -> Result<Vec<String>, RangeError> {
         return Err(RangeError::TooMany(days));
     }
     Ok((0..days)
-        .map(|d| (f + chrono::Duration::days(d)).format("%Y-%m-%d").to_string())
+        .map(|d| {
+            (f + chrono::Duration::days(d))
+                .format("%Y-%m-%d")
+                .to_string()
+        })
         .collect())
 }
 

@@ -48,7 +48,11 @@ impl BackfillForm {
     /// Prefilled: `pipeline`, the three days before `today`, the pipeline's
     /// own `max_active` (else 1).
     pub fn new(pipeline: &str, max_active: Option<u32>, today: chrono::NaiveDate) -> BackfillForm {
-        let day = |n: i64| (today - chrono::Duration::days(n)).format("%Y-%m-%d").to_string();
+        let day = |n: i64| {
+            (today - chrono::Duration::days(n))
+                .format("%Y-%m-%d")
+                .to_string()
+        };
         BackfillForm {
             values: [
                 pipeline.to_string(),
@@ -62,7 +66,10 @@ impl BackfillForm {
     }
 
     /// The request, or the first field that is wrong and why.
-    pub fn validate(&self, pipelines: &[(String, Option<u32>)]) -> Result<BackfillRequest, (usize, String)> {
+    pub fn validate(
+        &self,
+        pipelines: &[(String, Option<u32>)],
+    ) -> Result<BackfillRequest, (usize, String)> {
         let pipeline = self.values[PIPELINE].trim();
         if pipeline.is_empty() {
             return Err((PIPELINE, "name a pipeline".into()));
@@ -144,7 +151,11 @@ mod tests {
             f.validate(&pipelines()).unwrap_err()
         };
         assert_eq!(with(PIPELINE, "weekly").0, PIPELINE);
-        assert!(with(PIPELINE, "weekly").1.contains("known: nightly, hourly"));
+        assert!(
+            with(PIPELINE, "weekly")
+                .1
+                .contains("known: nightly, hourly")
+        );
         assert_eq!(with(FROM, "2026-02-30").0, FROM);
         assert_eq!(with(TO, "tomorrow").0, TO);
         let reversed = with(FROM, "2026-12-01");
@@ -158,9 +169,15 @@ mod tests {
     fn left_and_right_cycle_pipelines_with_their_max_active() {
         let mut f = BackfillForm::new("nightly", Some(2), day("2026-11-22"));
         f.cycle_pipeline(&pipelines(), true);
-        assert_eq!((f.values[0].as_str(), f.values[3].as_str()), ("hourly", "1"));
+        assert_eq!(
+            (f.values[0].as_str(), f.values[3].as_str()),
+            ("hourly", "1")
+        );
         f.cycle_pipeline(&pipelines(), true);
-        assert_eq!((f.values[0].as_str(), f.values[3].as_str()), ("nightly", "2"));
+        assert_eq!(
+            (f.values[0].as_str(), f.values[3].as_str()),
+            ("nightly", "2")
+        );
         f.cycle_pipeline(&pipelines(), false);
         assert_eq!(f.values[0], "hourly");
     }

@@ -42,7 +42,15 @@ pub async fn start(engine: &Engine, req: BackfillRequest) -> Result<Vec<Msg>> {
         "{} {first} .. {last} (max active {})",
         req.pipeline, req.max_active
     );
-    store::add_journal(&mut tx, &process::who(), "backfill", None, &[], Some(&detail)).await?;
+    store::add_journal(
+        &mut tx,
+        &process::who(),
+        "backfill",
+        None,
+        &[],
+        Some(&detail),
+    )
+    .await?;
     tx.commit().await?;
     match worker::hand_over(engine, &owner, &ids, req.max_active as usize).await {
         Ok(pid) => Ok(vec![

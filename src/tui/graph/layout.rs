@@ -8,7 +8,9 @@
 //! - Order within a column: barycenter sweeps (down and up, a few rounds) to
 //!   reduce crossings.
 //! - Rows: each column top to bottom, a node on the row of its first
-//!   upstream's exit where it can (a straight edge), else lower.
+//!   upstream's exit where it can (a straight edge), else lower. A node
+//!   keeps a row per downstream edge free below it, where its targets can
+//!   sit without a long detour.
 //! - Routing: each upstream node has one exit row and one net in the channel
 //!   to its right (a tree: exit stub, a vertical track, one stub per target).
 //!   Every edge enters its target on a row of its own (a node with several
@@ -168,7 +170,7 @@ pub fn layout(widths: &[u32], edges: &[(usize, usize)]) -> Layout {
             srcs.sort_by_key(|&u| y[u]);
             let Some(&first) = srcs.first() else {
                 y[v] = next;
-                next += 1;
+                next += (ext_succ[v].len() as u32).max(1);
                 continue;
             };
             let mut r = next.max(y[first]);
@@ -184,7 +186,7 @@ pub fn layout(widths: &[u32], edges: &[(usize, usize)]) -> Layout {
             }
             y[v] = rows[0];
             h[v] = rows[rows.len() - 1] - rows[0] + 1;
-            next = y[v] + h[v];
+            next = y[v] + h[v].max(ext_succ[v].len() as u32);
         }
     }
 
@@ -206,7 +208,11 @@ pub fn layout(widths: &[u32], edges: &[(usize, usize)]) -> Layout {
                 continue;
             }
             // From the label's end (a dummy: the column's start) to the channel.
-            let from = if is_real(v) { x[l] + widths[v].max(1) } else { x[l] };
+            let from = if is_real(v) {
+                x[l] + widths[v].max(1)
+            } else {
+                x[l]
+            };
             for cx in from..col_end {
                 wires.push(Wire {
                     x: cx,
@@ -290,21 +296,28 @@ fn order_by_barycenter(
                 ns.iter().map(|&u| pos[u]).sum::<f64>() / ns.len() as f64
             }
         };
-        let mut keyed: Vec<(f64, f64, usize)> = layer.iter().map(|&v| (key(v), pos[v], v)).collect();
+        let mut keyed: Vec<(f64, f64, usize)> =
+            layer.iter().map(|&v| (key(v), pos[v], v)).collect();
         keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
         for (i, (_, _, v)) in keyed.iter().enumerate() {
             layer[i] = *v;
             pos[*v] = i as f64;
         }
     };
-    for _ in 0..SWEEPS {
+    let down = |layers: &mut [Vec<usize>], pos: &mut Vec<f64>| {
         for l in 1..layers.len() {
-            sweep(&mut layers[l], pred, &mut pos);
+            sweep(&mut layers[l], pred, pos);
         }
+    };
+    for _ in 0..SWEEPS {
+        down(layers, &mut pos);
         for l in (0..layers.len().saturating_sub(1)).rev() {
             sweep(&mut layers[l], succ, &mut pos);
         }
     }
+    // Last, each column follows the one on its left, so a node can sit on
+    // its upstream's row (rows are given left to right).
+    down(layers, &mut pos);
 }
 
 /// A vertical wire of one net: rows `top..=bot` in track `col`.
@@ -349,8 +362,18 @@ fn route_channel(
             // A wire through the exit row with branches up and down would
             // cross itself (┼): split it into two tracks.
             (Some(a), Some(b)) if straight => {
-                ch.tracks.push(Track { net, top: a, bot: ys, col: 0 });
-                ch.tracks.push(Track { net, top: ys, bot: b, col: 0 });
+                ch.tracks.push(Track {
+                    net,
+                    top: a,
+                    bot: ys,
+                    col: 0,
+                });
+                ch.tracks.push(Track {
+                    net,
+                    top: ys,
+                    bot: b,
+                    col: 0,
+                });
             }
             (None, None) => {}
             (a, b) => ch.tracks.push(Track {

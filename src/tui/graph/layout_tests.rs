@@ -3,82 +3,11 @@
 //! collect the nodes it enters. That set must be exactly the node's
 //! downstream, for every node of many graphs.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use super::*;
 
-/// A grid of the union of wire directions per cell.
-fn grid(l: &Layout) -> HashMap<(u32, u32), u8> {
-    let mut g = HashMap::new();
-    for w in &l.wires {
-        *g.entry((w.x, w.y)).or_insert(0) |= w.dirs;
-    }
-    g
-}
-
-fn node_at(l: &Layout, x: u32, y: u32) -> Option<usize> {
-    l.nodes.iter().position(|p| p.contains(x, y))
-}
-
-/// The nodes the wires leaving `u` enter, read from the drawing; panics on a
-/// wire that points at nothing or runs into another node's exit.
-fn read_targets(l: &Layout, g: &HashMap<(u32, u32), u8>, u: usize) -> BTreeSet<usize> {
-    let p = l.nodes[u];
-    let mut out = BTreeSet::new();
-    let start = (p.x + p.w, p.y);
-    let Some(&d0) = g.get(&start) else {
-        return out;
-    };
-    assert!(d0 & W != 0, "the wire at {start:?} does not reach node {u}");
-    // (cell, the side we came in through)
-    let mut stack = vec![(start, W)];
-    let mut seen = BTreeSet::new();
-    while let Some(((x, y), from)) = stack.pop() {
-        if !seen.insert((x, y, from)) {
-            continue;
-        }
-        let d = g[&(x, y)];
-        let opposite = |s: u8| match s {
-            N => S,
-            S => N,
-            E => W,
-            _ => E,
-        };
-        let exits: Vec<u8> = if d == N | E | S | W {
-            vec![opposite(from)]
-        } else {
-            [N, E, S, W]
-                .into_iter()
-                .filter(|&s| s != from && d & s != 0)
-                .collect()
-        };
-        for s in exits {
-            let (nx, ny) = match s {
-                N => (x, y.wrapping_sub(1)),
-                S => (x, y + 1),
-                E => (x + 1, y),
-                _ => (x.wrapping_sub(1), y),
-            };
-            if let Some(v) = node_at(l, nx, ny) {
-                match s {
-                    E if nx == l.nodes[v].x => {
-                        out.insert(v);
-                    }
-                    W if v == u && ny == p.y => {}
-                    _ => panic!("a wire of node {u} runs into node {v} at ({nx},{ny})"),
-                }
-                continue;
-            }
-            let nd = g.get(&(nx, ny)).copied().unwrap_or(0);
-            assert!(
-                nd & opposite(s) != 0,
-                "a wire of node {u} at ({x},{y}) points at nothing ({nx},{ny})"
-            );
-            stack.push(((nx, ny), opposite(s)));
-        }
-    }
-    out
-}
+use super::super::read::{grid, node_at, read_targets};
 
 /// Every property the console relies on, for one graph.
 fn check(widths: &[u32], edges: &[(usize, usize)]) -> Layout {
@@ -87,13 +16,14 @@ fn check(widths: &[u32], edges: &[(usize, usize)]) -> Layout {
     // No two nodes overlap, no wire runs through a node.
     for (i, a) in l.nodes.iter().enumerate() {
         for b in &l.nodes[i + 1..] {
-            let apart = a.x + a.w <= b.x
-                || b.x + b.w <= a.x
-                || a.y + a.h <= b.y
-                || b.y + b.h <= a.y;
+            let apart =
+                a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y;
             assert!(apart, "nodes overlap: {a:?} {b:?}");
         }
-        assert!(a.x + a.w <= l.width && a.y + a.h <= l.height, "{a:?} outside");
+        assert!(
+            a.x + a.w <= l.width && a.y + a.h <= l.height,
+            "{a:?} outside"
+        );
     }
     for w in &l.wires {
         assert!(node_at(&l, w.x, w.y).is_none(), "wire {w:?} inside a node");
@@ -101,7 +31,10 @@ fn check(widths: &[u32], edges: &[(usize, usize)]) -> Layout {
     }
     // Columns: every edge goes right; each column lists its nodes top down.
     for &(u, v) in edges {
-        assert!(l.nodes[u].layer < l.nodes[v].layer, "edge {u}->{v} not rightwards");
+        assert!(
+            l.nodes[u].layer < l.nodes[v].layer,
+            "edge {u}->{v} not rightwards"
+        );
     }
     for col in &l.layers {
         for pair in col.windows(2) {
@@ -158,7 +91,17 @@ fn small_shapes_read_back_exactly() {
     check(&[4; 6], &[(1, 0), (2, 0), (3, 0), (4, 0), (5, 0)]);
     check(
         &[2; 6],
-        &[(0, 3), (0, 4), (0, 5), (1, 3), (1, 4), (1, 5), (2, 3), (2, 4), (2, 5)],
+        &[
+            (0, 3),
+            (0, 4),
+            (0, 5),
+            (1, 3),
+            (1, 4),
+            (1, 5),
+            (2, 3),
+            (2, 4),
+            (2, 5),
+        ],
     );
     check(&[6; 5], &[(0, 1), (1, 2), (2, 3), (0, 3), (0, 4), (4, 3)]);
     // A node with upstreams above and below and a straight one.
@@ -177,7 +120,10 @@ fn random_dags_read_back_exactly() {
 
 #[test]
 fn duplicates_self_loops_unknown_nodes_and_cycles_do_not_break_it() {
-    let l = layout(&[3, 3, 3], &[(0, 1), (0, 1), (1, 1), (1, 9), (1, 2), (2, 0)]);
+    let l = layout(
+        &[3, 3, 3],
+        &[(0, 1), (0, 1), (1, 1), (1, 9), (1, 2), (2, 0)],
+    );
     assert_eq!(l.nodes.len(), 3);
     assert!(layout(&[], &[]).nodes.is_empty());
     assert_eq!(glyph(N | E | S | W), "┼");

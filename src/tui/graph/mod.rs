@@ -5,6 +5,8 @@
 //! move the cursor, the view to draw.
 
 pub mod layout;
+#[cfg(test)]
+pub mod read;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -28,7 +30,9 @@ pub struct GraphState {
 pub enum NodeKind {
     Task,
     /// A folded fan-out of the task `parent`.
-    Group { parent: String },
+    Group {
+        parent: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -109,7 +113,9 @@ pub fn build<'a>(tasks: &'a [InstanceRow], expanded: &BTreeSet<String>) -> Graph
         let n = match folded(t) {
             Some(p) => *group_node.entry(p).or_insert_with(|| {
                 nodes.push(Node {
-                    kind: NodeKind::Group { parent: p.to_string() },
+                    kind: NodeKind::Group {
+                        parent: p.to_string(),
+                    },
                     members: Vec::new(),
                     state: t.state,
                     label: Vec::new(),

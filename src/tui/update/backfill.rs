@@ -50,7 +50,9 @@ pub(super) fn on_started(s: &mut State, id: i64, fx: &mut Vec<Effect>) {
 /// Runs changed: the backfill on screen is reread.
 pub(super) fn on_changed(s: &State, any_run: bool, fx: &mut Vec<Effect>) {
     if any_run && s.screen == Screen::Backfill {
-        fx.push(Effect::LoadBackfill(s.backfill.shown.as_ref().map(|b| b.id)));
+        fx.push(Effect::LoadBackfill(
+            s.backfill.shown.as_ref().map(|b| b.id),
+        ));
     }
 }
 
@@ -110,10 +112,11 @@ pub(super) fn new_form(s: &mut State) {
     let Some(first) = s.backfill.pipelines.first().cloned() else {
         return flash(s, false, "this workspace has no pipeline to backfill");
     };
-    let preferred = s
-        .selected_run()
-        .map(|r| r.pipeline.clone())
-        .or(s.backfill.shown.as_ref().map(|b| b.pipeline.clone()));
+    let preferred = s.selected_run().map(|r| r.pipeline.clone()).or(s
+        .backfill
+        .shown
+        .as_ref()
+        .map(|b| b.pipeline.clone()));
     let (name, max_active) = preferred
         .and_then(|p| s.backfill.pipelines.iter().find(|(n, _)| *n == p).cloned())
         .unwrap_or(first);

@@ -41,12 +41,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keys: &
         } else {
             format!("No backfills yet: press {new_key} to start one.")
         };
-        let p = Paragraph::new(Line::styled(text, theme.get("dim")))
-            .block(pane(Line::from(" Backfills "), true, theme));
+        let p = Paragraph::new(Line::styled(text, theme.get("dim"))).block(pane(
+            Line::from(" Backfills "),
+            true,
+            theme,
+        ));
         frame.render_widget(p, area);
         return;
     };
-    let at = b.list.iter().position(|x| x.id == bf.id).map_or(0, |i| i + 1);
+    let at = b
+        .list
+        .iter()
+        .position(|x| x.id == bf.id)
+        .map_or(0, |i| i + 1);
     let title = format!(
         " Backfill {} · {} · {} → {} · {} at once ",
         bf.id, bf.pipeline, bf.from_date, bf.to_date, bf.max_active
@@ -127,7 +134,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keys: &
 fn summary_line(state: &State, theme: &Theme) -> Line<'static> {
     let runs = &state.backfill.runs;
     let mut spans = vec![Span::styled(
-        format!("{} date{}: ", runs.len(), if runs.len() == 1 { "" } else { "s" }),
+        format!(
+            "{} date{}: ",
+            runs.len(),
+            if runs.len() == 1 { "" } else { "s" }
+        ),
         theme.get("text"),
     )];
     for (rs, label) in [

@@ -70,7 +70,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         } else {
             theme.task(node.state)
         };
-        let canvas = Canvas { area: inner, ox, oy };
+        let canvas = Canvas {
+            area: inner,
+            ox,
+            oy,
+        };
         let mut x = p.x;
         x = canvas.put(buf, x, p.y, "[", base);
         for (text, st) in &node.label {
@@ -125,7 +129,9 @@ impl Canvas {
                 let sx = self.area.x + (x - self.ox) as u16;
                 let sy = self.area.y + (y - self.oy) as u16;
                 let mut tmp = [0u8; 4];
-                buf[(sx, sy)].set_symbol(ch.encode_utf8(&mut tmp)).set_style(style);
+                buf[(sx, sy)]
+                    .set_symbol(ch.encode_utf8(&mut tmp))
+                    .set_style(style);
                 for k in 1..cw {
                     buf[(sx + k as u16, sy)].reset();
                 }
@@ -177,7 +183,10 @@ fn selection_line(state: &State, g: &Graph, sel: Option<usize>, theme: &Theme) -
                 theme.task(t.state),
             )];
             if let Some(e) = t.error.as_deref().map(first_line).filter(|e| !e.is_empty()) {
-                spans.push(Span::styled(format!("{} ", truncate(e, 60)), theme.get("error")));
+                spans.push(Span::styled(
+                    format!("{} ", truncate(e, 60)),
+                    theme.get("error"),
+                ));
             }
             Line::from(spans)
         }
@@ -187,4 +196,3 @@ fn selection_line(state: &State, g: &Graph, sel: Option<usize>, theme: &Theme) -
 #[cfg(test)]
 #[path = "graph_tests.rs"]
 mod tests;
-
