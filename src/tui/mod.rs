@@ -64,4 +64,6 @@ pub async fn run(
 }
 
 #[cfg(test)]
+mod update_graph_tests;
+#[cfg(test)]
 mod update_tests;

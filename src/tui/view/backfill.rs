@@ -244,3 +244,7 @@ pub fn draw_form(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, f:
         frame.set_cursor_position(Position::new(x, y));
     }
 }
+
+#[cfg(test)]
+#[path = "backfill_tests.rs"]
+mod tests;

@@ -9,24 +9,47 @@ use ratatui::widgets::Paragraph;
 use super::fmt::{truncate, width};
 use super::{pane, popup};
 use crate::tui::action::Action;
+use crate::tui::keymap::Binding;
 use crate::tui::{Keymap, Mode, Theme};
 
 pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, keys: &Keymap, mode: Mode) {
     // (keys, desc) per action, the screen's own bindings first.
-    let mut rows: Vec<(Vec<&str>, &str, &Action)> = Vec::new();
+    let mut rows: Vec<(Vec<&str>, String, Option<&Action>)> = Vec::new();
+    let global = keys.bindings(Mode::Global);
+    // The global screen keys share one row: "12378  Screens: 1 runs, 2 pools…".
+    let screens: Vec<&Binding> = global
+        .iter()
+        .copied()
+        .filter(|b| matches!(b.action, Action::Screen(_)) && b.on.chars().count() == 1)
+        .collect();
+    let mut screens_at = None;
     for b in keys.bindings(mode) {
-        match rows.iter_mut().find(|r| r.2 == &b.action) {
-            Some(r) => r.0.push(&b.on),
-            None => rows.push((vec![b.on.as_str()], b.desc.as_str(), &b.action)),
+        if screens.contains(&b) {
+            screens_at.get_or_insert(rows.len());
+            continue;
         }
+        match rows.iter_mut().find(|r| r.2 == Some(&b.action)) {
+            Some(r) => r.0.push(&b.on),
+            None => rows.push((vec![b.on.as_str()], b.desc.clone(), Some(&b.action))),
+        }
+    }
+    if let Some(at) = screens_at {
+        let names: Vec<String> = screens
+            .iter()
+            .map(|b| format!("{} {}", b.on, super::chrome::short_label(b)))
+            .collect();
+        let desc = format!("Screens: {}", names.join(", "));
+        let joined: Vec<&str> = screens.iter().map(|b| b.on.as_str()).collect();
+        // One key name of all the digits: `12378`.
+        rows.insert(at, (joined, desc, None));
     }
     let key_w = rows
         .iter()
-        .map(|r| width(&r.0.join(" ")))
+        .map(|r| width(&keys_text(r)))
         .max()
         .unwrap_or(0)
         .min(14);
-    let desc_w = rows.iter().map(|r| width(r.1)).max().unwrap_or(0);
+    let desc_w = rows.iter().map(|r| width(&r.1)).max().unwrap_or(0);
     let col_w = key_w + 2 + desc_w;
     let n = rows.len();
     // Two columns when the list is taller than the screen and there is room.
@@ -73,8 +96,9 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, keys: &Keymap, mode: M
         let room = usize::from(c.width).saturating_sub(key_w + 3);
         let lines: Vec<Line> = chunk
             .iter()
-            .map(|(ks, desc, _)| {
-                let k = truncate(&ks.join(" "), key_w);
+            .map(|row| {
+                let (_, desc, _) = row;
+                let k = truncate(&keys_text(row), key_w);
                 Line::from(vec![
                     Span::styled(format!(" {k:<key_w$}  "), theme.get("key")),
                     Span::styled(truncate(desc, room), theme.get("text")),
@@ -83,6 +107,12 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, keys: &Keymap, mode: M
             .collect();
         frame.render_widget(Paragraph::new(lines), *c);
     }
+}
+
+/// A row's keys as shown: the screen row's digits run together.
+fn keys_text(row: &(Vec<&str>, String, Option<&Action>)) -> String {
+    let sep = if row.2.is_none() { "" } else { " " };
+    row.0.join(sep)
 }
 
 fn mode_name(mode: Mode) -> &'static str {
