@@ -191,10 +191,10 @@ pub fn layout(widths: &[u32], edges: &[(usize, usize)]) -> Layout {
     }
 
     // Channels: tracks per net, then the column positions.
-    let mut channels: Vec<Channel> = Vec::with_capacity(depth);
-    for l in 0..depth {
-        channels.push(route_channel(&layers[l], &ext_succ, &y, &port));
-    }
+    let channels: Vec<Channel> = layers
+        .iter()
+        .map(|l| route_channel(l, &ext_succ, &y, &port))
+        .collect();
     let mut x = vec![0u32; depth];
     for l in 1..depth {
         x[l] = x[l - 1] + lw[l - 1] + channels[l - 1].width;
@@ -256,9 +256,7 @@ fn longest_path_layers(succ: &[Vec<usize>], mut indeg: Vec<usize>) -> Vec<usize>
     let n = succ.len();
     let mut layer = vec![0usize; n];
     let mut queue: std::collections::VecDeque<usize> = (0..n).filter(|&v| indeg[v] == 0).collect();
-    let mut done = vec![false; n];
     while let Some(u) = queue.pop_front() {
-        done[u] = true;
         for &v in &succ[u] {
             layer[v] = layer[v].max(layer[u] + 1);
             indeg[v] -= 1;
@@ -268,7 +266,6 @@ fn longest_path_layers(succ: &[Vec<usize>], mut indeg: Vec<usize>) -> Vec<usize>
         }
     }
     // Nodes on a cycle (never in a valid pipeline) keep what they got.
-    let _ = done;
     layer
 }
 
@@ -305,8 +302,8 @@ fn order_by_barycenter(
         }
     };
     let down = |layers: &mut [Vec<usize>], pos: &mut Vec<f64>| {
-        for l in 1..layers.len() {
-            sweep(&mut layers[l], pred, pos);
+        for layer in layers.iter_mut().skip(1) {
+            sweep(layer, pred, pos);
         }
     };
     for _ in 0..SWEEPS {
