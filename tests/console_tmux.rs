@@ -666,7 +666,8 @@ fn a_readonly_console_refuses_to_change_anything() {
             "the footer offers a rerun in read-only mode: {footer}"
         );
 
-        for key in ["R", "F", "x", "m", "n"] {
+        // B: the backfill form.
+        for key in ["R", "F", "x", "m", "n", "B"] {
             t.keys(&[key]);
             let s = t.wait_for("read-only: this console cannot change anything");
             no_question_after(&t, key, &s);

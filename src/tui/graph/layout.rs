@@ -14,10 +14,11 @@
 //! - Routing: each upstream node has one exit row and one net in the channel
 //!   to its right (a tree: exit stub, a vertical track, one stub per target).
 //!   Every edge enters its target on a row of its own (a node with several
-//!   inputs is as tall as it has inputs), and no target enters on a row that
-//!   another node of the column before exits on. So two nets only ever meet
-//!   at right angles, both passing straight through (`┼`): the drawing reads
-//!   back as exactly the edges given (see the tests' reader).
+//!   inputs is as tall as it has inputs). A target enters on a row another
+//!   node of the column before exits on only when that node's wire can end
+//!   left of the target's track (an order of tracks kept acyclic). So two
+//!   nets only ever meet at right angles, both passing straight through
+//!   (`┼`): the drawing reads back as exactly the edges given (see `read`).
 
 use std::collections::HashMap;
 
@@ -154,6 +155,8 @@ pub fn layout(widths: &[u32], edges: &[(usize, usize)]) -> Layout {
     let mut y = vec![0u32; total];
     let mut h = vec![1u32; total];
     let mut port: HashMap<(usize, usize), u32> = HashMap::new();
+    // Per channel: `a → [b…]` when a's wires must end left of b's tracks.
+    let mut left_of: Vec<HashMap<usize, Vec<usize>>> = vec![HashMap::new(); depth];
     for l in 0..depth {
         let exits: HashMap<u32, usize> = if l == 0 {
             HashMap::new()
@@ -176,8 +179,15 @@ pub fn layout(widths: &[u32], edges: &[(usize, usize)]) -> Layout {
             let mut r = next.max(y[first]);
             let mut rows = Vec::with_capacity(srcs.len());
             for &u in &srcs {
-                // Not on a row another node of the column before exits on.
-                while exits.get(&r).is_some_and(|&x| x != u) {
+                // On a row another node `a` of the column before exits on
+                // only if a's wire can end left of u's track, which no
+                // earlier choice forbids (else the two would meet).
+                while let Some(&a) = exits.get(&r).filter(|&&a| a != u) {
+                    let prec = &mut left_of[l - 1];
+                    if !reaches(prec, u, a) {
+                        prec.entry(a).or_default().push(u);
+                        break;
+                    }
                     r += 1;
                 }
                 port.insert((u, v), r);
@@ -193,7 +203,8 @@ pub fn layout(widths: &[u32], edges: &[(usize, usize)]) -> Layout {
     // Channels: tracks per net, then the column positions.
     let channels: Vec<Channel> = layers
         .iter()
-        .map(|l| route_channel(l, &ext_succ, &y, &port))
+        .zip(&left_of)
+        .map(|(l, prec)| route_channel(l, &ext_succ, &y, &port, prec))
         .collect();
     let mut x = vec![0u32; depth];
     for l in 1..depth {
@@ -335,13 +346,31 @@ struct Channel {
     tracks: Vec<Track>,
 }
 
+/// Whether `to` is reachable from `from` in `g` (or is `from`).
+fn reaches(g: &HashMap<usize, Vec<usize>>, from: usize, to: usize) -> bool {
+    let mut stack = vec![from];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(v) = stack.pop() {
+        if v == to {
+            return true;
+        }
+        if seen.insert(v) {
+            stack.extend(g.get(&v).into_iter().flatten().copied());
+        }
+    }
+    false
+}
+
 fn route_channel(
     layer: &[usize],
     succ: &[Vec<usize>],
     y: &[u32],
     port: &HashMap<(usize, usize), u32>,
+    left_of: &HashMap<usize, Vec<usize>>,
 ) -> Channel {
     let mut ch = Channel::default();
+    // The node each net leaves from.
+    let mut source: Vec<usize> = Vec::new();
     for &u in layer {
         if succ[u].is_empty() {
             continue;
@@ -381,27 +410,70 @@ fn route_channel(
             }),
         }
         ch.nets.push((ys, straight, rows));
+        source.push(u);
     }
-    // Interval colouring: tracks share a column only if their rows are
-    // disjoint, ends included (touching would join them).
+    // Columns: a net's tracks right of every net that must end left of it
+    // (`left_of`, in topological order), else as far left as they fit;
+    // tracks share a column only if their rows are disjoint, ends included
+    // (touching would join them).
+    let net_of: HashMap<usize, usize> = source.iter().enumerate().map(|(i, &u)| (u, i)).collect();
+    let mut indeg = vec![0usize; ch.nets.len()];
+    for (a, bs) in left_of {
+        if net_of.contains_key(a) {
+            for b in bs {
+                if let Some(&j) = net_of.get(b) {
+                    indeg[j] += 1;
+                }
+            }
+        }
+    }
+    let mut rank = vec![0usize; ch.nets.len()];
+    let mut queue: std::collections::VecDeque<usize> =
+        (0..ch.nets.len()).filter(|&i| indeg[i] == 0).collect();
+    let mut next_rank = 0;
+    while let Some(i) = queue.pop_front() {
+        rank[i] = next_rank;
+        next_rank += 1;
+        for b in left_of.get(&source[i]).into_iter().flatten() {
+            if let Some(&j) = net_of.get(b) {
+                indeg[j] -= 1;
+                if indeg[j] == 0 {
+                    queue.push_back(j);
+                }
+            }
+        }
+    }
     let mut order: Vec<usize> = (0..ch.tracks.len()).collect();
-    order.sort_by_key(|&i| (ch.tracks[i].top, ch.tracks[i].bot));
-    let mut last_bot: Vec<u32> = Vec::new();
+    // Unconstrained nets keep the greedy order by top row (few columns).
+    let constrained = !left_of.is_empty();
+    order.sort_by_key(|&i| {
+        let t = ch.tracks[i];
+        (if constrained { rank[t.net] } else { 0 }, t.top, t.bot)
+    });
+    let mut columns: Vec<Vec<(u32, u32)>> = Vec::new();
+    let mut net_max = vec![0u32; ch.nets.len()];
     for i in order {
         let t = ch.tracks[i];
-        let col = match last_bot.iter().position(|&b| b < t.top) {
-            Some(c) => {
-                last_bot[c] = t.bot;
-                c
-            }
+        let lb = left_of
+            .iter()
+            .filter(|(_, bs)| bs.contains(&source[t.net]))
+            .filter_map(|(a, _)| net_of.get(a))
+            .map(|&j| net_max[j] as usize)
+            .max()
+            .unwrap_or(0);
+        let free = |c: &Vec<(u32, u32)>| c.iter().all(|&(a, b)| b < t.top || a > t.bot);
+        let col = match (lb..columns.len()).find(|&c| free(&columns[c])) {
+            Some(c) => c,
             None => {
-                last_bot.push(t.bot);
-                last_bot.len() - 1
+                columns.resize(columns.len().max(lb) + 1, Vec::new());
+                columns.len() - 1
             }
         };
+        columns[col].push((t.top, t.bot));
         ch.tracks[i].col = col as u32 + 1;
+        net_max[t.net] = net_max[t.net].max(col as u32 + 1);
     }
-    ch.width = (last_bot.len() as u32 + 2).max(MIN_CHANNEL);
+    ch.width = (columns.len() as u32 + 2).max(MIN_CHANNEL);
     ch
 }
 

@@ -110,7 +110,7 @@ fn small_shapes_read_back_exactly() {
 
 #[test]
 fn random_dags_read_back_exactly() {
-    for seed in 0..60 {
+    for seed in 0..300 {
         let n = 5 + (seed as usize * 7) % 40;
         let p = [4, 10, 25][seed as usize % 3];
         let (w, e) = random_dag(seed, n, p);
