@@ -454,6 +454,9 @@ fn click(s: &mut State, column: u16, row: u16, fx: &mut Vec<Effect>) {
             s.focus = Focus::Tasks;
             s.task_cursor = i.min(s.tasks.len().saturating_sub(1));
         }
+        Some(super::view::Hit::BackfillRun(i)) => {
+            s.backfill.cursor = i.min(s.backfill.runs.len().saturating_sub(1));
+        }
         None => {}
     }
 }

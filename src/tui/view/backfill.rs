@@ -130,6 +130,26 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keys: &
     frame.render_stateful_widget(t, table, &mut ts);
 }
 
+/// The row of the backfill table at (`column`, `row`), as `draw` lays it out.
+pub fn hit(state: &State, column: u16, row: u16) -> Option<usize> {
+    let (w, h) = state.size;
+    let body = Rect::new(0, 1, w, h.saturating_sub(2));
+    // Inside the pane's border, as `pane` draws it.
+    let inner = ratatui::widgets::Block::bordered().inner(body);
+    if !inner.contains(Position::new(column, row)) || state.backfill.shown.is_none() {
+        return None;
+    }
+    // Two summary lines and the heading above the rows.
+    let top = inner.y + 3;
+    let visible = usize::from(inner.height.saturating_sub(3));
+    if row < top || visible == 0 {
+        return None;
+    }
+    let offset = (state.backfill.cursor + 1).saturating_sub(visible);
+    let i = offset + usize::from(row - top);
+    (i < state.backfill.runs.len()).then_some(i)
+}
+
 /// "3 dates: ✓ 2 succeeded · ▶ 1 running": where the backfill stands.
 fn summary_line(state: &State, theme: &Theme) -> Line<'static> {
     let runs = &state.backfill.runs;

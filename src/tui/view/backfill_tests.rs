@@ -139,3 +139,19 @@ fn no_backfills_yet_says_how_to_start_one_and_small_sizes_draw() {
         render_to_string(&s, &theme(), &keys(), w, h);
     }
 }
+
+#[test]
+fn a_click_on_a_date_selects_it() {
+    use super::super::{Hit, hit_test};
+    let mut s = backfilling();
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        s.size = (w, h);
+        let text = render_to_string(&s, &theme(), &keys(), w, h);
+        let y = text
+            .lines()
+            .position(|l| l.contains("2024-04-28"))
+            .expect("the date is drawn") as u16;
+        assert_eq!(hit_test(&s, 20, y), Some(Hit::BackfillRun(4)));
+        assert_eq!(hit_test(&s, 20, 3), None, "the summary is no row");
+    }
+}

@@ -94,6 +94,26 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
 }
 
+/// The task whose node is drawn at (`column`, `row`) on a terminal of
+/// `state.size`, from the same layout and panning `draw` uses.
+pub fn hit(state: &State, column: u16, row: u16) -> Option<usize> {
+    let (w, h) = state.size;
+    let body = Rect::new(0, 1, w, h.saturating_sub(2));
+    // Inside the pane's border, as `pane` draws it.
+    let inner = ratatui::widgets::Block::bordered().inner(body);
+    if !inner.contains(ratatui::layout::Position::new(column, row)) || state.tasks.is_empty() {
+        return None;
+    }
+    let g = graph::build(&state.tasks, &state.graph.expanded);
+    let (ox, oy) = viewport(&g, g.node_of_task(state.task_cursor), inner);
+    let (cx, cy) = (
+        u32::from(column - inner.x) + ox,
+        u32::from(row - inner.y) + oy,
+    );
+    let n = g.layout.nodes.iter().position(|p| p.contains(cx, cy))?;
+    g.nodes[n].members.first().copied()
+}
+
 /// The top-left canvas cell shown: the origin, moved only as far as it
 /// takes to show the selected node with a little room after it. Depending on
 /// the node alone, the picture stays put while the cursor moves in view.

@@ -265,3 +265,29 @@ fn empty_and_tiny_graph_screens_draw() {
         render_to_string(&s, &theme(), &keys(), w, h);
     }
 }
+
+#[test]
+fn a_click_on_a_node_selects_its_task() {
+    use super::super::{Hit, hit_test};
+    let mut s = forty();
+    for (w, h) in [(160u16, 48u16), (80, 24)] {
+        s.size = (w, h);
+        let buf = render_buffer(&s, &theme(), &keys(), w, h);
+        // Find "c_cust" on screen wherever the view panned to.
+        let at = (0..h).find_map(|y| {
+            let row: String = (0..w).map(|x| buf[Position::new(x, y)].symbol()).collect();
+            row.find("c_cust]")
+                .map(|i| (row[..i].chars().count() as u16, y))
+        });
+        if let Some((x, y)) = at {
+            let want = s.tasks.iter().position(|t| t.task_id == "c_cust");
+            assert_eq!(hit_test(&s, x, y), want.map(Hit::Task), "{w}x{h}");
+        } else {
+            assert_eq!(w, 80, "c_cust must be on the 160x48 screen");
+        }
+        // The header, the border and empty canvas are no node.
+        assert_eq!(hit_test(&s, 5, 0), None);
+        assert_eq!(hit_test(&s, 0, 5), None);
+        assert_eq!(hit_test(&s, w - 3, h - 4), None);
+    }
+}
