@@ -7,6 +7,7 @@
 pub mod layout;
 #[cfg(test)]
 pub mod read;
+mod route;
 
 use std::collections::{BTreeSet, HashMap};
 
