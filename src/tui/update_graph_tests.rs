@@ -334,3 +334,32 @@ fn read_only_refuses_the_backfill_form() {
         );
     }
 }
+
+#[test]
+fn the_picture_pans_to_the_cursor_and_stays_put_while_it_is_in_view() {
+    let (mut s, k) = graph_state(false);
+    // A canvas of 28×4 cells: much smaller than the graph.
+    update(&mut s, Msg::Resize(30, 8), &k);
+    press(&mut s, &k, &["7", "h"]);
+    assert_eq!(selected(&s), "a");
+    assert_eq!(s.graph.offset, (0, 0));
+    press(&mut s, &k, &["l", "l", "l"]);
+    assert_eq!(selected(&s), "e");
+    let panned = s.graph.offset;
+    assert!(panned.0 > 0, "the picture did not pan right: {panned:?}");
+    // One column back is still on screen: nothing moves.
+    press(&mut s, &k, &["h"]);
+    assert_eq!(selected(&s), "d");
+    // (d sits at columns 28–32, inside the view at 13–40.)
+    let g = crate::tui::graph::build(&s.tasks, &s.graph.expanded);
+    let d = g.layout.nodes[g.node_of_task(s.task_cursor).unwrap_or(0)];
+    assert!(
+        d.x >= panned.0 && d.x + d.w <= panned.0 + 28,
+        "{d:?} {panned:?}"
+    );
+    assert_eq!(s.graph.offset, panned);
+    // Back to the first column: the picture follows.
+    press(&mut s, &k, &["h", "h"]);
+    assert_eq!(selected(&s), "a");
+    assert_eq!(s.graph.offset.0, 0);
+}

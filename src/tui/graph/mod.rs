@@ -21,10 +21,12 @@ const MAX_ID: usize = 32;
 /// A fan-out folds from this many instances.
 const MIN_GROUP: usize = 2;
 
-/// What the graph screen remembers: the fan-outs shown expanded.
+/// What the graph screen remembers: the fan-outs shown expanded, and where
+/// the picture is scrolled to (the view moves it only to show the cursor).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GraphState {
     pub expanded: BTreeSet<String>,
+    pub offset: (u32, u32),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -34,6 +34,7 @@ pub(super) fn step(s: &mut State, action: &Action) {
     if let Some(n) = to {
         // A folded fan-out stands for its worst instance.
         s.task_cursor = g.nodes[n].members[0];
+        s.graph.offset = crate::tui::view::graph_scroll(s);
     }
 }
 
@@ -52,10 +53,11 @@ pub(super) fn fold(s: &mut State) {
             let parent = s.selected_task().and_then(fan_out_of).map(str::to_string);
             match parent {
                 Some(p) if s.graph.expanded.remove(&p) => {}
-                _ => flash(s, false, "not part of a fan-out: nothing to fold"),
+                _ => return flash(s, false, "not part of a fan-out: nothing to fold"),
             }
         }
     }
+    s.graph.offset = crate::tui::view::graph_scroll(s);
 }
 
 /// Enter: a folded fan-out unfolds; a task opens (Esc comes back here).

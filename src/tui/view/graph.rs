@@ -16,7 +16,7 @@ use crate::tui::graph::layout::glyph;
 use crate::tui::graph::{self, Graph, NodeKind};
 use crate::tui::{State, Theme};
 
-/// Cells kept visible beyond the selected node when the picture pans.
+/// Cells kept visible around the selected node when the picture pans.
 const PAN_ROOM_X: u32 = 6;
 const PAN_ROOM_Y: u32 = 2;
 
@@ -40,7 +40,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let g = graph::build(&state.tasks, &state.graph.expanded);
     let sel = g.node_of_task(state.task_cursor);
     let inner = block.inner(area);
-    let (ox, oy) = viewport(&g, sel, inner);
+    let (ox, oy) = viewport(&g, sel, inner, state.graph.offset);
     let mut block = block.title_bottom(selection_line(state, &g, sel, theme));
     let (lw, lh) = (g.layout.width, g.layout.height);
     let (vw, vh) = (u32::from(inner.width), u32::from(inner.height));
@@ -97,15 +97,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 /// The task whose node is drawn at (`column`, `row`) on a terminal of
 /// `state.size`, from the same layout and panning `draw` uses.
 pub fn hit(state: &State, column: u16, row: u16) -> Option<usize> {
-    let (w, h) = state.size;
-    let body = Rect::new(0, 1, w, h.saturating_sub(2));
-    // Inside the pane's border, as `pane` draws it.
-    let inner = ratatui::widgets::Block::bordered().inner(body);
+    let inner = canvas_area(state.size);
     if !inner.contains(ratatui::layout::Position::new(column, row)) || state.tasks.is_empty() {
         return None;
     }
     let g = graph::build(&state.tasks, &state.graph.expanded);
-    let (ox, oy) = viewport(&g, g.node_of_task(state.task_cursor), inner);
+    let (ox, oy) = viewport(
+        &g,
+        g.node_of_task(state.task_cursor),
+        inner,
+        state.graph.offset,
+    );
     let (cx, cy) = (
         u32::from(column - inner.x) + ox,
         u32::from(row - inner.y) + oy,
@@ -114,21 +116,48 @@ pub fn hit(state: &State, column: u16, row: u16) -> Option<usize> {
     g.nodes[n].members.first().copied()
 }
 
-/// The top-left canvas cell shown: the origin, moved only as far as it
-/// takes to show the selected node with a little room after it. Depending on
-/// the node alone, the picture stays put while the cursor moves in view.
-fn viewport(g: &Graph, sel: Option<usize>, inner: Rect) -> (u32, u32) {
-    let Some(p) = sel.and_then(|i| g.layout.nodes.get(i)) else {
-        return (0, 0);
-    };
-    let axis = |end: u32, total: u32, view: u16| -> u32 {
+/// The top-left canvas cell shown: where the picture was (`state.graph.
+/// offset`), moved only as far as it takes to show the selected node with a
+/// little room around it. So the picture stays put while the cursor moves
+/// (or a click lands) within what is on screen.
+fn viewport(g: &Graph, sel: Option<usize>, inner: Rect, prev: (u32, u32)) -> (u32, u32) {
+    let axis = |prev: u32, start: u32, size: u32, room: u32, total: u32, view: u16| -> u32 {
         let view = u32::from(view);
-        end.saturating_sub(view).min(total.saturating_sub(view))
+        if total <= view {
+            return 0;
+        }
+        let mut o = prev.min(total - view);
+        let room = room.min(view.saturating_sub(size) / 2);
+        if start < o + room {
+            o = start.saturating_sub(room);
+        }
+        if start + size + room > o + view {
+            o = (start + size + room).saturating_sub(view);
+        }
+        o.min(total - view)
+    };
+    let Some(p) = sel.and_then(|i| g.layout.nodes.get(i)) else {
+        return (prev.0.min(g.layout.width), prev.1.min(g.layout.height));
     };
     (
-        axis(p.x + p.w + PAN_ROOM_X, g.layout.width, inner.width),
-        axis(p.y + 1 + PAN_ROOM_Y, g.layout.height, inner.height),
+        axis(prev.0, p.x, p.w, PAN_ROOM_X, g.layout.width, inner.width),
+        axis(prev.1, p.y, 1, PAN_ROOM_Y, g.layout.height, inner.height),
     )
+}
+
+/// The graph's canvas on a terminal of `size`: the body inside the pane's
+/// border, as `draw` lays it out.
+fn canvas_area((w, h): (u16, u16)) -> Rect {
+    let body = Rect::new(0, 1, w, h.saturating_sub(2));
+    ratatui::widgets::Block::bordered().inner(body)
+}
+
+/// Where the picture is scrolled to for `state` (the update keeps it, so
+/// the next frame starts from there).
+pub fn scroll(state: &State) -> (u32, u32) {
+    let g = graph::build(&state.tasks, &state.graph.expanded);
+    let sel = g.node_of_task(state.task_cursor);
+    viewport(&g, sel, canvas_area(state.size), state.graph.offset)
 }
 
 struct Canvas {
