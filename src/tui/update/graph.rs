@@ -34,7 +34,7 @@ pub(super) fn step(s: &mut State, action: &Action) {
     if let Some(n) = to {
         // A folded fan-out stands for its worst instance.
         s.task_cursor = g.nodes[n].members[0];
-        s.graph.offset = crate::tui::view::graph_scroll(s);
+        s.graph.offset = crate::tui::view::graph_scroll_of(s, &g);
     }
 }
 

@@ -155,9 +155,13 @@ fn canvas_area((w, h): (u16, u16)) -> Rect {
 /// Where the picture is scrolled to for `state` (the update keeps it, so
 /// the next frame starts from there).
 pub fn scroll(state: &State) -> (u32, u32) {
-    let g = graph::build(&state.tasks, &state.graph.expanded);
+    scroll_of(state, &graph::build(&state.tasks, &state.graph.expanded))
+}
+
+/// `scroll` with the graph of `state` already built.
+pub fn scroll_of(state: &State, g: &Graph) -> (u32, u32) {
     let sel = g.node_of_task(state.task_cursor);
-    viewport(&g, sel, canvas_area(state.size), state.graph.offset)
+    viewport(g, sel, canvas_area(state.size), state.graph.offset)
 }
 
 struct Canvas {

@@ -33,7 +33,7 @@ use ratatui::widgets::{Block, Clear};
 use super::state::{Modal, Screen};
 use super::{Keymap, Mode, State, Theme};
 
-pub use graph::scroll as graph_scroll;
+pub use graph::{scroll as graph_scroll, scroll_of as graph_scroll_of};
 pub use hit::{Hit, hit_test};
 pub use palette::palette_completions;
 pub use task::{log_area, tail_start};
