@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::engine::request::{MarkAs, Request};
-use crate::engine::state::TaskState;
+use crate::engine::state::{RunState, TaskState};
 use crate::engine::store::{
     AttemptRow, BackfillRow, BackfillRun, InstanceRow, JournalEntry, LogLine, PoolUsage, RunRow,
 };
@@ -313,6 +313,8 @@ impl State {
     /// a flash to expire): the runner sends ticks only then.
     pub fn needs_clock(&self) -> bool {
         self.flash.is_some()
+            || (self.screen == Screen::Backfill
+                && (self.backfill.runs.iter()).any(|r| r.run.state == RunState::Running))
             || self
                 .tasks
                 .iter()

@@ -363,3 +363,26 @@ fn the_picture_pans_to_the_cursor_and_stays_put_while_it_is_in_view() {
     assert_eq!(selected(&s), "a");
     assert_eq!(s.graph.offset.0, 0);
 }
+
+#[test]
+fn a_running_backfill_on_screen_keeps_its_clock_ticking() {
+    let (mut s, k) = graph_state(false);
+    // The run on the runs screen has a running task: stop that one.
+    s.tasks.clear();
+    assert!(!s.needs_clock());
+    s.screen = Screen::Backfill;
+    update(
+        &mut s,
+        Msg::Backfills {
+            list: vec![backfill_row(3)],
+            shown: Some((
+                backfill_row(3),
+                vec![bf_run(8, "2026-11-20", RunState::Running)],
+            )),
+        },
+        &k,
+    );
+    assert!(s.needs_clock(), "the running date's time would freeze");
+    s.backfill.runs[0].run.state = RunState::Succeeded;
+    assert!(!s.needs_clock());
+}
