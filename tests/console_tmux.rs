@@ -140,6 +140,82 @@ fn the_3am_drill_reruns_the_failed_chain_from_the_console() {
     assert_eq!(ws.task_state("latest", "publish_report"), "succeeded");
 }
 
+/// A backfill from the console: `8`, `n` opens the form, a range typed
+/// backwards is refused in place, the fixed range starts 3 runs in a
+/// detached worker, the screen follows them to green, and Enter on a date
+/// opens its run in the runs screen.
+#[test]
+fn a_backfill_of_three_dates_from_the_form_ends_green() {
+    if !tmux_or_skip("backfill") {
+        return;
+    }
+    let ws = demo_workspace();
+    // The demo's report API answers 503 once per date (a marker file says
+    // it was tried); these dates are past that, so the backfill can go green.
+    for d in ["2026-01-01", "2026-01-02", "2026-01-03"] {
+        std::fs::write(
+            ws.path()
+                .join(format!(".switchyard/publish_report.{d}.tried")),
+            "",
+        )
+        .expect("marker");
+    }
+    let t = Tmux::start("backfill", ws.path(), 100, 30, &[]);
+    t.open_console("", "");
+    t.wait_for("publish_report");
+    t.keys(&["8"]);
+    t.wait_for("No backfills yet: press n to start one.");
+    t.keys(&["n"]);
+    let s = t.wait_for("New backfill");
+    assert!(line_with(&s, &["pipeline", "nightly"]).is_some(), "{s}");
+
+    // from 2026-01-03, to 2026-01-01: refused, the form stays open.
+    t.keys(&["Tab", "C-u"]);
+    t.type_text("2026-01-03");
+    t.keys(&["Tab", "C-u"]);
+    t.type_text("2026-01-01");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("is before from");
+    assert!(s.contains("New backfill"), "the form closed:\n{s}");
+    assert_eq!(ws.status(None)["runs"].as_array().map(Vec::len), Some(1));
+
+    // Fixed: from 2026-01-01 to 2026-01-03, two at once.
+    t.keys(&["Up", "C-u"]);
+    t.type_text("2026-01-01");
+    t.keys(&["Tab", "C-u"]);
+    t.type_text("2026-01-03");
+    t.keys(&["Tab", "C-u"]);
+    t.type_text("2");
+    let s = t.wait_for("3 runs: 2026-01-01 … 2026-01-03, 2 at once");
+    assert!(!s.contains("is before"), "{s}");
+    t.keys(&["Enter"]);
+    // The footer names the worker that executes the runs.
+    t.wait_for("3 runs of nightly, a worker (pid");
+    t.wait_for("Backfill 1 · nightly · 2026-01-01 → 2026-01-03 · 2 at once");
+    let s = t.wait_screen("all three dates to succeed", |s| {
+        s.contains("3 dates: ✓ 3 succeeded")
+    });
+    for d in ["2026-01-01", "2026-01-02", "2026-01-03"] {
+        assert!(
+            line_with(&s, &["✓", d, "succeeded", "14/14"]).is_some(),
+            "{d} is not green:\n{s}"
+        );
+    }
+
+    // Enter on the second date: its run on the runs screen.
+    t.keys(&["Down", "Enter"]);
+    t.wait_for("Run 3 · nightly · 2026-01-02");
+    t.quit_and_check_restored("q");
+
+    let status = ws.status(None);
+    let runs = status["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 4, "{status:#}");
+    for r in &runs[..3] {
+        assert_eq!(r["state"], "succeeded", "{r:#}");
+        assert_eq!(r["backfill_id"], 1, "{r:#}");
+    }
+}
+
 const LIVE_WS: &str = r#"
 [workspace]
 name = "live"
@@ -242,7 +318,8 @@ fn a_readonly_console_refuses_to_change_anything() {
             "the footer offers a rerun in read-only mode: {footer}"
         );
 
-        for key in ["R", "F", "x", "m", "n"] {
+        // B: the backfill form.
+        for key in ["R", "F", "x", "m", "n", "B"] {
             t.keys(&[key]);
             let s = t.wait_for("read-only: this console cannot change anything");
             no_question_after(&t, key, &s);

@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::display::Display;
 use super::{Cli, WorkerArgs, exit, open_engine};
+use crate::engine::backfill::RangeError;
 use crate::engine::lease::{self, Owner};
 use crate::engine::request::{Request, RerunSelection};
 use crate::engine::state::{RunState, TaskState};
@@ -85,24 +86,10 @@ pub async fn backfill(
     detach: bool,
 ) -> Result<u8> {
     let engine = open_engine(cli).await?;
-    let (from, to) = (parse_date(from)?, parse_date(to)?);
-    if to < from {
-        return Err(exit(2, "--to is before --from"));
-    }
-    let days = (to - from).num_days() + 1;
-    if days > 3660 {
-        return Err(exit(
-            2,
-            format!("{days} dates is more than a backfill takes (3660)"),
-        ));
-    }
-    let dates: Vec<String> = (0..days)
-        .map(|d| {
-            (from + chrono::Duration::days(d))
-                .format("%Y-%m-%d")
-                .to_string()
-        })
-        .collect();
+    let dates = crate::engine::backfill::dates(from, to).map_err(|e| match e {
+        RangeError::Reversed { .. } => exit(2, "--to is before --from"),
+        e => exit(2, e.to_string()),
+    })?;
     let max_active = max_active
         .or_else(|| engine.ws.pipeline(pipeline).and_then(|p| p.max_active))
         .unwrap_or(1)

@@ -3,6 +3,7 @@
 //! clients of `Engine`.
 
 pub mod adhoc;
+pub mod backfill;
 pub mod dag;
 pub mod executor;
 pub mod lease;

@@ -11,6 +11,8 @@ pub enum Screen {
     Sources,
     Stores,
     Warehouse,
+    Graph,
+    Backfill,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +52,10 @@ pub enum Action {
     Delete,
     Parent,
     Refresh,
+    Left,
+    Right,
+    Fold,
+    NewBackfill,
 }
 
 impl FromStr for Action {
@@ -72,6 +78,8 @@ impl FromStr for Action {
             "delete" => Action::Delete,
             "parent" => Action::Parent,
             "refresh" => Action::Refresh,
+            "screen graph" => Action::Screen(Screen::Graph),
+            "screen backfill" => Action::Screen(Screen::Backfill),
             "up" => Action::Up,
             "down" => Action::Down,
             "top" => Action::Top,
@@ -96,6 +104,10 @@ impl FromStr for Action {
             "runbook_down" => Action::RunbookDown,
             "pool_grow" => Action::PoolGrow,
             "pool_shrink" => Action::PoolShrink,
+            "left" => Action::Left,
+            "right" => Action::Right,
+            "fold" => Action::Fold,
+            "new_backfill" => Action::NewBackfill,
             other => return Err(format!("unknown action `{other}`")),
         };
         Ok(a)
@@ -118,6 +130,7 @@ impl Action {
                 | Action::Export
                 | Action::Load
                 | Action::Delete
+                | Action::NewBackfill
         )
     }
 }

@@ -24,6 +24,8 @@ pub enum Mode {
     Sources,
     Stores,
     Warehouse,
+    Graph,
+    Backfill,
 }
 
 impl Mode {
@@ -37,6 +39,8 @@ impl Mode {
             "sources" => Mode::Sources,
             "stores" => Mode::Stores,
             "warehouse" => Mode::Warehouse,
+            "graph" => Mode::Graph,
+            "backfill" => Mode::Backfill,
             _ => return None,
         })
     }
@@ -189,6 +193,8 @@ mod tests {
             Mode::Sources,
             Mode::Stores,
             Mode::Warehouse,
+            Mode::Graph,
+            Mode::Backfill,
         ] {
             assert_eq!(k.lookup(mode, "?"), Some(&Action::Help));
             assert_eq!(k.lookup(mode, "q"), Some(&Action::Quit));

@@ -11,9 +11,12 @@
 //! The console executes no task itself.
 
 pub mod action;
+pub mod backfill;
+mod backfill_io;
 pub mod browse;
 pub mod browse_io;
 pub mod form;
+pub mod graph;
 pub mod keymap;
 pub mod markdown;
 pub mod runner;
@@ -65,6 +68,8 @@ pub async fn run(
 
 #[cfg(test)]
 mod update_browse_tests;
+#[cfg(test)]
+mod update_graph_tests;
 #[cfg(test)]
 mod update_stores_tests;
 #[cfg(test)]

@@ -194,6 +194,9 @@ impl Console {
         );
         state.size = (size.width, size.height);
         state.browse = super::browse::Browse::for_workspace(&self.engine.ws);
+        state.backfill.pipelines = (self.engine.ws.def.pipelines.iter())
+            .map(|(name, p)| (name.clone(), p.max_active))
+            .collect();
         for e in [Effect::LoadRuns, Effect::LoadPools] {
             self.execute(e, &tx, &owner);
         }
@@ -295,7 +298,11 @@ fn dedup(effects: &mut Vec<Effect>) {
     effects.retain(|e| {
         let loads = matches!(
             e,
-            Effect::LoadRuns | Effect::LoadRun(_) | Effect::LoadPools | Effect::LoadJournal(_)
+            Effect::LoadRuns
+                | Effect::LoadRun(_)
+                | Effect::LoadPools
+                | Effect::LoadJournal(_)
+                | Effect::LoadBackfill(_)
         );
         if !loads {
             return true;
@@ -436,6 +443,8 @@ pub async fn perform(engine: &Engine, effect: Effect, owner: &Owner) -> Result<V
             ]
         }
         Effect::Browse(b) => super::browse_io::perform(engine, b, owner).await,
+        Effect::LoadBackfill(id) => super::backfill_io::load(engine, id).await?,
+        Effect::StartBackfill(req) => super::backfill_io::start(engine, req).await?,
         Effect::SetTheme(_) | Effect::Quit => Vec::new(),
     })
 }

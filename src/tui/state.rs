@@ -4,8 +4,13 @@
 use std::collections::HashMap;
 
 use crate::engine::request::{MarkAs, Request};
-use crate::engine::state::TaskState;
-use crate::engine::store::{AttemptRow, InstanceRow, JournalEntry, LogLine, PoolUsage, RunRow};
+use crate::engine::state::{RunState, TaskState};
+use crate::engine::store::{
+    AttemptRow, BackfillRow, BackfillRun, InstanceRow, JournalEntry, LogLine, PoolUsage, RunRow,
+};
+
+pub use super::backfill::{BackfillForm, BackfillRequest, BackfillState};
+pub use super::graph::GraphState;
 
 pub use super::action::Screen;
 use super::browse::{Browse, BrowseEffect, BrowseMsg};
@@ -68,6 +73,13 @@ pub enum Msg {
     Theme(String),
     /// Catalogs, listings, previews, started runs (browse screens).
     Browse(BrowseMsg),
+    /// Recent backfills and the one asked for (None: there is none).
+    Backfills {
+        list: Vec<BackfillRow>,
+        shown: Option<(BackfillRow, Vec<BackfillRun>)>,
+    },
+    /// A backfill started from the form: show it.
+    BackfillStarted(i64),
     /// An action's outcome, shown in the footer.
     Done {
         ok: bool,
@@ -114,6 +126,10 @@ pub enum Effect {
     },
     SetTheme(String),
     Browse(BrowseEffect),
+    /// Recent backfills and one backfill's runs (None: the newest).
+    LoadBackfill(Option<i64>),
+    /// Create the backfill's runs and hand them to a detached worker.
+    StartBackfill(BackfillRequest),
     Quit,
 }
 
@@ -151,6 +167,7 @@ pub enum Modal {
     Form(Form),
     /// Yes or no to something that is not a run's tasks (delete a file).
     Ask(Ask),
+    Backfill(BackfillForm),
 }
 
 /// A plain question: `lines` say exactly what Enter does.
@@ -257,6 +274,10 @@ pub struct State {
     pub rates: HashMap<(i64, String), Rate>,
     pub flash: Option<Flash>,
     pub theme: String,
+    pub graph: GraphState,
+    pub backfill: BackfillState,
+    /// Where Esc on the task screen goes back to.
+    pub task_back: Screen,
     /// On start, the cursor jumps to the first failed task of the newest run once.
     pub placed_cursor: bool,
     /// Sources, Stores and Warehouse screens.
@@ -290,6 +311,9 @@ impl State {
             rates: HashMap::new(),
             flash: None,
             theme: theme.to_string(),
+            graph: GraphState::default(),
+            backfill: BackfillState::default(),
+            task_back: Screen::Runs,
             placed_cursor: false,
             browse: Browse::default(),
             dirty: true,
@@ -310,6 +334,8 @@ impl State {
     pub fn needs_clock(&self) -> bool {
         self.flash.is_some()
             || self.browse.loading()
+            || (self.screen == Screen::Backfill
+                && (self.backfill.runs.iter()).any(|r| r.run.state == RunState::Running))
             || self
                 .tasks
                 .iter()

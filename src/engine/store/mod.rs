@@ -4,10 +4,12 @@
 //! read-then-write transaction starts with `BEGIN IMMEDIATE`, so any number of
 //! processes share one file without "database is locked".
 
+mod backfills;
 mod events;
 mod pools;
 mod runs;
 
+pub use backfills::*;
 pub use events::*;
 pub use pools::*;
 pub use runs::*;

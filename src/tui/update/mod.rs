@@ -3,9 +3,11 @@
 //! Here: messages and keys to actions; `data.rs`: what the store sends
 //! back; `modal.rs`: keys while a question or the palette is open.
 
+mod backfill;
 mod browse;
 mod data;
 pub(crate) mod forms;
+mod graph;
 mod modal;
 mod stores;
 
@@ -100,8 +102,11 @@ pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
             logs,
         } => {
             browse::on_changed(s, any_run, &mut fx);
+            backfill::on_changed(s, any_run, &mut fx);
             on_changed(s, runs, any_run, pools, journal, logs, &mut fx)
         }
+        Msg::Backfills { list, shown } => backfill::on_backfills(s, list, shown),
+        Msg::BackfillStarted(id) => backfill::on_started(s, id, &mut fx),
         Msg::Progress {
             run_id,
             task_id,
@@ -187,6 +192,10 @@ fn act(s: &mut State, action: Action, keys: &Keymap, fx: &mut Vec<Effect>) {
         Action::Screen(screen) => go(s, screen, fx),
         Action::Back => match s.screen {
             Screen::Runs => {}
+            Screen::Task => {
+                s.screen = s.task_back;
+                s.detail = None;
+            }
             _ => {
                 s.screen = Screen::Runs;
                 s.detail = None;
@@ -194,29 +203,22 @@ fn act(s: &mut State, action: Action, keys: &Keymap, fx: &mut Vec<Effect>) {
         },
         Action::Up | Action::Down | Action::Top | Action::Bottom => move_cursor(s, &action, fx),
         Action::PageUp | Action::PageDown => scroll_log(s, &action),
+        Action::Open if s.screen == Screen::Graph => graph::open(s, fx),
+        Action::Open if s.screen == Screen::Backfill => backfill::open(s, fx),
         Action::Open => {
             if s.focus == Focus::Runs {
                 s.focus = Focus::Tasks;
-            } else if let Some((run_id, t)) = target(s) {
-                s.screen = Screen::Task;
-                s.detail = Some(Detail {
-                    run_id,
-                    task_id: t.task_id.clone(),
-                    attempt: t.attempt,
-                    follow: true,
-                    ..Detail::default()
-                });
-                fx.push(Effect::LoadDetail {
-                    run_id,
-                    task_id: t.task_id.clone(),
-                });
-                fx.push(Effect::LoadLogs {
-                    run_id,
-                    task_id: t.task_id,
-                    attempt: t.attempt,
-                    after: 0,
-                });
+            } else {
+                open_task(s, fx);
             }
+        }
+        Action::Left | Action::Right if s.screen == Screen::Graph => graph::step(s, &action),
+        Action::Left | Action::Right => {}
+        Action::Fold if s.screen == Screen::Graph => graph::fold(s),
+        Action::Fold => {}
+        Action::NewBackfill => backfill::new_form(s),
+        Action::PrevRun | Action::NextRun if s.screen == Screen::Backfill => {
+            backfill::switch(s, action == Action::NextRun, fx)
         }
         Action::Focus => {
             s.focus = match s.focus {
@@ -358,6 +360,32 @@ fn act(s: &mut State, action: Action, keys: &Keymap, fx: &mut Vec<Effect>) {
     }
 }
 
+/// Opens the selected task on the task screen (Esc comes back to the runs).
+pub(super) fn open_task(s: &mut State, fx: &mut Vec<Effect>) {
+    let Some((run_id, t)) = target(s) else {
+        return;
+    };
+    s.screen = Screen::Task;
+    s.task_back = Screen::Runs;
+    s.detail = Some(Detail {
+        run_id,
+        task_id: t.task_id.clone(),
+        attempt: t.attempt,
+        follow: true,
+        ..Detail::default()
+    });
+    fx.push(Effect::LoadDetail {
+        run_id,
+        task_id: t.task_id.clone(),
+    });
+    fx.push(Effect::LoadLogs {
+        run_id,
+        task_id: t.task_id,
+        attempt: t.attempt,
+        after: 0,
+    });
+}
+
 pub(super) fn go(s: &mut State, screen: Screen, fx: &mut Vec<Effect>) {
     s.screen = screen;
     match screen {
@@ -368,7 +396,8 @@ pub(super) fn go(s: &mut State, screen: Screen, fx: &mut Vec<Effect>) {
             }
         }
         Screen::Sources | Screen::Stores | Screen::Warehouse => browse::entered(s, fx),
-        Screen::Runs | Screen::Task => {}
+        Screen::Backfill => fx.push(Effect::LoadBackfill(backfill::wanted(s))),
+        Screen::Runs | Screen::Task | Screen::Graph => {}
     }
 }
 
@@ -389,6 +418,8 @@ fn move_cursor(s: &mut State, action: &Action, fx: &mut Vec<Effect>) {
         Screen::Runs => s.task_cursor = step(s.task_cursor, s.tasks.len()),
         Screen::Pools => s.pool_cursor = step(s.pool_cursor, s.pools.len()),
         Screen::Task => scroll_log(s, action),
+        Screen::Graph => graph::step(s, action),
+        Screen::Backfill => backfill::move_cursor(s, action),
         Screen::Journal => s.journal_cursor = step(s.journal_cursor, s.journal.len()),
         // `browse::act` moves these screens' cursors.
         Screen::Sources | Screen::Stores | Screen::Warehouse => {}
@@ -443,6 +474,9 @@ fn click(s: &mut State, column: u16, row: u16, fx: &mut Vec<Effect>) {
         Some(super::view::Hit::Task(i)) => {
             s.focus = Focus::Tasks;
             s.task_cursor = i.min(s.tasks.len().saturating_sub(1));
+        }
+        Some(super::view::Hit::BackfillRun(i)) => {
+            s.backfill.cursor = i.min(s.backfill.runs.len().saturating_sub(1));
         }
         None => {}
     }

@@ -69,6 +69,8 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Screen::Sources => "sources · ",
         Screen::Stores => "stores · ",
         Screen::Warehouse => "warehouse · ",
+        Screen::Graph => "graph · ",
+        Screen::Backfill => "backfill · ",
     };
     spans.push(Span::styled(screen, theme.get("title")));
     if let Some(run) = shown_run(state) {
@@ -187,6 +189,8 @@ pub fn short_label(b: &Binding) -> String {
         Action::Screen(Screen::Sources) => "sources",
         Action::Screen(Screen::Stores) => "stores",
         Action::Screen(Screen::Warehouse) => "warehouse",
+        Action::Screen(Screen::Graph) => "graph",
+        Action::Screen(Screen::Backfill) => "backfills",
         Action::Up => "up",
         Action::Down => "down",
         Action::Top => "top",
@@ -218,6 +222,10 @@ pub fn short_label(b: &Binding) -> String {
         Action::Delete => "delete",
         Action::Parent => "up a level",
         Action::Refresh => "refresh",
+        Action::Left => "left",
+        Action::Right => "right",
+        Action::Fold => "fold/unfold",
+        Action::NewBackfill => "new backfill",
     };
     s.to_string()
 }

@@ -125,5 +125,7 @@ fn mode_name(mode: Mode) -> &'static str {
         Mode::Sources => "sources",
         Mode::Stores => "stores",
         Mode::Warehouse => "warehouse",
+        Mode::Graph => "graph",
+        Mode::Backfill => "backfills",
     }
 }

@@ -13,13 +13,21 @@ pub enum Hit {
     Run(usize),
     /// An index into `state.tasks`.
     Task(usize),
+    /// A date (run) of the backfill on screen.
+    BackfillRun(usize),
 }
 
 /// The list row under (`column`, `row`) on a terminal of `state.size`, as
 /// drawn from `state` (runs screen only; no hit under an overlay).
 pub fn hit_test(state: &State, column: u16, row: u16) -> Option<Hit> {
-    if state.screen != Screen::Runs || state.modal.is_some() {
+    if state.modal.is_some() {
         return None;
+    }
+    match state.screen {
+        Screen::Runs => {}
+        Screen::Graph => return super::graph::hit(state, column, row).map(Hit::Task),
+        Screen::Backfill => return super::backfill::hit(state, column, row).map(Hit::BackfillRun),
+        _ => return None,
     }
     let (w, h) = state.size;
     // The body between the header and footer rows, as `draw` lays it out.

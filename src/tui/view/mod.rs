@@ -2,11 +2,13 @@
 //! clock: the time is `state.now`). Every function clamps to the area it is
 //! given, so any terminal size draws something sensible and nothing panics.
 
+mod backfill;
 mod cells;
 mod chrome;
 mod confirm;
 pub mod fmt;
 mod form;
+mod graph;
 mod grid;
 mod help;
 mod hit;
@@ -39,6 +41,7 @@ use ratatui::widgets::{Block, Clear};
 use super::state::{Modal, Screen};
 use super::{Keymap, Mode, State, Theme};
 
+pub use graph::{scroll as graph_scroll, scroll_of as graph_scroll_of};
 pub use hit::{Hit, hit_test};
 pub use palette::palette_completions;
 pub use task::{log_area, tail_start};
@@ -53,6 +56,8 @@ pub fn mode_of(screen: Screen) -> Mode {
         Screen::Sources => Mode::Sources,
         Screen::Stores => Mode::Stores,
         Screen::Warehouse => Mode::Warehouse,
+        Screen::Graph => Mode::Graph,
+        Screen::Backfill => Mode::Backfill,
     }
 }
 
@@ -80,6 +85,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keys: &Keymap) {
             Screen::Sources => sources::draw(frame, body, state, theme, keys),
             Screen::Stores => stores::draw(frame, body, state, theme, keys),
             Screen::Warehouse => warehouse::draw(frame, body, state, theme),
+            Screen::Graph => graph::draw(frame, body, state, theme),
+            Screen::Backfill => backfill::draw(frame, body, state, theme, keys),
         }
     }
     match &state.modal {
@@ -97,6 +104,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keys: &Keymap) {
         }
         Some(Modal::Form(f)) => form::draw(frame, area, theme, f),
         Some(Modal::Ask(a)) => confirm::draw_ask(frame, area, theme, a),
+        Some(Modal::Backfill(f)) => backfill::draw_form(frame, area, state, theme, f),
     }
 }
 
