@@ -72,6 +72,11 @@ pub enum FormPurpose {
     Export { source: String, table: TableName },
     /// Load one file of a store into a warehouse (Stores screen, `l`).
     Load { store: String, path: String },
+    /// Backfill a pipeline over a range of dates (Backfill screen, `n`):
+    /// the workspace's pipelines with their own `max_active`.
+    Backfill {
+        pipelines: Vec<(String, Option<u32>)>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +87,8 @@ pub struct Form {
     pub focus: usize,
     /// Why the last submit was refused; cleared by the next edit.
     pub error: Option<String>,
+    /// What Enter starts, when the fields say so (shown when there is no error).
+    pub note: Option<String>,
 }
 
 /// What a key did to the form.
@@ -102,6 +109,7 @@ impl Form {
             fields,
             focus: 0,
             error: None,
+            note: None,
         }
     }
 
@@ -112,6 +120,14 @@ impl Form {
 
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Moves the focus to the field called `name` (a refused submit points
+    /// at the field at fault).
+    pub fn focus_on(&mut self, name: &str) {
+        if let Some(i) = self.fields.iter().position(|f| f.name == name) {
+            self.focus = i;
+        }
     }
 
     /// Sets a text field's value unless the user edited it.

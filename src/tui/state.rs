@@ -9,7 +9,7 @@ use crate::engine::store::{
     AttemptRow, BackfillRow, BackfillRun, InstanceRow, JournalEntry, LogLine, PoolUsage, RunRow,
 };
 
-pub use super::backfill::{BackfillForm, BackfillRequest, BackfillState};
+pub use super::backfill::{BackfillRequest, BackfillState};
 pub use super::graph::GraphState;
 
 pub use super::action::Screen;
@@ -167,7 +167,6 @@ pub enum Modal {
     Form(Form),
     /// Yes or no to something that is not a run's tasks (delete a file).
     Ask(Ask),
-    Backfill(BackfillForm),
 }
 
 /// A plain question: `lines` say exactly what Enter does.

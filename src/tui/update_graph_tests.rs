@@ -2,10 +2,11 @@
 
 use serde_json::json;
 
-use super::backfill::{BackfillRequest, FROM, MAX_ACTIVE, PIPELINE, TO};
+use super::backfill::BackfillRequest;
 use super::keymap::Keymap;
-use super::state::{Effect, Focus, Modal, Msg, Screen, State};
+use super::state::{Effect, Focus, Msg, Screen, State};
 use super::update::update;
+use super::update_browse_tests::form;
 use super::update_tests::{run_row, task};
 use crate::engine::state::{RunState, TaskState};
 use crate::engine::store::{BackfillRow, BackfillRun, InstanceRow};
@@ -184,55 +185,59 @@ fn the_backfill_form_validates_then_starts_a_backfill_and_shows_it() {
     let fx = press(&mut s, &k, &["8"]);
     assert_eq!(fx, [Effect::LoadBackfill(None)]);
     press(&mut s, &k, &["n"]);
-    let Some(Modal::Backfill(f)) = &s.modal else {
-        panic!("no form: {:?}", s.modal)
+    let values = |s: &State| {
+        let f = form(s);
+        ["pipeline", "from", "to", "max_active"].map(|n| f.value(n).to_string())
     };
-    assert_eq!(f.values, ["nightly", "2026-11-19", "2026-11-21", "2"]);
+    assert_eq!(values(&s), ["nightly", "2026-11-19", "2026-11-21", "2"]);
+    assert_eq!(form(&s).title, "New backfill");
+    assert_eq!(
+        form(&s).note.as_deref(),
+        Some("3 runs: 2026-11-19 … 2026-11-21, 2 at once")
+    );
+    let focused = |s: &State| form(s).fields[form(s).focus].name;
+    assert_eq!(focused(&s), "from", "the dates are what people change");
 
     // A bad date: Enter keeps the form open and names the field.
-    press(&mut s, &k, &["tab", "backspace", "backspace", "3", "2"]);
-    let fx = press(&mut s, &k, &["enter"]);
+    press(&mut s, &k, &["backspace", "backspace", "3", "2"]);
+    let fx = press(&mut s, &k, &["tab", "enter"]);
     assert!(fx.is_empty(), "{fx:?}");
-    let Some(Modal::Backfill(f)) = &s.modal else {
-        panic!("the form closed")
-    };
-    assert_eq!(f.values[FROM], "2026-11-32");
-    assert_eq!(f.focus, FROM);
+    assert_eq!(values(&s)[1], "2026-11-32");
+    assert_eq!(focused(&s), "from", "the focus goes back to the bad field");
     assert!(
-        f.error
-            .as_ref()
-            .is_some_and(|(i, e)| *i == FROM && e.contains("not a date"))
+        form(&s)
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("not a date")),
+        "{:?}",
+        form(&s).error
     );
+    assert_eq!(form(&s).note, None);
     // From after to, then max active 0: each refused in turn.
     press(&mut s, &k, &["backspace", "backspace", "2", "5", "enter"]);
-    let Some(Modal::Backfill(f)) = &s.modal else {
-        panic!("the form closed")
-    };
-    assert_eq!(f.error.as_ref().map(|e| e.0), Some(TO), "{:?}", f.error);
-    press(&mut s, &k, &["up", "ctrl-u"]);
-    s.modal = match s.modal.take() {
-        Some(Modal::Backfill(mut f)) => {
-            f.values[FROM] = "2026-11-19".into();
-            f.values[MAX_ACTIVE] = "0".into();
-            Some(Modal::Backfill(f))
-        }
-        m => m,
-    };
-    press(&mut s, &k, &["enter"]);
-    let Some(Modal::Backfill(f)) = &s.modal else {
-        panic!("the form closed")
-    };
-    assert_eq!(f.focus, MAX_ACTIVE);
-    // Right on the pipeline field picks the next pipeline and its default.
-    press(&mut s, &k, &["tab", "right"]);
-    let Some(Modal::Backfill(f)) = &s.modal else {
-        panic!("the form closed")
-    };
-    assert_eq!(f.focus, PIPELINE);
-    assert_eq!(
-        (f.values[PIPELINE].as_str(), f.values[MAX_ACTIVE].as_str()),
-        ("hourly", "1")
+    assert_eq!(focused(&s), "to", "{:?}", form(&s).error);
+    assert!(
+        form(&s)
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("before"))
     );
+    press(&mut s, &k, &["up", "ctrl-u"]);
+    for c in "2026-11-19".chars() {
+        press(&mut s, &k, &[&c.to_string()]);
+    }
+    press(&mut s, &k, &["down", "down", "ctrl-u", "0", "enter"]);
+    assert_eq!(focused(&s), "max_active");
+    // An edit clears the error; Ctrl-U and a new value.
+    press(&mut s, &k, &["ctrl-u", "2"]);
+    assert_eq!(form(&s).error, None);
+    // Right on the pipeline field picks the next pipeline; max active keeps
+    // what was typed.
+    press(&mut s, &k, &["tab", "right"]);
+    assert_eq!(focused(&s), "pipeline");
+    assert_eq!(values(&s)[0], "hourly");
+    assert_eq!(values(&s)[3], "2");
+    press(&mut s, &k, &["tab", "tab", "tab", "ctrl-u", "1"]);
 
     let fx = press(&mut s, &k, &["enter"]);
     assert_eq!(
@@ -248,6 +253,13 @@ fn the_backfill_form_validates_then_starts_a_backfill_and_shows_it() {
         })]
     );
     assert!(s.modal.is_none());
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.text == "starting a backfill of hourly: 3 dates…"),
+        "{:?}",
+        s.flash
+    );
 
     // The runner answers: the new backfill is shown, and reread as runs change.
     let fx = update(&mut s, Msg::BackfillStarted(3), &k);
@@ -283,6 +295,34 @@ fn the_backfill_form_validates_then_starts_a_backfill_and_shows_it() {
     // `]` is the older backfill.
     assert_eq!(press(&mut s, &k, &["]"]), [Effect::LoadBackfill(Some(2))]);
     assert!(press(&mut s, &k, &["["]).is_empty(), "3 is the newest");
+}
+
+#[test]
+fn the_backfill_forms_max_active_follows_the_pipeline_until_typed() {
+    let (mut s, k) = graph_state(false);
+    s.backfill.pipelines = vec![("nightly".into(), Some(2)), ("hourly".into(), None)];
+    press(&mut s, &k, &["8", "n", "up", "right"]);
+    assert_eq!(form(&s).value("pipeline"), "hourly");
+    assert_eq!(form(&s).value("max_active"), "1", "hourly has none: 1");
+    press(&mut s, &k, &["left"]);
+    assert_eq!(form(&s).value("max_active"), "2");
+    assert!(
+        form(&s)
+            .note
+            .as_deref()
+            .is_some_and(|n| n.ends_with("2 at once"))
+    );
+    press(&mut s, &k, &["esc"]);
+    assert!(s.modal.is_none());
+    // No pipeline: said, and no form.
+    s.backfill.pipelines.clear();
+    press(&mut s, &k, &["n"]);
+    assert!(s.modal.is_none());
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("no pipeline"))
+    );
 }
 
 #[test]

@@ -1,9 +1,9 @@
-//! The backfill screen and its form: what the store sends back, the keys,
-//! and the form's validation before anything is started.
+//! The backfill screen: what the store sends back, the keys, and opening
+//! the form that starts a backfill (`forms.rs` checks and submits it).
 
+use super::forms::open_backfill;
 use super::*;
 use crate::engine::store::{BackfillRow, BackfillRun};
-use crate::tui::backfill::{BackfillForm, FIELDS, PIPELINE};
 
 /// Which backfill the screen opens on: the selected run's, else the one
 /// already shown, else the newest.
@@ -109,72 +109,17 @@ pub(super) fn open(s: &mut State, fx: &mut Vec<Effect>) {
 
 /// The form, prefilled from what is on screen.
 pub(super) fn new_form(s: &mut State) {
-    let Some(first) = s.backfill.pipelines.first().cloned() else {
+    if s.backfill.pipelines.is_empty() {
         return flash(s, false, "this workspace has no pipeline to backfill");
-    };
+    }
     let preferred = s.selected_run().map(|r| r.pipeline.clone()).or(s
         .backfill
         .shown
         .as_ref()
         .map(|b| b.pipeline.clone()));
-    let (name, max_active) = preferred
-        .and_then(|p| s.backfill.pipelines.iter().find(|(n, _)| *n == p).cloned())
-        .unwrap_or(first);
     let today = chrono::DateTime::from_timestamp_millis(s.now)
         .map(|d| d.date_naive())
         .unwrap_or_default();
-    s.modal = Some(Modal::Backfill(BackfillForm::new(&name, max_active, today)));
-}
-
-/// Keys while the form is open: Tab and arrows move between fields, typing
-/// edits, Enter checks everything and starts the backfill or says what is wrong.
-pub(super) fn form_key(s: &mut State, mut f: BackfillForm, key: &str, fx: &mut Vec<Effect>) {
-    let n = FIELDS.len();
-    match key {
-        "esc" => return,
-        "tab" | "down" => f.focus = (f.focus + 1) % n,
-        "backtab" | "up" => f.focus = (f.focus + n - 1) % n,
-        "left" | "right" if f.focus == PIPELINE => {
-            f.cycle_pipeline(&s.backfill.pipelines, key == "right");
-            f.error = None;
-        }
-        "enter" => match f.validate(&s.backfill.pipelines) {
-            Ok(req) => {
-                if s.readonly {
-                    return flash(s, false, "read-only: this console cannot change anything");
-                }
-                flash(
-                    s,
-                    true,
-                    format!(
-                        "starting a backfill of {}: {} date{}…",
-                        req.pipeline,
-                        req.dates.len(),
-                        if req.dates.len() == 1 { "" } else { "s" }
-                    ),
-                );
-                fx.push(Effect::StartBackfill(req));
-                return;
-            }
-            Err((field, why)) => {
-                f.focus = field;
-                f.error = Some((field, why));
-            }
-        },
-        "backspace" => {
-            f.values[f.focus].pop();
-            f.error = None;
-        }
-        "ctrl-u" => {
-            f.values[f.focus].clear();
-            f.error = None;
-        }
-        k => {
-            if let Some(c) = crate::tui::form::typed(k) {
-                f.values[f.focus].push(c);
-                f.error = None;
-            }
-        }
-    }
-    s.modal = Some(Modal::Backfill(f));
+    let form = open_backfill(&s.backfill.pipelines, preferred.as_deref(), today);
+    s.modal = Some(Modal::Form(form));
 }

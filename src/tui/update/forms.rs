@@ -1,12 +1,14 @@
-//! Forms: keys while one is open, the export and load forms' defaults, and
-//! what submitting each starts. A refused submit keeps the form open with
-//! its error; nothing is started until every field makes sense.
+//! Forms: keys while one is open, the export, load and backfill forms'
+//! defaults, and what submitting each starts. A refused submit keeps the
+//! form open with its error, focused on the field at fault; nothing is
+//! started until every field makes sense.
 
 use super::*;
 use crate::connectors::source::{TableDetail, TableName};
 use crate::engine::adhoc;
 use crate::format::Format;
 use crate::format::types::Fidelity;
+use crate::tui::backfill::{self, BackfillRequest};
 use crate::tui::browse::{Browse, BrowseEffect, table_from_path};
 use crate::tui::form::{Field, Form, FormKey, FormPurpose};
 
@@ -28,7 +30,8 @@ pub(super) fn form_key(s: &mut State, mut form: Form, key: &str, fx: &mut Vec<Ef
                     flash(s, true, format!("starting {label}…"));
                     fx.push(effect);
                 }
-                Err(e) => {
+                Err((field, e)) => {
+                    form.focus_on(field);
                     form.error = Some(e);
                     s.modal = Some(Modal::Form(form));
                 }
@@ -37,12 +40,25 @@ pub(super) fn form_key(s: &mut State, mut form: Form, key: &str, fx: &mut Vec<Ef
     }
 }
 
-/// Defaults that follow other fields until the user edits them.
+/// Defaults that follow other fields until the user edits them, and the
+/// note of what Enter would start.
 fn follow_defaults(form: &mut Form) {
-    if let FormPurpose::Export { table, .. } = &form.purpose {
-        let format = form.value("format").parse().unwrap_or_default();
-        let path = export_path(table, format);
-        form.set_default("path", &path);
+    match &form.purpose {
+        FormPurpose::Export { table, .. } => {
+            let format = form.value("format").parse().unwrap_or_default();
+            let path = export_path(table, format);
+            form.set_default("path", &path);
+        }
+        FormPurpose::Backfill { pipelines } => {
+            let chosen = form.value("pipeline");
+            let max_active = (pipelines.iter())
+                .find(|(p, _)| p == chosen)
+                .and_then(|(_, m)| *m)
+                .unwrap_or(1);
+            form.set_default("max_active", &max_active.to_string());
+            form.note = backfill_request(form).ok().map(|r| r.summary());
+        }
+        FormPurpose::Load { .. } => {}
     }
 }
 
@@ -175,17 +191,72 @@ pub(crate) fn open_load(b: &Browse, store: &str, path: &str) -> Form {
     form
 }
 
-/// The run label and effect a filled form starts, or why it cannot.
-fn submit(form: &Form) -> Result<(String, Effect), String> {
+/// The backfill form, prefilled: `pipeline` (else the first), the three
+/// days before `today`, the pipeline's own `max_active` (else 1).
+pub(super) fn open_backfill(
+    pipelines: &[(String, Option<u32>)],
+    pipeline: Option<&str>,
+    today: chrono::NaiveDate,
+) -> Form {
+    let names: Vec<String> = pipelines.iter().map(|(p, _)| p.clone()).collect();
+    let chosen = pipeline
+        .and_then(|p| names.iter().position(|n| n == p))
+        .unwrap_or(0);
+    let day = |n: i64| {
+        (today - chrono::Duration::days(n))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let fields = vec![
+        Field::choice(
+            "pipeline",
+            "Pipeline",
+            names,
+            chosen,
+            "The pipeline to run once per date",
+        ),
+        Field::text("from", "From", &day(3), "The first date, YYYY-MM-DD"),
+        Field::text("to", "To", &day(1), "The last date, included"),
+        Field::text(
+            "max_active",
+            "Max active",
+            "",
+            &format!("Dates that run at once, 1 to {}", backfill::FORM_MAX_ACTIVE),
+        ),
+    ];
+    let mut form = Form::new(
+        "New backfill",
+        FormPurpose::Backfill {
+            pipelines: pipelines.to_vec(),
+        },
+        fields,
+    );
+    follow_defaults(&mut form);
+    // The dates are what people change.
+    form.focus_on("from");
+    form
+}
+
+fn backfill_request(form: &Form) -> Result<BackfillRequest, (&'static str, String)> {
+    backfill::request(
+        form.value("pipeline"),
+        form.value("from"),
+        form.value("to"),
+        form.value("max_active"),
+    )
+}
+
+/// The run label and effect a filled form starts, or the field at fault and why.
+fn submit(form: &Form) -> Result<(String, Effect), (&'static str, String)> {
     match &form.purpose {
         FormPurpose::Export { source, table } => {
             let store = form.value("store");
             if store.is_empty() {
-                return Err("choose a store".into());
+                return Err(("store", "choose a store".into()));
             }
             let path = form.value("path").trim();
-            check_path(path)?;
-            let format: Format = form.value("format").parse()?;
+            check_path(path).map_err(|e| ("path", e))?;
+            let format: Format = form.value("format").parse().map_err(|e| ("format", e))?;
             let t = qualified(table);
             let def = adhoc::export_def(&adhoc::ExportSpec {
                 source,
@@ -202,19 +273,32 @@ fn submit(form: &Form) -> Result<(String, Effect), String> {
         FormPurpose::Load { store, path } => {
             let warehouse = form.value("warehouse");
             if warehouse.is_empty() {
-                return Err("choose a warehouse".into());
+                return Err(("warehouse", "choose a warehouse".into()));
             }
             let table = form.value("table").trim();
             if table.is_empty() {
-                return Err("name the table to load into".into());
+                return Err(("table", "name the table to load into".into()));
             }
             if table.chars().any(char::is_control) || table.len() > 128 {
-                return Err("a table name is at most 128 printable characters".into());
+                return Err((
+                    "table",
+                    "a table name is at most 128 printable characters".into(),
+                ));
             }
             let mode = form.value("mode");
             let def = adhoc::load_def(store, path, warehouse, table, Some(mode));
             let label = adhoc::load_label(warehouse, table);
             Ok((label.clone(), start(label, def)))
+        }
+        FormPurpose::Backfill { .. } => {
+            let req = backfill_request(form)?;
+            let n = req.dates.len();
+            let label = format!(
+                "a backfill of {}: {n} date{}",
+                req.pipeline,
+                if n == 1 { "" } else { "s" }
+            );
+            Ok((label, Effect::StartBackfill(req)))
         }
     }
 }

@@ -121,7 +121,6 @@ pub(super) fn modal_key(s: &mut State, key: &str, fx: &mut Vec<Effect>) {
             "esc" | "q" => {}
             _ => s.modal = Some(Modal::MarkChoice { run_id, task_id }),
         },
-        Modal::Backfill(form) => super::backfill::form_key(s, form, key, fx),
     }
 }
 

@@ -1,5 +1,5 @@
-//! The backfill screen (one row per date: its run, state, task counts and
-//! progress) and the form that starts a backfill.
+//! The backfill screen: one row per date, its run, state, task counts and
+//! progress (the form that starts a backfill is a `tui::form`).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
@@ -7,11 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 
 use super::cells::run_glyph;
-use super::fmt::{self, truncate, width};
-use super::{highlight, pane, popup};
+use super::fmt;
+use super::{highlight, pane};
 use crate::engine::state::{RunState, TaskState};
 use crate::tui::action::Action;
-use crate::tui::backfill::{BackfillForm, FIELDS};
 use crate::tui::{Keymap, Mode, State, Theme};
 
 /// Worst first, as the runs list counts.
@@ -188,81 +187,6 @@ fn counts(counts: &[(TaskState, i64)], theme: &Theme) -> Line<'static> {
         }
     }
     Line::from(spans)
-}
-
-/// The form: four fields, the one being edited marked, and under them
-/// either what is wrong or what Enter will start.
-pub fn draw_form(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, f: &BackfillForm) {
-    let dim = theme.get("dim");
-    let w = area.width.saturating_sub(4).min(64);
-    let r = popup(frame, area, w, 9);
-    let block = pane(Line::from(" New backfill "), true, theme).title_bottom(Line::styled(
-        " Tab next · ←→ pipeline · Enter start · Esc cancel ",
-        dim,
-    ));
-    let inner = block.inner(r);
-    frame.render_widget(block, r);
-    if inner.is_empty() {
-        return;
-    }
-    let label_w = FIELDS.iter().map(|l| width(l)).max().unwrap_or(0) + 2;
-    let room = usize::from(inner.width).saturating_sub(label_w + 3);
-    let mut lines = vec![Line::default()];
-    let mut cursor = None;
-    for (i, label) in FIELDS.iter().enumerate() {
-        let focused = f.focus == i;
-        let wrong = f.error.as_ref().is_some_and(|(e, _)| *e == i);
-        let value = super::palette::tail(&f.values[i], room);
-        let label_style = if wrong {
-            theme.get("error")
-        } else if focused {
-            theme.get("key")
-        } else {
-            dim
-        };
-        let mark = if focused { "›" } else { " " };
-        if focused {
-            cursor = Some((label_w + 2 + width(&value), lines.len()));
-        }
-        lines.push(Line::from(vec![
-            Span::styled(format!("{mark}{label:>w$} ", w = label_w - 1), label_style),
-            Span::styled(format!(" {value}"), theme.get("text")),
-        ]));
-    }
-    lines.push(Line::default());
-    let note = match (&f.error, f.validate(&state.backfill.pipelines)) {
-        (Some((_, why)), _) => Line::styled(format!("✗ {why}"), theme.get("error")),
-        (None, Ok(req)) => {
-            let (a, b) = (
-                req.dates.first().cloned().unwrap_or_default(),
-                req.dates.last().cloned().unwrap_or_default(),
-            );
-            let n = req.dates.len();
-            Line::styled(
-                format!(
-                    "{n} run{}: {a} … {b}, {} at once",
-                    if n == 1 { "" } else { "s" },
-                    req.max_active
-                ),
-                dim,
-            )
-        }
-        (None, Err(_)) => Line::default(),
-    };
-    let usable = usize::from(inner.width).saturating_sub(1);
-    let note = Line::from(
-        note.spans
-            .into_iter()
-            .map(|s| Span::styled(truncate(&s.content, usable), s.style))
-            .collect::<Vec<_>>(),
-    );
-    lines.push(note);
-    frame.render_widget(Paragraph::new(lines), inner);
-    if let Some((x, y)) = cursor {
-        let x = inner.x + (x as u16).min(inner.width.saturating_sub(1));
-        let y = inner.y + (y as u16).min(inner.height.saturating_sub(1));
-        frame.set_cursor_position(Position::new(x, y));
-    }
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@ use super::super::render_to_string;
 use crate::engine::state::{RunState, TaskState};
 use crate::engine::store::{BackfillRow, BackfillRun};
 use crate::tui::State;
-use crate::tui::backfill::{BackfillForm, FROM};
-use crate::tui::state::{Modal, Screen};
+use crate::tui::state::{Modal, Msg, Screen};
+use crate::tui::update::update;
 
 const S: i64 = 1000;
 
@@ -98,20 +98,33 @@ fn backfill_screen() {
     both("backfill", &s);
 }
 
+/// Keys through `update`, as the console gets them.
+fn press(s: &mut State, keys_: &[&str]) {
+    for k in keys_ {
+        update(s, Msg::Key(k.to_string()), &keys());
+    }
+}
+
+fn type_text(s: &mut State, text: &str) {
+    for c in text.chars() {
+        press(s, &[&c.to_string()]);
+    }
+}
+
 #[test]
 fn backfill_form_with_a_validation_error() {
     let mut s = backfilling();
-    let today = crate::engine::backfill::parse_date("2024-05-01").unwrap();
-    let mut f = BackfillForm::new("nightly_export", Some(2), today);
-    f.values[FROM] = "2024-04-31".into();
-    f.focus = FROM;
-    f.error = Some((FROM, "`2024-04-31` is not a date (YYYY-MM-DD)".into()));
-    s.modal = Some(Modal::Backfill(f.clone()));
+    // The form as `n` opens it; the dates typed in, the bad one refused.
+    press(&mut s, &["n", "ctrl-u"]);
+    type_text(&mut s, "2024-04-31");
+    press(&mut s, &["tab", "ctrl-u"]);
+    type_text(&mut s, "2024-04-30");
+    press(&mut s, &["enter"]);
+    assert!(matches!(s.modal, Some(Modal::Form(_))), "{:?}", s.modal);
     both("backfill_form_error", &s);
     // Valid: the form says what Enter starts.
-    f.values[FROM] = "2024-04-20".into();
-    f.error = None;
-    s.modal = Some(Modal::Backfill(f));
+    press(&mut s, &["backspace", "backspace"]);
+    type_text(&mut s, "20");
     let text = render_to_string(&s, &theme(), &keys(), 80, 24);
     assert!(
         text.contains("11 runs: 2024-04-20 … 2024-04-30, 2 at once"),
@@ -130,11 +143,7 @@ fn no_backfills_yet_says_how_to_start_one_and_small_sizes_draw() {
     s.readonly = true;
     assert!(!render_to_string(&s, &theme(), &keys(), 80, 24).contains("press n"));
     let mut s = backfilling();
-    s.modal = Some(Modal::Backfill(BackfillForm::new(
-        "x",
-        None,
-        chrono::NaiveDate::default(),
-    )));
+    press(&mut s, &["n"]);
     for (w, h) in [(1, 1), (20, 5), (39, 12), (300, 100)] {
         render_to_string(&s, &theme(), &keys(), w, h);
     }

@@ -1,6 +1,7 @@
 //! A form on top of the screen (see `tui::form`): one line per field, the
 //! focused one highlighted with a cursor, choices shown as ‹ option ›, the
-//! focused field's help and the last error under them.
+//! focused field's help under them, then the last error or else what Enter
+//! starts.
 
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
@@ -27,12 +28,17 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, form: &Form) {
         .get(form.focus)
         .map(|f| f.help.clone())
         .unwrap_or_default();
-    let error_lines = form.error.as_ref().map_or(0, |e| {
+    let status = match (&form.error, &form.note) {
+        (Some(e), _) => Some((e, " ✗ ", theme.get("error"))),
+        (None, Some(n)) => Some((n, " ", theme.get("text"))),
+        (None, None) => None,
+    };
+    let status_lines = status.map_or(0, |(s, _, _)| {
         // Wrapped to the box: an error must be read whole.
-        (width(e) / usize::from(w.saturating_sub(4)).max(1) + 1) as u16
+        (width(s) / usize::from(w.saturating_sub(4)).max(1) + 1) as u16
     });
-    // Border, a blank, the fields, a blank, help, error, blank, keys, border.
-    let h = 2 + 1 + form.fields.len() as u16 + 1 + 1 + error_lines + 1 + 1;
+    // Border, a blank, the fields, a blank, help, status, blank, keys, border.
+    let h = 2 + 1 + form.fields.len() as u16 + 1 + 1 + status_lines + 1 + 1;
     let r = popup(frame, area, w, h);
     let block = pane(Line::from(format!(" {} ", form.title)), true, theme);
     let inner = block.inner(r);
@@ -87,8 +93,8 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, form: &Form) {
     }
     lines.push(Line::default());
     lines.push(Line::styled(format!(" {help}"), theme.get("dim")));
-    if let Some(e) = &form.error {
-        lines.push(Line::styled(format!(" ✗ {e}"), theme.get("error")));
+    if let Some((text, mark, style)) = status {
+        lines.push(Line::styled(format!("{mark}{text}"), style));
     }
     lines.push(Line::default());
     let key = theme.get("key");

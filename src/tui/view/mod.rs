@@ -104,7 +104,6 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keys: &Keymap) {
         }
         Some(Modal::Form(f)) => form::draw(frame, area, theme, f),
         Some(Modal::Ask(a)) => confirm::draw_ask(frame, area, theme, a),
-        Some(Modal::Backfill(f)) => backfill::draw_form(frame, area, state, theme, f),
     }
 }
 
