@@ -151,6 +151,43 @@ fn help_that_does_not_fit_says_how_much_is_hidden() {
 }
 
 #[test]
+fn help_of_every_screen_fits_80x24_between_header_and_footer() {
+    use crate::tui::action::Screen;
+    for screen in [
+        Screen::Runs,
+        Screen::Task,
+        Screen::Pools,
+        Screen::Journal,
+        Screen::Sources,
+        Screen::Stores,
+        Screen::Warehouse,
+        Screen::Graph,
+        Screen::Backfill,
+    ] {
+        let mut s = incident();
+        s.screen = screen;
+        s.modal = Some(Modal::Help);
+        let text = render(&s, 80, 24);
+        assert!(!text.contains("taller window"), "{screen:?}:\n{text}");
+        assert!(
+            text.starts_with(" acme-data"),
+            "{screen:?}: no header\n{text}"
+        );
+        assert!(text.contains("Screens: 1 runs"), "{screen:?}:\n{text}");
+        assert!(text.contains("8 backfills"), "{screen:?}:\n{text}");
+        // No key or description cut short.
+        let help = text
+            .lines()
+            .skip_while(|l| !l.starts_with("┌ Help"))
+            .take_while(|l| !l.starts_with('└'));
+        assert!(
+            !help.into_iter().any(|l| l.contains('…')),
+            "{screen:?}:\n{text}"
+        );
+    }
+}
+
+#[test]
 fn help_overlay() {
     let mut s = incident();
     s.modal = Some(Modal::Help);
