@@ -150,9 +150,14 @@ fn enter_opens_the_task_and_esc_comes_back_to_the_graph() {
     // From the runs screen, Esc still goes back to the runs.
     press(&mut s, &k, &["1", "enter", "esc"]);
     assert_eq!(s.screen, Screen::Runs);
-    // `v` on the runs screen is the graph too.
+    // `v` on the runs screen is the graph too, and so is `:graph`.
     press(&mut s, &k, &["v"]);
     assert_eq!(s.screen, Screen::Graph);
+    press(&mut s, &k, &["1", ":", "g", "r", "enter"]);
+    assert_eq!(s.screen, Screen::Graph);
+    let fx = press(&mut s, &k, &[":", "b", "a", "c", "k", "enter"]);
+    assert_eq!(s.screen, Screen::Backfill);
+    assert_eq!(fx, [Effect::LoadBackfill(None)]);
 }
 
 fn backfill_row(id: i64) -> BackfillRow {

@@ -147,6 +147,8 @@ fn palette_command(s: &mut State, cmd: &str, fx: &mut Vec<Effect>) {
         ["sources"] => go(s, Screen::Sources, fx),
         ["stores"] => go(s, Screen::Stores, fx),
         ["warehouse"] => go(s, Screen::Warehouse, fx),
+        ["graph"] => go(s, Screen::Graph, fx),
+        ["backfills"] => go(s, Screen::Backfill, fx),
         ["theme", name] => {
             // The runner answers with `Msg::Theme` once the theme loaded.
             fx.push(Effect::SetTheme(name.to_string()));

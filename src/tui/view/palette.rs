@@ -19,9 +19,18 @@ const MAX_SHOWN: usize = 8;
 /// size, to edit), themes, quit. An empty input lists them all.
 pub fn palette_completions(state: &State, input: &str) -> Vec<String> {
     let typed = input.trim_start().to_lowercase();
-    let mut all: Vec<String> = ["runs", "pools", "journal", "sources", "stores", "warehouse"]
-        .map(String::from)
-        .to_vec();
+    let mut all: Vec<String> = [
+        "runs",
+        "pools",
+        "journal",
+        "sources",
+        "stores",
+        "warehouse",
+        "graph",
+        "backfills",
+    ]
+    .map(String::from)
+    .to_vec();
     all.extend(
         state
             .pools
@@ -45,6 +54,8 @@ fn describe(state: &State, cmd: &str) -> String {
         (Some("sources"), _) => "tables and column types; export one".into(),
         (Some("stores"), _) => "exported files; load or delete one".into(),
         (Some("warehouse"), _) => "loaded tables, schema and rows".into(),
+        (Some("graph"), _) => "the selected run as a graph".into(),
+        (Some("backfills"), _) => "a backfill date by date; start one".into(),
         (Some("pool"), Some(name)) => match state.pools.iter().find(|p| p.name == name) {
             Some(p) => format!("resize ({}/{} running now)", p.running, p.size),
             None => "resize".into(),

@@ -259,8 +259,10 @@ fn palette_with_completions() {
     assert_eq!(palette_completions(&s, " THEME h"), ["theme high-contrast"]);
     assert_eq!(
         palette_completions(&s, "").len(),
-        6 + 2 + BUNDLED_THEMES + 1
+        8 + 2 + BUNDLED_THEMES + 1
     );
+    assert_eq!(palette_completions(&s, "g"), ["graph"]);
+    assert_eq!(palette_completions(&s, "ba"), ["backfills"]);
     assert!(palette_completions(&s, "zzz").is_empty());
 }
 
