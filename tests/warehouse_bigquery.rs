@@ -1,6 +1,7 @@
 //! PostgreSQL → local store → BigQuery (the emulator) through the real
 //! binary, with every type of the data path: values and column types are
-//! read back from BigQuery and compared. Once by upload, once through the
+//! read back from BigQuery and compared. Once by upload from a local store,
+//! once from an S3 store (the moto server) by upload, once through the
 //! `gs://` path (a store under the emulator's GCS root declaring
 //! `bigquery_uri`). Then `check` and `sql` tasks on the loaded table.
 //!
@@ -11,6 +12,7 @@
 mod bq_support;
 mod common;
 mod pg_support;
+mod s3_support;
 
 use bq_support::{Bq, bq, list, num};
 use common::Ws;
@@ -146,10 +148,15 @@ right = {{ target = "bq", sql = "select 2" }}
 }
 
 fn run_pipeline(ws: &Ws) {
-    let (code, out, err) = ws.run_within(
-        std::time::Duration::from_secs(300),
-        &["run", "p", "--date", "2024-05-01"],
-    );
+    // The S3 credential chain's variables; harmless for the other stores.
+    let mut cmd = ws.cmd(&["run", "p", "--date", "2024-05-01"]);
+    s3_support::s3_env(&mut cmd);
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start switchyard");
+    let (code, out, err) = common::Bg::new(child).wait(std::time::Duration::from_secs(300));
     let (_, log, _) = ws.run(&["logs", "latest", "load"]);
     assert_eq!(code, 0, "run failed\n{out}\n{err}\nload log:\n{log}");
 }
@@ -296,6 +303,39 @@ async fn postgres_every_type_by_upload() {
     })
     .await
     .expect("test body");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_every_type_through_s3_by_upload() {
+    let test = "bq_s3_upload";
+    let Some(endpoint) = s3_support::endpoint(test) else {
+        return;
+    };
+    let Some(b) = bq(test) else { return };
+    let Some(db) = source_table(test).await else {
+        return;
+    };
+    let client = s3_support::client(&endpoint);
+    let bucket = s3_support::bucket(&client, test).await;
+    let schema = db.schema.clone();
+    let store = s3_support::store_toml("lake", &endpoint, &bucket, "exports");
+    let name = bucket.clone();
+    tokio::task::spawn_blocking(move || {
+        let ws = workspace(&b, &schema, &store);
+        run_pipeline(&ws);
+        let (_, log, _) = ws.run(&["logs", "latest", "load"]);
+        assert!(log.contains("multipart upload of"), "{log}");
+        assert!(log.contains(&format!("s3://{name}/exports/")), "{log}");
+        compare(&b);
+    })
+    .await
+    .expect("test body");
+    // The export is one complete object under the prefix, no upload left open.
+    assert_eq!(
+        s3_support::keys(&client, &bucket).await,
+        vec!["exports/types/2024-05-01.parquet".to_string()]
+    );
+    assert!(s3_support::open_uploads(&client, &bucket).await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

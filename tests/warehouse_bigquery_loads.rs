@@ -1,5 +1,5 @@
 //! Loads into BigQuery (the emulator) through the real binary: a file above
-//! the multipart limit goes by resumable upload; MySQL → BigQuery keeps its
+//! the multipart limit goes by resumable upload; MySQL → S3 (moto) → BigQuery keeps its
 //! types; a retried append does not load twice; a failed append shows
 //! BigQuery's error and leaves the table as it was; the Warehouse screen's
 //! listing.
@@ -7,6 +7,7 @@
 mod bq_support;
 mod common;
 mod pg_support;
+mod s3_support;
 
 use std::time::Duration;
 
@@ -52,7 +53,15 @@ mode = "{mode}"
 }
 
 fn run_ok(ws: &Ws, args: &[&str]) {
-    let (code, out, err) = ws.run_within(Duration::from_secs(300), args);
+    // The S3 credential chain's variables; harmless for the other stores.
+    let mut cmd = ws.cmd(args);
+    s3_support::s3_env(&mut cmd);
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start switchyard");
+    let (code, out, err) = common::Bg::new(child).wait(Duration::from_secs(300));
     let (_, log, _) = ws.run(&["logs", "latest", "load"]);
     assert_eq!(code, 0, "{args:?} failed\n{out}\n{err}\nload log:\n{log}");
 }
@@ -253,8 +262,14 @@ fn mysql_url() -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mysql_to_bigquery_keeps_types_and_values() {
+async fn mysql_through_s3_to_bigquery_keeps_types_and_values() {
+    let Some(endpoint) = s3_support::endpoint("bq_mysql") else {
+        return;
+    };
     let Some(b) = bq("bq_mysql") else { return };
+    let client = s3_support::client(&endpoint);
+    let bucket = s3_support::bucket(&client, "bq_mysql").await;
+    let store = s3_support::store_toml("lake", &endpoint, &bucket, "");
     let pool = match MySqlPool::connect(&mysql_url()).await {
         Ok(p) => p,
         Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
@@ -299,8 +314,7 @@ async fn mysql_to_bigquery_keeps_types_and_values() {
 [sources.my]
 kind = "mysql"
 url = "{url}"
-[stores.lake]
-path = "./lake"
+{store}
 {wh}
 [pipelines.p]
 [[pipelines.p.tasks]]
@@ -385,4 +399,9 @@ sql = "select count(*) = 2 from from_mysql"
     .await;
     exec(format!("DROP TABLE IF EXISTS `{table}`")).await;
     result.expect("test body");
+    assert_eq!(
+        s3_support::keys(&client, &bucket).await,
+        vec!["my.parquet".to_string()],
+        "the export went to S3"
+    );
 }

@@ -1,0 +1,103 @@
+//! The example workspaces under assets/examples/ are real configuration:
+//! `switchyard check` accepts each of them (with the environment variables
+//! it names set), and the production one names every missing variable with
+//! its position instead of running with an empty password.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchyard");
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/examples")
+        .join(name)
+        .join("switchyard.toml")
+}
+
+/// `switchyard -c FILE check`, with HOME-like state kept out of the repository.
+fn check(file: &Path, env: &[(&str, &str)]) -> (i32, String) {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut cmd = Command::new(BIN);
+    cmd.arg("-c")
+        .arg(file)
+        .arg("check")
+        .env("SWITCHYARD_HOME", home.path())
+        .env_remove("APP_REPLICA_URL")
+        .env_remove("BILLING_DB_URL");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run switchyard");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn every_example_directory_is_checked_here() {
+    let mut names: Vec<String> = std::fs::read_dir(
+        example("x")
+            .parent()
+            .and_then(Path::parent)
+            .expect("examples dir"),
+    )
+    .expect("read assets/examples")
+    .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+    .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["production", "quickstart"],
+        "add a test for a new example"
+    );
+}
+
+#[test]
+fn quickstart_checks_clean() {
+    let (code, out) = check(&example("quickstart"), &[]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn production_checks_clean_with_its_variables_set() {
+    let (code, out) = check(
+        &example("production"),
+        &[
+            (
+                "APP_REPLICA_URL",
+                "postgres://loader:s3cret-pw@replica.internal:5432/app",
+            ),
+            (
+                "BILLING_DB_URL",
+                "mysql://loader:s3cret-pw@billing-ro.internal:3306/billing",
+            ),
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("s3cret-pw"), "a password was printed:\n{out}");
+}
+
+#[test]
+fn production_names_each_missing_variable_where_it_is_used() {
+    let file = example("production");
+    let (code, out) = check(&file, &[]);
+    assert_ne!(code, 0, "{out}");
+    let text = std::fs::read_to_string(&file).expect("read example");
+    for var in ["APP_REPLICA_URL", "BILLING_DB_URL"] {
+        let needle = format!("${{{var}}}");
+        let line = text
+            .lines()
+            .position(|l| l.contains(&needle) && !l.trim_start().starts_with('#'))
+            .map(|i| i + 1)
+            .unwrap_or_else(|| panic!("{var} is not used in the example"));
+        assert!(
+            out.contains(&format!("switchyard.toml:{line}:")),
+            "no position for {var} (line {line}):\n{out}"
+        );
+        assert!(out.contains(&format!("`{var}` is not set")), "{out}");
+    }
+}
