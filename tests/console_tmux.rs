@@ -167,10 +167,14 @@ fn a_backfill_of_three_dates_from_the_form_ends_green() {
     t.wait_for("No backfills yet: press n to start one.");
     t.keys(&["n"]);
     let s = t.wait_for("New backfill");
-    assert!(line_with(&s, &["pipeline", "nightly"]).is_some(), "{s}");
+    assert!(line_with(&s, &["Pipeline", "nightly"]).is_some(), "{s}");
+    assert!(
+        line_with(&s, &["▸", "From"]).is_some(),
+        "From has the cursor:\n{s}"
+    );
 
     // from 2026-01-03, to 2026-01-01: refused, the form stays open.
-    t.keys(&["Tab", "C-u"]);
+    t.keys(&["C-u"]);
     t.type_text("2026-01-03");
     t.keys(&["Tab", "C-u"]);
     t.type_text("2026-01-01");
