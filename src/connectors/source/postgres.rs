@@ -258,6 +258,8 @@ pub(crate) async fn primary_key(conn: &mut PgConnection, rel: Oid) -> Result<Vec
 pub(crate) struct TableInfo {
     pub detail: TableDetail,
     pub cols: Vec<PgCol>,
+    /// `pg_class.relkind`: `r` table, `m` materialized view, `p` partitioned, …
+    pub relkind: String,
 }
 
 pub(crate) async fn table_info(conn: &mut PgConnection, t: &TableName) -> Result<TableInfo> {
@@ -281,7 +283,11 @@ pub(crate) async fn table_info(conn: &mut PgConnection, t: &TableName) -> Result
         columns,
         primary_key,
     };
-    Ok(TableInfo { detail, cols })
+    Ok(TableInfo {
+        detail,
+        cols,
+        relkind,
+    })
 }
 
 impl PostgresSource {
