@@ -27,11 +27,11 @@ pub struct WriterOptions {
 
 impl Default for WriterOptions {
     fn default() -> Self {
-        // 64 MiB groups: large enough for efficient reads (and BigQuery
+        // 48 MiB groups: large enough for efficient reads (and BigQuery
         // loads), small enough that an export stays under 150 MB of memory.
         WriterOptions {
             row_group_rows: 1_000_000,
-            row_group_bytes: 64 * 1024 * 1024,
+            row_group_bytes: 48 * 1024 * 1024,
         }
     }
 }
