@@ -148,17 +148,7 @@ right = {{ target = "bq", sql = "select 2" }}
 }
 
 fn run_pipeline(ws: &Ws) {
-    // The S3 credential chain's variables; harmless for the other stores.
-    let mut cmd = ws.cmd(&["run", "p", "--date", "2024-05-01"]);
-    s3_support::s3_env(&mut cmd);
-    let child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start switchyard");
-    let (code, out, err) = common::Bg::new(child).wait(std::time::Duration::from_secs(300));
-    let (_, log, _) = ws.run(&["logs", "latest", "load"]);
-    assert_eq!(code, 0, "run failed\n{out}\n{err}\nload log:\n{log}");
+    bq_support::run_ok(ws, &["run", "p", "--date", "2024-05-01"]);
 }
 
 /// Reads the table back and compares every value of rows 1 and 3 (row 2,

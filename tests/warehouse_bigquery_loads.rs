@@ -11,7 +11,7 @@ mod s3_support;
 
 use std::time::Duration;
 
-use bq_support::{Bq, bq, num};
+use bq_support::{Bq, bq, num, run_ok};
 use common::Ws;
 use sqlx::mysql::MySqlPool;
 use switchyard::connectors::warehouse::bigquery::query::timestamp_text;
@@ -50,20 +50,6 @@ mode = "{mode}"
         url = pg_support::URL,
         wh = b.warehouse_toml("bq"),
     ))
-}
-
-fn run_ok(ws: &Ws, args: &[&str]) {
-    // The S3 credential chain's variables; harmless for the other stores.
-    let mut cmd = ws.cmd(args);
-    s3_support::s3_env(&mut cmd);
-    let child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start switchyard");
-    let (code, out, err) = common::Bg::new(child).wait(Duration::from_secs(300));
-    let (_, log, _) = ws.run(&["logs", "latest", "load"]);
-    assert_eq!(code, 0, "{args:?} failed\n{out}\n{err}\nload log:\n{log}");
 }
 
 fn load_log(ws: &Ws) -> String {

@@ -191,3 +191,19 @@ impl Bq {
             .expect("a count")
     }
 }
+
+/// Runs the binary to completion (at most 5 minutes) with the S3 credential
+/// chain's variables set, harmless for other stores; panics with its output
+/// and the `load` task's log unless it exits 0.
+pub fn run_ok(ws: &crate::common::Ws, args: &[&str]) {
+    let mut cmd = ws.cmd(args);
+    crate::s3_support::s3_env(&mut cmd);
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start switchyard");
+    let (code, out, err) = crate::common::Bg::new(child).wait(std::time::Duration::from_secs(300));
+    let (_, log, _) = ws.run(&["logs", "latest", "load"]);
+    assert_eq!(code, 0, "{args:?} failed\n{out}\n{err}\nload log:\n{log}");
+}

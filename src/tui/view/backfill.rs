@@ -13,20 +13,6 @@ use crate::engine::state::{RunState, TaskState};
 use crate::tui::action::Action;
 use crate::tui::{Keymap, Mode, State, Theme};
 
-/// Worst first, as the runs list counts.
-const ORDER: [TaskState; 10] = [
-    TaskState::Failed,
-    TaskState::Interrupted,
-    TaskState::UpstreamFailed,
-    TaskState::Cancelled,
-    TaskState::Running,
-    TaskState::Retrying,
-    TaskState::Queued,
-    TaskState::Pending,
-    TaskState::Succeeded,
-    TaskState::Skipped,
-];
-
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keys: &Keymap) {
     let b = &state.backfill;
     let new_key = keys
@@ -177,7 +163,7 @@ fn summary_line(state: &State, theme: &Theme) -> Line<'static> {
 
 fn counts(counts: &[(TaskState, i64)], theme: &Theme) -> Line<'static> {
     let mut spans = Vec::new();
-    for s in ORDER {
+    for s in super::cells::WORST_FIRST {
         let n: i64 = counts.iter().filter(|(c, _)| *c == s).map(|(_, n)| n).sum();
         if n > 0 {
             if !spans.is_empty() {

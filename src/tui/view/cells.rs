@@ -150,22 +150,24 @@ pub fn run_glyph(s: RunState, theme: &Theme) -> (&'static str, Style) {
     (t.glyph(), theme.task(t))
 }
 
+/// Task states worst first, the order every count of tasks per state uses.
+pub const WORST_FIRST: [TaskState; 10] = [
+    TaskState::Failed,
+    TaskState::Interrupted,
+    TaskState::UpstreamFailed,
+    TaskState::Cancelled,
+    TaskState::Running,
+    TaskState::Retrying,
+    TaskState::Queued,
+    TaskState::Pending,
+    TaskState::Succeeded,
+    TaskState::Skipped,
+];
+
 /// "✗1 ▶2 ✓5": tasks per state, worst first.
 pub fn state_counts(tasks: &[InstanceRow], theme: &Theme) -> Line<'static> {
-    const ORDER: [TaskState; 10] = [
-        TaskState::Failed,
-        TaskState::Interrupted,
-        TaskState::UpstreamFailed,
-        TaskState::Cancelled,
-        TaskState::Running,
-        TaskState::Retrying,
-        TaskState::Queued,
-        TaskState::Pending,
-        TaskState::Succeeded,
-        TaskState::Skipped,
-    ];
     let mut spans = Vec::new();
-    for s in ORDER {
+    for s in WORST_FIRST {
         let n = tasks.iter().filter(|t| t.state == s).count();
         if n > 0 {
             if !spans.is_empty() {
