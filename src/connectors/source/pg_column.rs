@@ -9,8 +9,9 @@ use arrow_array::builder::{
     Float32Builder, Float64Builder, Int16Builder, Int32Builder, Int64Builder, NullBufferBuilder,
     OffsetBufferBuilder, StringBuilder, Time64MicrosecondBuilder, TimestampMicrosecondBuilder,
 };
+use arrow_array::cast::AsArray;
 use arrow_array::types::Decimal256Type;
-use arrow_array::{ArrayRef, ArrowPrimitiveType, ListArray};
+use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, ListArray};
 use arrow_schema::FieldRef;
 
 use super::Lossy;
@@ -81,48 +82,57 @@ fn text<'v>(v: &'v [u8], ctx: &Ctx) -> Result<&'v str> {
     std::str::from_utf8(v).map_err(|_| ctx.malformed("text that is not UTF-8"))
 }
 
-impl Slot {
-    pub(crate) fn new(kind: &PgKind) -> Result<Slot> {
-        let b = match kind {
-            PgKind::Bool => Builder::Bool(BooleanBuilder::new()),
-            PgKind::Int2 => Builder::I16(Int16Builder::new()),
-            PgKind::Int4 => Builder::I32(Int32Builder::new()),
-            PgKind::Int8 | PgKind::Oid => Builder::I64(Int64Builder::new()),
-            PgKind::Float4 => Builder::F32(Float32Builder::new()),
-            PgKind::Float8 => Builder::F64(Float64Builder::new()),
+impl Builder {
+    /// An empty builder for `kind` with room for `rows` values (and
+    /// `data_bytes` of variable-length data) before it has to grow.
+    fn with_capacity(kind: &PgKind, rows: usize, data_bytes: usize) -> Result<Builder> {
+        Ok(match kind {
+            PgKind::Bool => Builder::Bool(BooleanBuilder::with_capacity(rows)),
+            PgKind::Int2 => Builder::I16(Int16Builder::with_capacity(rows)),
+            PgKind::Int4 => Builder::I32(Int32Builder::with_capacity(rows)),
+            PgKind::Int8 | PgKind::Oid => Builder::I64(Int64Builder::with_capacity(rows)),
+            PgKind::Float4 => Builder::F32(Float32Builder::with_capacity(rows)),
+            PgKind::Float8 => Builder::F64(Float64Builder::with_capacity(rows)),
             PgKind::Numeric {
                 precision, scale, ..
             } if *precision <= 38 => Builder::D128(
-                Decimal128Builder::new().with_precision_and_scale(*precision, *scale)?,
+                Decimal128Builder::with_capacity(rows)
+                    .with_precision_and_scale(*precision, *scale)?,
             ),
             PgKind::Numeric {
                 precision, scale, ..
             } => Builder::D256(
-                Decimal256Builder::new().with_precision_and_scale(*precision, *scale)?,
+                Decimal256Builder::with_capacity(rows)
+                    .with_precision_and_scale(*precision, *scale)?,
             ),
             PgKind::Text
             | PgKind::Json
             | PgKind::Jsonb
             | PgKind::Uuid
             | PgKind::Interval
-            | PgKind::TextCast => Builder::Str(StringBuilder::new()),
-            PgKind::Bytea => Builder::Bin(BinaryBuilder::new()),
-            PgKind::Date => Builder::Date(Date32Builder::new()),
-            PgKind::Time => Builder::Time(Time64MicrosecondBuilder::new()),
-            PgKind::Timestamp => Builder::Ts(TimestampMicrosecondBuilder::new()),
+            | PgKind::TextCast => Builder::Str(StringBuilder::with_capacity(rows, data_bytes)),
+            PgKind::Bytea => Builder::Bin(BinaryBuilder::with_capacity(rows, data_bytes)),
+            PgKind::Date => Builder::Date(Date32Builder::with_capacity(rows)),
+            PgKind::Time => Builder::Time(Time64MicrosecondBuilder::with_capacity(rows)),
+            PgKind::Timestamp => Builder::Ts(TimestampMicrosecondBuilder::with_capacity(rows)),
             PgKind::Timestamptz => {
-                Builder::Ts(TimestampMicrosecondBuilder::new().with_timezone("UTC"))
+                Builder::Ts(TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"))
             }
             PgKind::Array(elem) => Builder::List(Box::new(ListSlot {
                 item: Arc::new(elem.item_field()),
-                offsets: OffsetBufferBuilder::new(1024),
-                nulls: NullBufferBuilder::new(1024),
+                offsets: OffsetBufferBuilder::new(rows),
+                nulls: NullBufferBuilder::new(rows),
                 child: Slot::new(elem)?,
             })),
-        };
+        })
+    }
+}
+
+impl Slot {
+    pub(crate) fn new(kind: &PgKind) -> Result<Slot> {
         Ok(Slot {
             kind: kind.clone(),
-            b,
+            b: Builder::with_capacity(kind, 1024, 0)?,
         })
     }
 
@@ -306,9 +316,12 @@ impl Slot {
         Ok(())
     }
 
-    /// The values appended since the last call, as one array.
+    /// The values appended since the last call, as one array. The builder
+    /// starts again with room for as many values (and bytes) as this batch
+    /// held: the next batch is likely the same size, and growing by doubling
+    /// from empty cost a chain of reallocations per column per batch.
     pub(crate) fn finish(&mut self) -> Result<ArrayRef> {
-        Ok(match &mut self.b {
+        let array: ArrayRef = match &mut self.b {
             Builder::Bool(b) => Arc::new(b.finish()),
             Builder::I16(b) => Arc::new(b.finish()),
             Builder::I32(b) => Arc::new(b.finish()),
@@ -323,16 +336,22 @@ impl Slot {
             Builder::Time(b) => Arc::new(b.finish()),
             Builder::Ts(b) => Arc::new(b.finish()),
             Builder::List(l) => {
-                let offsets = std::mem::replace(&mut l.offsets, OffsetBufferBuilder::new(1024));
+                // The child slot sizes itself in its own finish.
+                let offsets = std::mem::replace(&mut l.offsets, OffsetBufferBuilder::new(0));
                 let values = l.child.finish()?;
-                Arc::new(ListArray::try_new(
-                    l.item.clone(),
-                    offsets.finish(),
-                    values,
-                    l.nulls.finish(),
-                )?)
+                let list =
+                    ListArray::try_new(l.item.clone(), offsets.finish(), values, l.nulls.finish())?;
+                l.offsets = OffsetBufferBuilder::new(list.len());
+                return Ok(Arc::new(list));
             }
-        })
+        };
+        let data_bytes = match &self.b {
+            Builder::Str(_) => array.as_string::<i32>().values().len(),
+            Builder::Bin(_) => array.as_binary::<i32>().values().len(),
+            _ => 0,
+        };
+        self.b = Builder::with_capacity(&self.kind, array.len(), data_bytes)?;
+        Ok(array)
     }
 }
 
