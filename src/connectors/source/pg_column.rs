@@ -336,12 +336,12 @@ impl Slot {
             Builder::Time(b) => Arc::new(b.finish()),
             Builder::Ts(b) => Arc::new(b.finish()),
             Builder::List(l) => {
-                // The child slot sizes itself in its own finish.
-                let offsets = std::mem::replace(&mut l.offsets, OffsetBufferBuilder::new(0));
+                // Sized in place: the child slot sizes itself in its own finish.
+                let rows = l.nulls.len();
+                let offsets = std::mem::replace(&mut l.offsets, OffsetBufferBuilder::new(rows));
                 let values = l.child.finish()?;
                 let list =
                     ListArray::try_new(l.item.clone(), offsets.finish(), values, l.nulls.finish())?;
-                l.offsets = OffsetBufferBuilder::new(list.len());
                 return Ok(Arc::new(list));
             }
         };
