@@ -32,6 +32,8 @@ fn run_row(id: i64) -> RunRow {
         finished_at: None,
         owner: None,
         note: None,
+        slot_at: None,
+        deadline_at: None,
     }
 }
 

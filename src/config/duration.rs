@@ -90,9 +90,30 @@ pub fn format_duration(d: Duration) -> String {
     out
 }
 
+/// A span for people ("late by 12m"): whole seconds under ten minutes,
+/// whole minutes above, in `format_duration`'s form ("45s", "3m20s", "1h5m").
+pub fn human(ms: i64) -> String {
+    let ms = ms.max(0) as u64;
+    let rounded = if ms < 600_000 {
+        ms.div_ceil(1000) * 1000
+    } else {
+        ms.div_ceil(60_000) * 60_000
+    };
+    format_duration(Duration::from_millis(rounded))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn human_spans_round_up_to_what_people_read() {
+        assert_eq!(human(0), "0s");
+        assert_eq!(human(1), "1s");
+        assert_eq!(human(200_500), "3m21s");
+        assert_eq!(human(12 * 60_000 + 1), "13m");
+        assert_eq!(human(3_900_000), "1h5m");
+    }
 
     #[test]
     fn parses_accepted_forms() {

@@ -26,9 +26,15 @@ fn walk_table(
     env: &dyn Fn(&str) -> Option<String>,
     r: &mut Report,
 ) {
+    // A channel's kind decides which of its keys are secrets (a Slack URL is).
+    let channel_kind = (path.len() == 2 && path[0] == "notify")
+        .then(|| super::tree::get_str(table, "kind").map(|(k, _)| k.to_string()))
+        .flatten();
     for (key, value) in table.iter_mut() {
         path.push(key.get_ref().to_string());
-        walk_value(value, path, env, r);
+        let env_only =
+            is_store_secret(path) || super::notify::env_only_key(path, channel_kind.as_deref());
+        walk_value(value, path, env_only, env, r);
         path.pop();
     }
 }
@@ -36,18 +42,15 @@ fn walk_table(
 fn walk_value(
     node: &mut Node<'_>,
     path: &mut Vec<String>,
+    env_only: bool,
     env: &dyn Fn(&str) -> Option<String>,
     r: &mut Report,
 ) {
     let at = node.span().start;
     match node.get_mut() {
         DeValue::String(s) => {
-            if is_store_secret(path) && !s.contains("${") {
-                r.at(
-                    at,
-                    "`secret_access_key` must come from the environment as ${VAR}, not be \
-                     written in the file (or leave it out: the AWS credential chain is used)",
-                );
+            if env_only && !s.contains("${") {
+                r.at(at, literal_secret_message(path));
             }
             let (text, vars) = match expand(s, env) {
                 Ok(done) => done,
@@ -59,13 +62,16 @@ fn walk_value(
                 }
             };
             register_secrets(path, &text, &vars);
+            if env_only {
+                register_secret(&text);
+            }
             if text != s.as_ref() {
                 *s = Cow::Owned(text);
             }
         }
         DeValue::Array(items) => {
             for item in items.iter_mut() {
-                walk_value(item, path, env, r);
+                walk_value(item, path, env_only, env, r);
             }
         }
         DeValue::Table(t) => walk_table(t, path, env, r),
@@ -125,6 +131,18 @@ fn expand(
 /// `[stores.NAME] secret_access_key`: a credential that must not live in the file.
 fn is_store_secret(path: &[String]) -> bool {
     matches!(path, [stores, _, key] if stores == "stores" && key == "secret_access_key")
+}
+
+fn literal_secret_message(path: &[String]) -> String {
+    if is_store_secret(path) {
+        return "`secret_access_key` must come from the environment as ${VAR}, not be \
+                written in the file (or leave it out: the AWS credential chain is used)"
+            .into();
+    }
+    let key = path.last().map(String::as_str).unwrap_or_default();
+    format!(
+        "`{key}` is a secret: it must come from the environment as ${{VAR}}, not be written in the file"
+    )
 }
 
 fn is_var_name(name: &str) -> bool {

@@ -10,6 +10,7 @@ pub mod model;
 pub mod redact;
 
 mod interpolate;
+pub mod notify;
 mod report;
 mod suggest;
 mod tasks;

@@ -24,6 +24,9 @@ pub struct WorkspaceFile {
     pub pools: BTreeMap<String, PoolDef>,
     #[serde(default)]
     pub pipelines: BTreeMap<String, PipelineDef>,
+    /// `[notify.NAME]`: where alerts go.
+    #[serde(default)]
+    pub notify: BTreeMap<String, NotifyDef>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -77,10 +80,24 @@ pub struct PoolDef {
     pub size: i64,
 }
 
+/// A notification channel: `[notify.NAME]`. Secrets (a Slack webhook URL, a
+/// PagerDuty routing key, a webhook's signing secret) come only from `${VAR}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NotifyDef {
+    pub kind: String,
+    pub url: Option<String>,
+    pub routing_key: Option<String>,
+    pub secret: Option<String>,
+    /// Alert kinds this channel receives (default: all).
+    pub on: Option<Vec<String>>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PipelineDef {
     /// Default `max_active` for backfills of this pipeline.
     pub max_active: Option<u32>,
+    /// Channels every task of the pipeline alerts (a task's own list replaces it).
+    pub notify: Option<Vec<String>>,
     #[serde(default)]
     pub tasks: Vec<TaskDef>,
 }
@@ -99,6 +116,9 @@ pub struct TaskDef {
     pub max_retry_delay: Option<String>,
     pub timeout: Option<String>,
     pub runbook: Option<String>,
+    /// Channels this task alerts, instead of the pipeline's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<Vec<String>>,
 
     // export / export_all / load
     pub source: Option<String>,
@@ -147,6 +167,7 @@ pub mod keys {
         "warehouses",
         "pools",
         "pipelines",
+        "notify",
     ];
     pub const WORKSPACE: &[&str] = &["name", "state", "max_parallel"];
     pub const SOURCE: &[&str] = &["kind", "url", "path"];
@@ -172,7 +193,8 @@ pub mod keys {
         "endpoint",
     ];
     pub const POOL: &[&str] = &["size"];
-    pub const PIPELINE: &[&str] = &["max_active", "tasks"];
+    pub const PIPELINE: &[&str] = &["max_active", "notify", "tasks"];
+    pub const NOTIFY: &[&str] = &["kind", "url", "routing_key", "secret", "on"];
     pub const TASK: &[&str] = &[
         "id",
         "kind",
@@ -183,6 +205,7 @@ pub mod keys {
         "max_retry_delay",
         "timeout",
         "runbook",
+        "notify",
         "source",
         "table",
         "query",
@@ -264,4 +287,7 @@ pub mod kinds {
     ];
     pub const FORMAT: &[&str] = &["parquet", "ndjson", "csv"];
     pub const MODE: &[&str] = &["replace", "append"];
+    pub const NOTIFY: &[&str] = &["slack", "pagerduty", "webhook"];
+    /// Alert kinds, as `on = [...]` filters them.
+    pub const ALERT: &[&str] = &["failed", "interrupted", "deadline_missed", "recovered"];
 }

@@ -14,6 +14,7 @@ use super::validate::{Names, kind_of, one_of, reference};
 
 const TASK_TYPES: &[(&str, Ty)] = &[
     ("after", Ty::StrList),
+    ("notify", Ty::StrList),
     ("include", Ty::StrList),
     ("exclude", Ty::StrList),
     ("retries", Ty::UInt),
@@ -155,6 +156,7 @@ fn task_values(r: &mut Report, t: &DeTable<'_>, names: &Names, place: &str) {
     if let Some((v, at)) = get_str(t, "pool") {
         reference(r, v, at, "pool", &names.pools);
     }
+    super::notify::references(r, t, &names.channels);
     if let Some((v, at)) = get_str(t, "source") {
         reference(r, v, at, "source", &names.sources);
     }

@@ -17,6 +17,7 @@ pub(crate) struct Names<'a> {
     pub stores: Vec<&'a str>,
     pub warehouses: Vec<&'a str>,
     pub pools: Vec<&'a str>,
+    pub channels: Vec<&'a str>,
 }
 
 pub(crate) fn validate(root: &Spanned<DeTable<'_>>, r: &mut Report) {
@@ -71,15 +72,24 @@ pub(crate) fn validate(root: &Spanned<DeTable<'_>>, r: &mut Report) {
         stores: names(root, "stores"),
         warehouses: names(root, "warehouses"),
         pools: names(root, "pools"),
+        channels: names(root, "notify"),
     };
+    for (name, header, t) in named_tables(r, root, "notify") {
+        super::notify::channel(r, name, header, t);
+    }
     for (name, _, t) in named_tables(r, root, "pipelines") {
         check_table(
             r,
             t,
             keys::PIPELINE,
-            &[("max_active", Ty::UInt), ("tasks", Ty::TableList)],
+            &[
+                ("max_active", Ty::UInt),
+                ("notify", Ty::StrList),
+                ("tasks", Ty::TableList),
+            ],
             &format!("in [pipelines.{name}]"),
         );
+        super::notify::references(r, t, &names.channels);
         at_least_one(r, t, "max_active");
         tasks::validate_pipeline(r, name, t, &names);
     }

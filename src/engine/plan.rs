@@ -328,6 +328,7 @@ mod tests {
                 load,
                 task("report", "sql", &["load"]),
             ],
+            ..PipelineDef::default()
         };
         let users = TableName {
             schema: "main".into(),

@@ -19,6 +19,8 @@ pub fn run_row(id: i64, state: RunState) -> RunRow {
         finished_at: None,
         owner: None,
         note: None,
+        slot_at: None,
+        deadline_at: None,
     }
 }
 

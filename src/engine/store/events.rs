@@ -124,7 +124,8 @@ pub async fn insert_events(tx: &mut Tx, events: &[NewEvent]) -> Result<()> {
         }
         q.execute(&mut **tx).await?;
     }
-    Ok(())
+    // The outbox row goes in the same transaction as the change it reports.
+    super::raise_from_events(tx, events).await
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -4,15 +4,19 @@
 //! read-then-write transaction starts with `BEGIN IMMEDIATE`, so any number of
 //! processes share one file without "database is locked".
 
+mod alerts;
 mod backfills;
 mod events;
 mod pools;
 mod runs;
+mod slots;
 
+pub use alerts::*;
 pub use backfills::*;
 pub use events::*;
 pub use pools::*;
 pub use runs::*;
+pub use slots::*;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -30,6 +34,7 @@ pub type Tx = Transaction<'static, Sqlite>;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("schema.sql")),
     (2, include_str!("schema_v2.sql")),
+    (3, include_str!("schema_v3.sql")),
 ];
 
 #[derive(Clone, Debug)]

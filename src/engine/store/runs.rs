@@ -29,6 +29,10 @@ pub struct RunRow {
     pub finished_at: Option<i64>,
     pub owner: Option<Lease>,
     pub note: Option<String>,
+    /// The schedule slot the run is for (None: started by hand).
+    pub slot_at: Option<i64>,
+    /// When it must have succeeded (the pipeline's `deadline`).
+    pub deadline_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -144,6 +148,8 @@ fn run_from_row(r: &SqliteRow) -> Result<RunRow> {
         finished_at: r.try_get("finished_at")?,
         owner,
         note: r.try_get("note")?,
+        slot_at: r.try_get("slot_at")?,
+        deadline_at: r.try_get("deadline_at")?,
     })
 }
 
@@ -179,7 +185,7 @@ fn instance_from_row(r: &SqliteRow) -> Result<InstanceRow> {
     })
 }
 
-const RUN_COLS: &str = "id, pipeline, run_date, state, backfill_id, created_at, started_at, finished_at, owner_token, owner_pid, owner_host, owner_started, heartbeat_at, note";
+const RUN_COLS: &str = "id, pipeline, run_date, state, backfill_id, created_at, started_at, finished_at, owner_token, owner_pid, owner_host, owner_started, heartbeat_at, note, slot_at, deadline_at";
 
 /// Creates a run with its instances, all `pending`. Refuses a second live run
 /// of the same pipeline and date (the store's unique index is the last word).

@@ -31,6 +31,8 @@ pub fn run(id: i64, pipeline: &str, date: &str, state: RunState) -> RunRow {
         finished_at: None,
         owner: None,
         note: None,
+        slot_at: None,
+        deadline_at: None,
     }
 }
 

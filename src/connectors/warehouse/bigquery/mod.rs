@@ -47,16 +47,9 @@ pub struct BigQueryWarehouse {
     rest: Rest,
 }
 
-/// reqwest here is built without a default crypto provider (so only
-/// aws-lc-rs is compiled in); the process gets it once.
-fn install_crypto_provider() {
-    // An error means one is installed already, which is just as good.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-}
-
 impl BigQueryWarehouse {
     pub async fn open(cfg: BigQueryConfig) -> Result<BigQueryWarehouse> {
-        install_crypto_provider();
+        crate::connectors::install_crypto_provider();
         let root = cfg.endpoint.clone().unwrap_or_else(|| GOOGLE_ROOT.into());
         let http = reqwest::Client::builder()
             // A 308 is "resume incomplete" to an upload, not a redirect.
