@@ -4,6 +4,7 @@
 //! Exit codes: 0 everything covered succeeded; 1 a run or check failed;
 //! 2 bad usage, bad workspace, or a refused command (readonly, live run).
 
+mod alerts;
 mod data;
 mod demo;
 mod display;
@@ -188,6 +189,21 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Alerts and their delivery to each channel, newest first
+    Alerts {
+        #[arg(long)]
+        json: bool,
+        /// One run's alerts: an id or `latest`
+        #[arg(long, value_name = "RUN")]
+        run: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Notification channels
+    Notify {
+        #[command(subcommand)]
+        action: NotifyAction,
+    },
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -196,6 +212,12 @@ pub enum Command {
     /// (internal) execute runs handed over by another switchyard process
     #[command(hide = true)]
     Worker(WorkerArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum NotifyAction {
+    /// Send a test message to CHANNEL and say what it answered
+    Test { channel: String },
 }
 
 #[derive(Args, Debug)]
@@ -398,6 +420,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Mark { run, task, state } => {
             refuse_if_readonly(&cli, "mark a task")?;
             manage::mark(&cli, run, task, state).await
+        }
+        Command::Alerts { json, run, limit } => {
+            alerts::alerts(&cli, *json, run.as_deref(), *limit).await
+        }
+        Command::Notify {
+            action: NotifyAction::Test { channel },
+        } => {
+            refuse_if_readonly(&cli, "send a test notification")?;
+            alerts::notify_test(&cli, channel).await
         }
         Command::Pool { name, size } => {
             refuse_if_readonly(&cli, "resize a pool")?;

@@ -7,6 +7,7 @@ pub mod backfill;
 pub mod dag;
 pub mod executor;
 pub mod lease;
+pub mod notify;
 pub mod plan;
 pub mod process;
 pub mod request;
@@ -28,6 +29,8 @@ use state::RunState;
 use store::{EventKind, NewEvent, NewInstance, Store};
 
 const EVENTS_KEPT_MS: i64 = 14 * 24 * 3600 * 1000;
+/// How long a run's own process tries to deliver its alerts before exiting.
+const OWN_DELIVERY_BUDGET: std::time::Duration = std::time::Duration::from_secs(15);
 
 pub struct Engine {
     pub store: Store,
@@ -278,10 +281,39 @@ impl Engine {
             results.push((id, st));
         }
         heartbeat.abort();
+        self.deliver_own_alerts(&owner, run_ids).await;
         if let Some(e) = first_error {
             return Err(e);
         }
         Ok(results)
+    }
+
+    /// With no `serve` alive, a run's own process delivers its alerts before
+    /// it exits (for a while: what is left stays in the outbox for the next).
+    async fn deliver_own_alerts(&self, owner: &Owner, run_ids: &[i64]) {
+        let result: Result<()> = async {
+            if self.ws.def.notify.is_empty() || self.store.serve_alive().await? {
+                return Ok(());
+            }
+            let d = notify::Deliverer::new(self.ws.clone(), self.store.clone(), &owner.token)?;
+            for &id in run_ids {
+                d.drain_run(id, OWN_DELIVERY_BUDGET).await?;
+                let left = self.store.undelivered_of_run(id).await?;
+                if left > 0 {
+                    tracing::warn!(
+                        "run {id}: {left} alert delivery(ies) not accepted yet; they stay in the outbox for `switchyard serve`"
+                    );
+                    eprintln!(
+                        "switchyard: run {id}: {left} alert delivery(ies) not accepted yet (see `switchyard alerts --run {id}`); `switchyard serve` goes on trying"
+                    );
+                }
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!("delivering alerts failed: {e:#}");
+        }
     }
 
     /// Sends `req` to the run's live owner, or applies it here when there is

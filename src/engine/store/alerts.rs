@@ -536,4 +536,36 @@ impl Store {
         .await?;
         Ok((row.try_get("n")?, row.try_get("failed")?))
     }
+
+    pub async fn deliveries_of(&self, alert_id: i64) -> Result<Vec<DeliveryRow>> {
+        let rows = sqlx::query("SELECT * FROM deliveries WHERE alert_id = ? ORDER BY channel")
+            .bind(alert_id)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(delivery_from_row).collect()
+    }
+
+    /// Alerts of a run still to deliver: not yet routed, or routed and not accepted.
+    pub async fn undelivered_of_run(&self, run_id: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM alerts WHERE run_id = ? AND routed_at IS NULL) + \
+             (SELECT COUNT(*) FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE a.run_id = ? AND d.state <> 'delivered')",
+        )
+        .bind(run_id)
+        .bind(run_id)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// A task's own deadline in a run.
+    pub async fn task_deadline(&self, run_id: i64, task_id: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT deadline_at FROM task_instances WHERE run_id = ? AND task_id = ?",
+        )
+        .bind(run_id)
+        .bind(task_id)
+        .fetch_optional(self.pool())
+        .await?
+        .flatten())
+    }
 }

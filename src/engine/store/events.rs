@@ -136,6 +136,15 @@ pub struct LogLine {
     pub line: String,
 }
 
+fn log_line(r: &sqlx::sqlite::SqliteRow) -> Result<LogLine> {
+    Ok(LogLine {
+        attempt: r.try_get("attempt")?,
+        line_no: r.try_get("line_no")?,
+        at: r.try_get("at")?,
+        line: r.try_get("line")?,
+    })
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JournalEntry {
     pub at: i64,
@@ -347,16 +356,39 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(LogLine {
-                    attempt: r.try_get("attempt")?,
-                    line_no: r.try_get("line_no")?,
-                    at: r.try_get("at")?,
-                    line: r.try_get("line")?,
-                })
-            })
-            .collect()
+        rows.iter().map(log_line).collect()
+    }
+
+    /// The last `n` lines of an attempt's log, in order.
+    pub async fn log_tail(
+        &self,
+        run_id: i64,
+        task_id: &str,
+        attempt: i64,
+        n: i64,
+    ) -> Result<Vec<LogLine>> {
+        let mut lines = self.logs_newest_first(run_id, task_id, attempt, n).await?;
+        lines.reverse();
+        Ok(lines)
+    }
+
+    async fn logs_newest_first(
+        &self,
+        run_id: i64,
+        task_id: &str,
+        attempt: i64,
+        n: i64,
+    ) -> Result<Vec<LogLine>> {
+        let rows = sqlx::query(
+            "SELECT attempt, line_no, at, line FROM logs WHERE run_id = ? AND task_id = ? AND attempt = ? ORDER BY line_no DESC LIMIT ?",
+        )
+        .bind(run_id)
+        .bind(task_id)
+        .bind(attempt)
+        .bind(n)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(log_line).collect()
     }
 
     pub async fn journal(&self, run_id: Option<i64>, limit: i64) -> Result<Vec<JournalEntry>> {
