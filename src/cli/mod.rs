@@ -12,6 +12,7 @@ mod execute;
 mod inspect;
 mod logging;
 mod manage;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -186,6 +187,13 @@ pub enum Command {
     },
     /// Validate the workspace file and print every problem found
     Check {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start scheduled runs, watch deadlines, deliver alerts, reap dead owners
+    Serve,
+    /// Each scheduled pipeline: its next slot, last run, deadline, late or on time
+    Schedule {
         #[arg(long)]
         json: bool,
     },
@@ -421,6 +429,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             refuse_if_readonly(&cli, "mark a task")?;
             manage::mark(&cli, run, task, state).await
         }
+        Command::Serve => {
+            refuse_if_readonly(&cli, "serve")?;
+            serve::serve(&cli).await
+        }
+        Command::Schedule { json } => serve::schedule(&cli, *json).await,
         Command::Alerts { json, run, limit } => {
             alerts::alerts(&cli, *json, run.as_deref(), *limit).await
         }

@@ -5,6 +5,7 @@
 pub mod adhoc;
 pub mod backfill;
 pub mod dag;
+mod deadlines;
 pub mod executor;
 pub mod lease;
 pub mod notify;
@@ -13,6 +14,7 @@ pub mod process;
 pub mod request;
 pub mod runbook;
 pub mod scheduler;
+pub mod serve;
 pub mod state;
 pub mod store;
 pub mod worker;
@@ -129,8 +131,87 @@ impl Engine {
             owner,
         )
         .await?;
+        // A run without a slot: its deadlines count from its creation.
+        let (run_deadline, tasks) = deadlines::of_pipeline(&self.ws, pipeline, store::now_ms(), &plan);
+        if run_deadline.is_some() || !tasks.is_empty() {
+            store::set_deadlines(&mut tx, id, run_deadline, &tasks).await?;
+        }
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Creates the run of a schedule slot and claims the slot, in one
+    /// transaction. None when another `serve` claimed the slot first, or when
+    /// the run cannot be created (a live run of that date, a plan that fails):
+    /// then the slot is recorded `refused`, with why, and its deadline still
+    /// counts.
+    pub async fn create_slot_run(
+        &self,
+        pipeline: &str,
+        slot: chrono::DateTime<chrono::Utc>,
+        tz: chrono_tz::Tz,
+        owner: &Owner,
+    ) -> Result<Option<i64>> {
+        let run_date = crate::config::schedule::slot_date(slot, tz);
+        let slot_ms = slot.timestamp_millis();
+        let (deadline_at, _) = deadlines::of_pipeline(&self.ws, pipeline, slot_ms, &[]);
+        let refuse = |why: String| async move {
+            let mut tx = self.store.begin().await?;
+            store::claim_slot(
+                &mut tx,
+                pipeline,
+                slot_ms,
+                &run_date,
+                store::SlotState::Refused,
+                deadline_at,
+                Some(&why),
+            )
+            .await?;
+            tx.commit().await?;
+            tracing::warn!("{pipeline} slot {slot}: refused: {why}");
+            anyhow::Ok(None)
+        };
+        let plan = match self.plan(pipeline).await {
+            Ok(p) => p,
+            Err(e) => return refuse(format!("{e:#}")).await,
+        };
+        let (_, task_deadlines) = deadlines::of_pipeline(&self.ws, pipeline, slot_ms, &plan);
+        let mut tx = self.store.begin().await?;
+        if !store::claim_slot(
+            &mut tx,
+            pipeline,
+            slot_ms,
+            &run_date,
+            store::SlotState::Started,
+            deadline_at,
+            None,
+        )
+        .await?
+        {
+            return Ok(None);
+        }
+        let id = match owned_run(
+            &mut tx,
+            pipeline,
+            &run_date,
+            RunState::Running,
+            None,
+            &plan,
+            owner,
+        )
+        .await
+        {
+            Ok(id) => id,
+            Err(e) if e.downcast_ref::<store::LiveRunExists>().is_some() => {
+                drop(tx);
+                return refuse(e.to_string()).await;
+            }
+            Err(e) => return Err(e),
+        };
+        store::attach_slot_run(&mut tx, pipeline, slot_ms, id).await?;
+        store::set_deadlines(&mut tx, id, deadline_at, &task_deadlines).await?;
+        tx.commit().await?;
+        Ok(Some(id))
     }
 
     /// A run of one task that is not in the workspace file (`switchyard

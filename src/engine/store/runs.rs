@@ -35,6 +35,18 @@ pub struct RunRow {
     pub deadline_at: Option<i64>,
 }
 
+impl RunRow {
+    /// How late the run is (or was) against its deadline, if it is.
+    pub fn late_ms(&self, now: i64) -> Option<i64> {
+        let deadline = self.deadline_at?;
+        let done_at = match self.state {
+            RunState::Succeeded => self.finished_at.unwrap_or(now),
+            _ => now,
+        };
+        (done_at > deadline).then_some(done_at - deadline)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InstanceRow {
     pub run_id: i64,
@@ -433,6 +445,16 @@ impl Store {
     }
 
     /// Runs whose lease is held (live or not): the reaper's candidates.
+    /// The newest run of a pipeline.
+    pub async fn latest_run_of(&self, pipeline: &str) -> Result<Option<RunRow>> {
+        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE pipeline = ? ORDER BY id DESC LIMIT 1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(pipeline)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(run_from_row).transpose()
+    }
+
     pub async fn owned_runs(&self) -> Result<Vec<RunRow>> {
         let sql = format!("SELECT {RUN_COLS} FROM runs WHERE owner_token IS NOT NULL");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -217,6 +217,16 @@ impl Store {
         Ok(out)
     }
 
+    /// Runs of a pipeline's slots still live (catchup = "all" keeps to max_active).
+    pub async fn live_slot_runs(&self, pipeline: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM runs WHERE pipeline = ? AND slot_at IS NOT NULL AND state IN ('queued', 'running')",
+        )
+        .bind(pipeline)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
     /// Records that a `serve` process is alive.
     pub async fn serve_heartbeat(
         &self,

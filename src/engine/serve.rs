@@ -1,0 +1,294 @@
+//! `switchyard serve`: starts every due slot of every scheduled pipeline as a
+//! run executed by a detached worker (serve itself executes no task, so
+//! restarting it never stops work), watches deadlines, delivers alerts, and
+//! reaps dead owners. Any number of `serve` processes may share a store: a
+//! slot is claimed once (the `slots` primary key) and a delivery is claimed
+//! by one deliverer at a time.
+//!
+//! Catchup: slots that came due while this process was serving always run.
+//! Slots that came due before it started (nobody served, or serve was down)
+//! follow the pipeline's `catchup`: `latest` runs the newest of them, `all`
+//! runs every one (at most `max_active` at once), `none` runs none. A pipeline
+//! never served before starts with the first slot after this process started.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use tokio_util::sync::CancellationToken;
+
+use super::lease::{self, Owner};
+use super::notify::Deliverer;
+use super::store::{self, SlotState, now_ms};
+use super::{Engine, worker};
+use crate::config::Workspace;
+use crate::config::schedule::{Catchup, Schedule, parse_timezone};
+
+/// How often serve looks for due slots and deliveries.
+const TICK: Duration = Duration::from_millis(200);
+/// Heartbeat, deadlines, and reaping dead owners run on these periods.
+const HEARTBEAT_MS: i64 = 1_000;
+const REAP_MS: i64 = 5_000;
+
+/// One scheduled pipeline, as the workspace says.
+struct Scheduled {
+    pipeline: String,
+    schedule: Schedule,
+    tz: Tz,
+    catchup: Catchup,
+    max_active: usize,
+}
+
+/// What a serve loop is told at start.
+pub struct ServeOptions {
+    /// Print a line per started slot (stderr); details go to the tracing file.
+    pub verbose: bool,
+}
+
+pub async fn serve(engine: Arc<Engine>, shutdown: CancellationToken, opts: ServeOptions) -> Result<()> {
+    let me = Owner::this_process(None);
+    let started = now_ms();
+    let scheduled = scheduled_pipelines(&engine)?;
+    let deliverer = Deliverer::new(engine.ws.clone(), engine.store.clone(), &me.token)?;
+    engine
+        .store
+        .serve_heartbeat(&me.token, &me.host, me.pid, started)
+        .await?;
+    eprintln!(
+        "switchyard serve: {} scheduled pipeline(s), {} channel(s); pid {}",
+        scheduled.len(),
+        engine.ws.def.notify.len(),
+        me.pid
+    );
+    let mut handovers = tokio::task::JoinSet::new();
+    let (mut last_beat, mut last_reap) = (0i64, 0i64);
+    loop {
+        let now = now_ms();
+        if now - last_beat >= HEARTBEAT_MS {
+            last_beat = now;
+            if let Err(e) = engine
+                .store
+                .serve_heartbeat(&me.token, &me.host, me.pid, started)
+                .await
+            {
+                tracing::warn!("serve heartbeat failed: {e:#}");
+            }
+            if let Err(e) = watch_deadlines(&engine).await {
+                tracing::warn!("watching deadlines failed: {e:#}");
+            }
+        }
+        if now - last_reap >= REAP_MS {
+            last_reap = now;
+            match lease::reap_dead_owners(&engine.store).await {
+                Ok(reaped) => {
+                    for id in reaped {
+                        eprintln!("switchyard serve: run {id}: its owner died; tasks marked interrupted");
+                    }
+                }
+                Err(e) => tracing::warn!("reaping dead owners failed: {e:#}"),
+            }
+        }
+        for s in &scheduled {
+            match start_due(&engine, s, started).await {
+                Ok(runs) => {
+                    for (slot, id, owner) in runs {
+                        if opts.verbose {
+                            eprintln!(
+                                "switchyard serve: {} slot {} → run {id}",
+                                s.pipeline,
+                                rfc3339(slot)
+                            );
+                        }
+                        let engine = engine.clone();
+                        handovers.spawn(async move { hand_over(&engine, &owner, id).await });
+                    }
+                }
+                Err(e) => tracing::warn!("pipeline `{}`: starting slots failed: {e:#}", s.pipeline),
+            }
+        }
+        while let Some(done) = handovers.try_join_next() {
+            if let Ok(Err(e)) = done {
+                eprintln!("switchyard serve: {e:#}");
+            }
+        }
+        match deliverer.pass(None).await {
+            Ok(p) if p.delivered + p.failed > 0 => tracing::info!(
+                "alerts: {} delivered, {} failed (retried later)",
+                p.delivered,
+                p.failed
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("delivering alerts failed: {e:#}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(TICK) => {}
+            _ = shutdown.cancelled() => break,
+        }
+    }
+    // Runs already started keep going in their workers.
+    while let Some(done) = handovers.join_next().await {
+        if let Ok(Err(e)) = done {
+            eprintln!("switchyard serve: {e:#}");
+        }
+    }
+    engine.store.serve_gone(&me.token).await?;
+    eprintln!("switchyard serve: stopped (runs go on in their workers)");
+    Ok(())
+}
+
+fn scheduled_pipelines(engine: &Engine) -> Result<Vec<Scheduled>> {
+    let mut out = Vec::new();
+    for (name, p) in &engine.ws.def.pipelines {
+        let Some(expr) = p.schedule.as_deref() else {
+            continue;
+        };
+        // `check` validated these when the workspace was loaded.
+        let schedule = Schedule::parse(expr).map_err(anyhow::Error::msg)?;
+        out.push(Scheduled {
+            pipeline: name.clone(),
+            schedule,
+            tz: timezone_of(&engine.ws, name),
+            catchup: p
+                .catchup
+                .as_deref()
+                .and_then(|c| Catchup::parse(c).ok())
+                .unwrap_or(Catchup::Latest),
+            max_active: p.max_active.unwrap_or(1).max(1) as usize,
+        });
+    }
+    Ok(out)
+}
+
+/// Claims and creates the runs of the slots of `s` that are due now.
+/// Returns (slot, run, owner) for each run this process must hand over.
+async fn start_due(
+    engine: &Engine,
+    s: &Scheduled,
+    serve_started: i64,
+) -> Result<Vec<(i64, i64, Arc<Owner>)>> {
+    let now = Utc::now();
+    let after = match engine.store.last_slot(&s.pipeline).await? {
+        Some(ms) => at(ms),
+        None => at(serve_started),
+    };
+    let due = s.schedule.slots_between(s.tz, after, now, 10_000);
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (missed, on_time): (Vec<DateTime<Utc>>, Vec<DateTime<Utc>>) = due
+        .into_iter()
+        .partition(|t| t.timestamp_millis() < serve_started);
+    let mut to_run = Vec::new();
+    let mut to_skip = Vec::new();
+    match s.catchup {
+        Catchup::All => to_run.extend(missed),
+        Catchup::Latest => {
+            let n = missed.len();
+            for (i, t) in missed.into_iter().enumerate() {
+                if i + 1 == n {
+                    to_run.push(t);
+                } else {
+                    to_skip.push(t);
+                }
+            }
+        }
+        Catchup::None => to_skip.extend(missed),
+    }
+    to_run.extend(on_time);
+    let mut started = Vec::new();
+    for t in to_skip {
+        let mut tx = engine.store.begin().await?;
+        store::claim_slot(
+            &mut tx,
+            &s.pipeline,
+            t.timestamp_millis(),
+            &crate::config::schedule::slot_date(t, s.tz),
+            SlotState::Skipped,
+            None,
+            Some(&format!("skipped: catchup = \"{}\"", s.catchup.as_str())),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    let mut live = engine.store.live_slot_runs(&s.pipeline).await?;
+    for t in to_run {
+        if s.catchup == Catchup::All && live >= s.max_active as i64 {
+            break; // the rest wait for a place, in order
+        }
+        let owner = Arc::new(Owner::this_process(None));
+        if let Some(id) = engine.create_slot_run(&s.pipeline, t, s.tz, &owner).await? {
+            live += 1;
+            started.push((t.timestamp_millis(), id, owner));
+        }
+    }
+    Ok(started)
+}
+
+/// Hands a run this process created to a detached worker, or gives its lease
+/// back (the run then ends `failed` and says why) when no worker starts.
+async fn hand_over(engine: &Engine, owner: &Owner, run_id: i64) -> Result<()> {
+    match worker::hand_over(engine, owner, &[run_id], 1).await {
+        Ok(pid) => {
+            tracing::info!("run {run_id} handed to worker pid {pid}");
+            Ok(())
+        }
+        Err(e) => {
+            let mut tx = engine.store.begin().await?;
+            lease::release(&mut tx, run_id, owner).await?;
+            let insts = store::instances_in(&mut tx, run_id).await?;
+            lease::settle_run_state(&mut tx, run_id, &insts, false).await?;
+            tx.commit().await?;
+            Err(e.context(format!("run {run_id}: no worker started")))
+        }
+    }
+}
+
+/// Raises `deadline_missed` for every deadline passed without success.
+async fn watch_deadlines(engine: &Engine) -> Result<()> {
+    let now = now_ms();
+    for o in engine.store.overdue(now).await? {
+        let mut tx = engine.store.begin().await?;
+        let new = store::raise_deadline(
+            &mut tx,
+            &o.pipeline,
+            o.run_id,
+            o.slot_at,
+            o.task_id.as_deref(),
+            now - o.deadline_at,
+        )
+        .await?;
+        tx.commit().await?;
+        if new {
+            let what = match (&o.task_id, o.run_id) {
+                (Some(t), Some(r)) => format!("run {r} task {t}"),
+                (None, Some(r)) => format!("run {r}"),
+                _ => format!("slot {}", rfc3339(o.slot_at.unwrap_or_default())),
+            };
+            eprintln!(
+                "switchyard serve: {} {what}: deadline missed{}",
+                o.pipeline,
+                crate::connectors::notify::late_text(now - o.deadline_at)
+            );
+        }
+    }
+    Ok(())
+}
+
+fn at(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+fn rfc3339(ms: i64) -> String {
+    at(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The pipeline's `timezone`, else the workspace's, else UTC.
+pub fn timezone_of(ws: &Workspace, pipeline: &str) -> Tz {
+    ws.pipeline(pipeline)
+        .and_then(|p| p.timezone.as_deref())
+        .or(ws.def.workspace.timezone.as_deref())
+        .and_then(|t| parse_timezone(t).ok())
+        .unwrap_or(Tz::UTC)
+}
