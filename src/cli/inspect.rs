@@ -104,6 +104,9 @@ pub async fn status(cli: &Cli, as_json: bool, run: Option<&str>, limit: i64) -> 
                     "created_at": iso(Some(r.created_at)),
                     "started_at": iso(r.started_at),
                     "finished_at": iso(r.finished_at),
+                    "slot": iso(r.slot_at),
+                    "deadline_at": iso(r.deadline_at),
+                    "late_ms": r.late_ms(now_ms()),
                     "owner": r.owner.as_ref().map(|l| json!({"pid": l.pid, "host": l.host, "live": lease_is_live(l, now_ms())})),
                     "tasks": insts.iter().map(|i| json!({
                         "id": i.task_id,
@@ -143,17 +146,25 @@ pub async fn status(cli: &Cli, as_json: bool, run: Option<&str>, limit: i64) -> 
         );
         for (r, insts) in &loaded {
             println!(
-                "{:>5}  {:<18} {:<10}  {:<9}  {:<14}  {}",
+                "{:>5}  {:<18} {:<10}  {:<9}  {:<14}  {}{}",
                 r.id,
                 r.pipeline,
                 r.run_date,
                 r.state.as_str(),
                 local(r.started_at),
-                counts(insts)
+                counts(insts),
+                late_note(r)
             );
         }
     }
     Ok(0)
+}
+
+/// "  (late by 12m)" for a run past its deadline.
+fn late_note(r: &RunRow) -> String {
+    r.late_ms(now_ms())
+        .map(|ms| format!("  (late by {})", crate::config::duration::human(ms)))
+        .unwrap_or_default()
 }
 
 fn counts(insts: &[InstanceRow]) -> String {
@@ -169,13 +180,14 @@ fn counts(insts: &[InstanceRow]) -> String {
 
 fn print_run_detail(r: &RunRow, insts: &[InstanceRow], pools: &HashMap<String, PoolUsage>) {
     println!(
-        "run {}  {} {}  {}  started {}  finished {}",
+        "run {}  {} {}  {}  started {}  finished {}{}",
         r.id,
         r.pipeline,
         r.run_date,
         r.state.as_str(),
         local(r.started_at),
-        local(r.finished_at)
+        local(r.finished_at),
+        late_note(r)
     );
     if let Some(l) = &r.owner {
         let live = if lease_is_live(l, now_ms()) {

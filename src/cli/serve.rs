@@ -46,12 +46,13 @@ pub async fn schedule(cli: &Cli, as_json: bool) -> Result<u8> {
         let next = sched.next_after(tz, now);
         let last = engine.store.latest_run_of(name).await?;
         let late = last.as_ref().and_then(|r| r.late_ms(now_ms()));
-        rows.push((name, expr, tz, next, last, p.deadline.clone(), late));
+        let recent = engine.store.slots(name, 20).await?;
+        rows.push((name, expr, tz, next, last, p.deadline.clone(), late, recent));
     }
     if as_json {
         let list: Vec<_> = rows
             .iter()
-            .map(|(name, expr, tz, next, last, deadline, late)| {
+            .map(|(name, expr, tz, next, last, deadline, late, recent)| {
                 json!({
                     "pipeline": name,
                     "schedule": expr,
@@ -69,6 +70,14 @@ pub async fn schedule(cli: &Cli, as_json: bool) -> Result<u8> {
                         "late_ms": late,
                     })),
                     "late": late.is_some(),
+                    "recent_slots": recent.iter().map(|s| json!({
+                        "slot": iso(Some(s.slot_at)),
+                        "run_date": s.run_date,
+                        "state": s.state,
+                        "run_id": s.run_id,
+                        "deadline_at": iso(s.deadline_at),
+                        "detail": s.detail,
+                    })).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -86,7 +95,7 @@ pub async fn schedule(cli: &Cli, as_json: bool) -> Result<u8> {
         "{:<18} {:<16} {:<16} {:<20} {:<22} {:<8} ON TIME",
         "PIPELINE", "SCHEDULE", "TIMEZONE", "NEXT SLOT", "LAST RUN", "DEADLINE"
     );
-    for (name, expr, tz, next, last, deadline, late) in &rows {
+    for (name, expr, tz, next, last, deadline, late, _) in &rows {
         let next = next
             .map(|t| t.with_timezone(tz).format("%m-%d %H:%M:%S").to_string())
             .unwrap_or_else(|| "-".into());

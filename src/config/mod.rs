@@ -8,6 +8,7 @@
 pub mod duration;
 pub mod model;
 pub mod redact;
+pub mod schedule;
 
 mod interpolate;
 pub mod notify;

@@ -36,6 +36,8 @@ pub struct WorkspaceSection {
     pub state: Option<String>,
     /// Most tasks without a pool that one run executes at once. Default 16.
     pub max_parallel: Option<u32>,
+    /// IANA zone of schedules and deadlines (default UTC).
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -98,6 +100,14 @@ pub struct PipelineDef {
     pub max_active: Option<u32>,
     /// Channels every task of the pipeline alerts (a task's own list replaces it).
     pub notify: Option<Vec<String>>,
+    /// Cron (5 or 6 fields), `@daily`…, or `@every 30s` (see `schedule.rs`).
+    pub schedule: Option<String>,
+    /// IANA zone of the schedule and deadlines (default: the workspace's).
+    pub timezone: Option<String>,
+    /// `latest` (default) | `all` | `none`: slots missed while nobody served.
+    pub catchup: Option<String>,
+    /// `"HH:MM"` on the slot's day, or `"+90m"` after the slot.
+    pub deadline: Option<String>,
     #[serde(default)]
     pub tasks: Vec<TaskDef>,
 }
@@ -119,6 +129,9 @@ pub struct TaskDef {
     /// Channels this task alerts, instead of the pipeline's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify: Option<Vec<String>>,
+    /// When this task must have succeeded (as the pipeline's `deadline`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
 
     // export / export_all / load
     pub source: Option<String>,
@@ -169,7 +182,7 @@ pub mod keys {
         "pipelines",
         "notify",
     ];
-    pub const WORKSPACE: &[&str] = &["name", "state", "max_parallel"];
+    pub const WORKSPACE: &[&str] = &["name", "state", "max_parallel", "timezone"];
     pub const SOURCE: &[&str] = &["kind", "url", "path"];
     pub const STORE: &[&str] = &[
         "kind",
@@ -193,7 +206,15 @@ pub mod keys {
         "endpoint",
     ];
     pub const POOL: &[&str] = &["size"];
-    pub const PIPELINE: &[&str] = &["max_active", "notify", "tasks"];
+    pub const PIPELINE: &[&str] = &[
+        "max_active",
+        "notify",
+        "schedule",
+        "timezone",
+        "catchup",
+        "deadline",
+        "tasks",
+    ];
     pub const NOTIFY: &[&str] = &["kind", "url", "routing_key", "secret", "on"];
     pub const TASK: &[&str] = &[
         "id",
@@ -206,6 +227,7 @@ pub mod keys {
         "timeout",
         "runbook",
         "notify",
+        "deadline",
         "source",
         "table",
         "query",

@@ -157,6 +157,7 @@ fn task_values(r: &mut Report, t: &DeTable<'_>, names: &Names, place: &str) {
         reference(r, v, at, "pool", &names.pools);
     }
     super::notify::references(r, t, &names.channels);
+    super::validate::timing_values(r, t);
     if let Some((v, at)) = get_str(t, "source") {
         reference(r, v, at, "source", &names.sources);
     }

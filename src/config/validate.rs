@@ -34,6 +34,7 @@ pub(crate) fn validate(root: &Spanned<DeTable<'_>>, r: &mut Report) {
             "in [workspace]",
         );
         at_least_one(r, ws, "max_parallel");
+        timing_values(r, ws);
     }
     for (name, header, t) in named_tables(r, root, "sources") {
         source(r, name, header, t);
@@ -90,6 +91,7 @@ pub(crate) fn validate(root: &Spanned<DeTable<'_>>, r: &mut Report) {
             &format!("in [pipelines.{name}]"),
         );
         super::notify::references(r, t, &names.channels);
+        timing_values(r, t);
         at_least_one(r, t, "max_active");
         tasks::validate_pipeline(r, name, t, &names);
     }
@@ -385,4 +387,22 @@ pub(crate) fn reference(r: &mut Report, value: &str, at: usize, what: &str, know
         hint
     };
     r.at(at, format!("unknown {what} `{value}`{hint}"));
+}
+
+/// `schedule`, `timezone`, `catchup` and `deadline`, wherever they appear.
+pub(crate) fn timing_values(r: &mut Report, t: &DeTable<'_>) {
+    use super::schedule::{Catchup, Deadline, Schedule, parse_timezone};
+    let checks: [(&str, fn(&str) -> Result<(), String>); 4] = [
+        ("schedule", |v| Schedule::parse(v).map(|_| ())),
+        ("timezone", |v| parse_timezone(v).map(|_| ())),
+        ("catchup", |v| Catchup::parse(v).map(|_| ())),
+        ("deadline", |v| Deadline::parse(v).map(|_| ())),
+    ];
+    for (key, check) in checks {
+        if let Some((v, at)) = get_str(t, key)
+            && let Err(e) = check(v)
+        {
+            r.at(at, format!("`{key}`: {e}"));
+        }
+    }
 }

@@ -132,7 +132,8 @@ impl Engine {
         )
         .await?;
         // A run without a slot: its deadlines count from its creation.
-        let (run_deadline, tasks) = deadlines::of_pipeline(&self.ws, pipeline, store::now_ms(), &plan);
+        let (run_deadline, tasks) =
+            deadlines::of_pipeline(&self.ws, pipeline, store::now_ms(), &plan);
         if run_deadline.is_some() || !tasks.is_empty() {
             store::set_deadlines(&mut tx, id, run_deadline, &tasks).await?;
         }
@@ -153,6 +154,7 @@ impl Engine {
         owner: &Owner,
     ) -> Result<Option<i64>> {
         let run_date = crate::config::schedule::slot_date(slot, tz);
+        let run_date = run_date.as_str();
         let slot_ms = slot.timestamp_millis();
         let (deadline_at, _) = deadlines::of_pipeline(&self.ws, pipeline, slot_ms, &[]);
         let refuse = |why: String| async move {
@@ -161,7 +163,7 @@ impl Engine {
                 &mut tx,
                 pipeline,
                 slot_ms,
-                &run_date,
+                run_date,
                 store::SlotState::Refused,
                 deadline_at,
                 Some(&why),
@@ -181,7 +183,7 @@ impl Engine {
             &mut tx,
             pipeline,
             slot_ms,
-            &run_date,
+            run_date,
             store::SlotState::Started,
             deadline_at,
             None,
@@ -193,7 +195,7 @@ impl Engine {
         let id = match owned_run(
             &mut tx,
             pipeline,
-            &run_date,
+            run_date,
             RunState::Running,
             None,
             &plan,

@@ -31,6 +31,7 @@ const TICK: Duration = Duration::from_millis(200);
 /// Heartbeat, deadlines, and reaping dead owners run on these periods.
 const HEARTBEAT_MS: i64 = 1_000;
 const REAP_MS: i64 = 5_000;
+const DELIVERY_MS: i64 = 1_000;
 
 /// One scheduled pipeline, as the workspace says.
 struct Scheduled {
@@ -47,7 +48,11 @@ pub struct ServeOptions {
     pub verbose: bool,
 }
 
-pub async fn serve(engine: Arc<Engine>, shutdown: CancellationToken, opts: ServeOptions) -> Result<()> {
+pub async fn serve(
+    engine: Arc<Engine>,
+    shutdown: CancellationToken,
+    opts: ServeOptions,
+) -> Result<()> {
     let me = Owner::this_process(None);
     let started = now_ms();
     let scheduled = scheduled_pipelines(&engine)?;
@@ -63,7 +68,9 @@ pub async fn serve(engine: Arc<Engine>, shutdown: CancellationToken, opts: Serve
         me.pid
     );
     let mut handovers = tokio::task::JoinSet::new();
-    let (mut last_beat, mut last_reap) = (0i64, 0i64);
+    let (mut last_beat, mut last_reap, mut last_delivery) = (0i64, 0i64, 0i64);
+    // Per pipeline: when its next slot is due (ms), once known.
+    let mut next_due: std::collections::HashMap<String, i64> = Default::default();
     loop {
         let now = now_ms();
         if now - last_beat >= HEARTBEAT_MS {
@@ -84,14 +91,29 @@ pub async fn serve(engine: Arc<Engine>, shutdown: CancellationToken, opts: Serve
             match lease::reap_dead_owners(&engine.store).await {
                 Ok(reaped) => {
                     for id in reaped {
-                        eprintln!("switchyard serve: run {id}: its owner died; tasks marked interrupted");
+                        eprintln!(
+                            "switchyard serve: run {id}: its owner died; tasks marked interrupted"
+                        );
                     }
                 }
                 Err(e) => tracing::warn!("reaping dead owners failed: {e:#}"),
             }
         }
         for s in &scheduled {
-            match start_due(&engine, s, started).await {
+            // Nothing is due before the next slot: no query until then.
+            if next_due.get(&s.pipeline).is_some_and(|&n| n > now) {
+                continue;
+            }
+            let result = start_due(&engine, s, started).await;
+            // The next slot after the newest recorded one (a slot held back
+            // by `max_active` is then already due, and retried next tick).
+            let cursor = engine.store.last_slot(&s.pipeline).await.ok().flatten();
+            let next = s
+                .schedule
+                .next_after(s.tz, at(cursor.unwrap_or(started)))
+                .map_or(i64::MAX, |t| t.timestamp_millis());
+            next_due.insert(s.pipeline.clone(), next);
+            match result {
                 Ok(runs) => {
                     for (slot, id, owner) in runs {
                         if opts.verbose {
@@ -113,6 +135,14 @@ pub async fn serve(engine: Arc<Engine>, shutdown: CancellationToken, opts: Serve
                 eprintln!("switchyard serve: {e:#}");
             }
         }
+        if now - last_delivery < DELIVERY_MS {
+            tokio::select! {
+                _ = tokio::time::sleep(TICK) => {}
+                _ = shutdown.cancelled() => break,
+            }
+            continue;
+        }
+        last_delivery = now;
         match deliverer.pass(None).await {
             Ok(p) if p.delivered + p.failed > 0 => tracing::info!(
                 "alerts: {} delivered, {} failed (retried later)",
@@ -214,8 +244,13 @@ async fn start_due(
     }
     let mut live = engine.store.live_slot_runs(&s.pipeline).await?;
     for t in to_run {
-        if s.catchup == Catchup::All && live >= s.max_active as i64 {
-            break; // the rest wait for a place, in order
+        if s.catchup == Catchup::All {
+            // The rest wait for a place, in order. Slots of one date share a
+            // run date, and a date has one live run at a time.
+            let date = crate::config::schedule::slot_date(t, s.tz);
+            if live >= s.max_active as i64 || engine.store.live_run_of(&s.pipeline, &date).await? {
+                break;
+            }
         }
         let owner = Arc::new(Owner::this_process(None));
         if let Some(id) = engine.create_slot_run(&s.pipeline, t, s.tz, &owner).await? {

@@ -447,7 +447,8 @@ impl Store {
     /// Runs whose lease is held (live or not): the reaper's candidates.
     /// The newest run of a pipeline.
     pub async fn latest_run_of(&self, pipeline: &str) -> Result<Option<RunRow>> {
-        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE pipeline = ? ORDER BY id DESC LIMIT 1");
+        let sql =
+            format!("SELECT {RUN_COLS} FROM runs WHERE pipeline = ? ORDER BY id DESC LIMIT 1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(pipeline)
             .fetch_optional(&self.pool)

@@ -227,6 +227,18 @@ impl Store {
         .await?)
     }
 
+    /// Does the pipeline have a live run for `run_date`?
+    pub async fn live_run_of(&self, pipeline: &str, run_date: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM runs WHERE pipeline = ? AND run_date = ? AND state IN ('queued', 'running')",
+        )
+        .bind(pipeline)
+        .bind(run_date)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n > 0)
+    }
+
     /// Records that a `serve` process is alive.
     pub async fn serve_heartbeat(
         &self,
