@@ -9,6 +9,7 @@ pub mod duration;
 pub mod model;
 pub mod redact;
 
+mod cycles;
 mod interpolate;
 mod report;
 mod suggest;

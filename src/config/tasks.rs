@@ -1,10 +1,11 @@
 //! Checks of `[[pipelines.NAME.tasks]]`: keys, kinds, required keys per kind,
 //! references, `after`, duplicate ids and cycles.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use toml::de::{DeTable, DeValue};
 
+use super::cycles;
 use super::duration::{parse_duration, parse_hhmm};
 use super::model::{keys, kinds};
 use super::report::Report;
@@ -276,50 +277,32 @@ fn check_form(has: &dyn Fn(&str) -> bool) -> Option<String> {
     (!single && !pair).then(|| "needs `target` and `sql`, or `left` and `right`".into())
 }
 
-/// One problem per cycle, at the id of its task that comes first in the file; the
-/// path is printed in run order (`a -> b` means b is after a).
+/// One problem per knot of tasks that depend on each other, at the id of its
+/// task that comes first in the file; the path is printed in run order
+/// (`a -> b` means b is after a).
 fn report_cycles(r: &mut Report, tasks: &[Task], downstream: &[Vec<usize>]) {
-    let mut in_reported = vec![false; tasks.len()];
-    for start in 0..tasks.len() {
-        if in_reported[start] {
-            continue;
-        }
-        let Some(cycle) = shortest_cycle(start, downstream) else {
-            continue;
-        };
-        for &i in &cycle {
-            in_reported[i] = true;
-        }
+    let name = |i: usize| tasks[i].id.map_or("?", |(id, _)| id);
+    for cycle in cycles::cycles(downstream) {
+        let start = cycle.path[0];
         let path: Vec<&str> = cycle
+            .path
             .iter()
             .chain(std::iter::once(&start))
-            .map(|&i| tasks[i].id.map_or("?", |(id, _)| id))
+            .map(|&i| name(i))
             .collect();
-        r.at(tasks[start].anchor, format!("cycle: {}", path.join(" -> ")));
-    }
-}
-
-/// Nodes of the shortest path from `start` back to itself, starting with `start`.
-fn shortest_cycle(start: usize, downstream: &[Vec<usize>]) -> Option<Vec<usize>> {
-    let mut came_from: Vec<Option<usize>> = vec![None; downstream.len()];
-    let mut queue = VecDeque::from([start]);
-    while let Some(node) = queue.pop_front() {
-        for &next in &downstream[node] {
-            if next == start {
-                let mut path = vec![node];
-                let mut at = node;
-                while at != start {
-                    at = came_from[at]?;
-                    path.push(at);
-                }
-                path.reverse();
-                return Some(path);
+        let mut message = format!("cycle: {}", path.join(" -> "));
+        if !cycle.others.is_empty() {
+            const SHOWN: usize = 5;
+            let mut others: Vec<&str> = cycle.others.iter().take(SHOWN).map(|&i| name(i)).collect();
+            if cycle.others.len() > SHOWN {
+                others.push("…");
             }
-            if came_from[next].is_none() {
-                came_from[next] = Some(node);
-                queue.push_back(next);
-            }
+            message.push_str(&format!(
+                " ({} more in cycles with these: {})",
+                cycle.others.len(),
+                others.join(", ")
+            ));
         }
+        r.at(tasks[start].anchor, message);
     }
-    None
 }

@@ -56,6 +56,25 @@ after = ["self"]
     );
 }
 
+/// Tasks that all wait on one another are one problem, not one per task:
+/// the shortest cycle through the first of them, and the rest named.
+#[test]
+fn a_knot_of_cycles_is_one_problem_naming_the_others() {
+    let mut text = with_base("");
+    for (id, after) in [("hub", "x1"), ("x1", "hub"), ("x2", "hub"), ("x3", "x2")] {
+        text.push_str(&format!(
+            "[[pipelines.p.tasks]]\nid = \"{id}\"\nkind = \"command\"\ncommand = \"true\"\nafter = [\"{after}\"]\n"
+        ));
+    }
+    // hub waits on x1 only, so x2 and x3 are no cycle: a cycle needs hub -> x2 too.
+    assert_eq!(problems(&text), vec!["17:6: cycle: hub -> x1 -> hub"]);
+    text = text.replace("after = [\"x1\"]", "after = [\"x1\", \"x3\"]");
+    assert_eq!(
+        problems(&text),
+        vec!["17:6: cycle: hub -> x1 -> hub (2 more in cycles with these: x2, x3)"]
+    );
+}
+
 #[test]
 fn duplicate_and_invalid_task_ids() {
     let text = with_base(
