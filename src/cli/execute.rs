@@ -13,6 +13,7 @@ use crate::engine::request::{Request, RerunSelection};
 use crate::engine::state::{RunState, TaskState};
 use crate::engine::store::{LiveRunExists, add_journal};
 use crate::engine::{Engine, RequestOutcome, process, worker};
+use crate::text::one_line;
 
 fn parse_date(s: &str) -> Result<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
@@ -146,7 +147,7 @@ pub async fn rerun(cli: &Cli, run: &str, sel: RerunSelection, detach: bool) -> R
             eprintln!(
                 "run {id} is executed by another process; it reset {}: {}",
                 applied.tasks.len(),
-                applied.tasks.join(", ")
+                one_line(&applied.tasks.join(", "))
             );
             if detach {
                 return Ok(0);
@@ -164,7 +165,7 @@ pub async fn rerun(cli: &Cli, run: &str, sel: RerunSelection, detach: bool) -> R
             eprintln!(
                 "run {id}: reset {}: {}",
                 applied.tasks.len(),
-                applied.tasks.join(", ")
+                one_line(&applied.tasks.join(", "))
             );
             if !owned {
                 bail!("rerun did not take the run's lease");
@@ -240,7 +241,7 @@ async fn exit_code(
             .iter()
             .filter(|i| tasks.is_none_or(|t| t.contains(&i.task_id)))
             .filter(|i| !i.state.satisfies_downstream())
-            .map(|i| format!("{} {}", i.task_id, i.state))
+            .map(|i| format!("{} {}", one_line(&i.task_id), i.state))
             .collect();
         let covered_ok = failed.is_empty();
         ok &= covered_ok && (tasks.is_some() || *state == RunState::Succeeded);
@@ -298,10 +299,10 @@ pub async fn adhoc(
     journal(&engine, &def.kind, Some(id), label).await?;
     if detach {
         let pid = worker::hand_over(&engine, &owner, &[id], 1).await?;
-        println!("run {id} ({label}) handed to worker pid {pid}");
+        println!("run {id} ({}) handed to worker pid {pid}", one_line(label));
         return Ok(0);
     }
-    eprintln!("run {id}: {label}");
+    eprintln!("run {id}: {}", one_line(label));
     let results = execute_here(&engine, owner, &[id], 1).await?;
     exit_code(&engine, &results, None).await
 }

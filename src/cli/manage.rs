@@ -7,6 +7,7 @@ use super::{Cli, exit, open_engine};
 use crate::engine::lease::Owner;
 use crate::engine::request::{MarkAs, Request};
 use crate::engine::{RequestOutcome, process};
+use crate::text::one_line;
 
 pub fn check(cli: &Cli, as_json: bool) -> Result<u8> {
     let file = crate::config::find_workspace(cli.config.as_deref())?;
@@ -39,7 +40,7 @@ pub fn check(cli: &Cli, as_json: bool) -> Result<u8> {
         );
     } else {
         for p in &problems {
-            println!("{p}");
+            println!("{}", one_line(&p.to_string()));
         }
         if !ok {
             eprintln!("{} problem(s) found", problems.len());
@@ -63,7 +64,7 @@ async fn send(cli: &Cli, run: &str, req: Request) -> Result<u8> {
             .map_err(|e| exit(2, format!("{e:#}")))?,
         RequestOutcome::Applied { applied, .. } => applied,
     };
-    println!("run {id}: {}", applied.message);
+    println!("run {id}: {}", one_line(&applied.message));
     Ok(0)
 }
 
@@ -100,6 +101,6 @@ pub async fn pool(cli: &Cli, name: &str, size: i64) -> Result<u8> {
         .set_pool_size(name, size, &process::who())
         .await
         .map_err(|e| exit(2, format!("{e:#}")))?;
-    println!("pool {name}: size {size}");
+    println!("pool {}: size {size}", one_line(name));
     Ok(0)
 }

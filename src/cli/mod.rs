@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::config::redact::redact;
+use crate::text;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -251,7 +252,7 @@ pub fn main() -> ExitCode {
             if !msg.is_empty() {
                 let msg = redact(&msg);
                 tracing::error!("{msg}");
-                eprintln!("switchyard: {msg}");
+                eprintln!("switchyard: {}", text::lines(&msg));
             }
             ExitCode::from(code)
         }
