@@ -15,11 +15,6 @@ use crate::engine::store::{LiveRunExists, add_journal};
 use crate::engine::{Engine, RequestOutcome, process, worker};
 use crate::text::one_line;
 
-fn parse_date(s: &str) -> Result<chrono::NaiveDate> {
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| exit(2, format!("`{s}` is not a date (YYYY-MM-DD)")))
-}
-
 fn today() -> String {
     chrono::Local::now()
         .date_naive()
@@ -48,8 +43,11 @@ fn shutdown_on_signals() -> CancellationToken {
 }
 
 fn map_live_run(e: anyhow::Error) -> anyhow::Error {
-    match e.downcast_ref::<LiveRunExists>() {
-        Some(l) => exit(2, l.to_string()),
+    if let Some(l) = e.downcast_ref::<LiveRunExists>() {
+        return exit(2, l.to_string());
+    }
+    match e.downcast_ref::<crate::engine::adhoc::InvalidTask>() {
+        Some(invalid) => exit(2, invalid.to_string()),
         None => e,
     }
 }
@@ -57,7 +55,10 @@ fn map_live_run(e: anyhow::Error) -> anyhow::Error {
 pub async fn run(cli: &Cli, pipeline: &str, date: Option<&str>, detach: bool) -> Result<u8> {
     let engine = open_engine(cli).await?;
     let run_date = match date {
-        Some(d) => parse_date(d)?.format("%Y-%m-%d").to_string(),
+        Some(d) => crate::engine::backfill::parse_date(d)
+            .map_err(|e| exit(2, e.to_string()))?
+            .format("%Y-%m-%d")
+            .to_string(),
         None => today(),
     };
     lease::reap_dead_owners(&engine.store).await?;

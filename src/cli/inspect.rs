@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Result;
 use serde_json::json;
 
-use super::{Cli, open_engine};
+use super::{Cli, exit, open_engine};
 use crate::engine::lease::{self, lease_is_live};
 use crate::engine::state::{RunState, TaskState};
 use crate::engine::store::{InstanceRow, LogLine, PoolUsage, RunRow, now_ms};
@@ -230,6 +230,19 @@ pub async fn logs(
     let engine = open_engine(cli).await?;
     let id = engine.store.resolve_run(run).await?;
     let inst = engine.store.instance(id, task).await?;
+    if let Some(n) = attempt
+        && n > inst.attempt
+    {
+        let has = match inst.attempt {
+            0 => "has not started yet".to_string(),
+            1 => "has had one attempt".to_string(),
+            m => format!("has had attempts 1 to {m}"),
+        };
+        return Err(exit(
+            2,
+            format!("no attempt {n}: `{}` of run {id} {has}", one_line(task)),
+        ));
+    }
     let attempt = attempt.unwrap_or(inst.attempt);
     if attempt == 0 {
         eprintln!("`{}` has not started yet ({})", one_line(task), inst.state);

@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::config::redact::redact;
+use crate::config::rules;
 use crate::text;
 
 #[derive(Parser, Debug)]
@@ -45,6 +46,28 @@ pub struct Cli {
     pub theme: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// A whole-number argument checked by the same rule as the workspace file.
+fn limit<T>(rule: fn(i64) -> Result<(), String>) -> impl Fn(&str) -> Result<T, String> + Clone
+where
+    T: std::str::FromStr + Into<i64> + Copy,
+{
+    move |s: &str| {
+        let n: T = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}` is not a whole number"))?;
+        rule(n.into())?;
+        Ok(n)
+    }
+}
+
+fn attempt_number(n: i64) -> Result<(), String> {
+    if n < 1 {
+        return Err(format!("attempts are numbered from 1, not {n}"));
+    }
+    Ok(())
 }
 
 fn parse_flag(s: &str) -> Result<bool, String> {
@@ -75,7 +98,7 @@ pub enum Command {
         #[arg(long, value_name = "DATE")]
         to: String,
         /// Runs executing at once (default: the pipeline's max_active, or 1)
-        #[arg(long)]
+        #[arg(long, value_parser = limit::<u32>(rules::max_active))]
         max_active: Option<u32>,
         #[arg(long)]
         detach: bool,
@@ -120,7 +143,11 @@ pub enum Command {
         state: String,
     },
     /// Set a pool's size; honoured within a second by every process
-    Pool { name: String, size: i64 },
+    Pool {
+        name: String,
+        #[arg(value_parser = limit::<i64>(rules::pool_size))]
+        size: i64,
+    },
     /// Print a task's log (latest attempt)
     Logs {
         run: String,
@@ -128,8 +155,8 @@ pub enum Command {
         /// Keep printing until the task ends
         #[arg(long, short)]
         follow: bool,
-        /// A specific attempt
-        #[arg(long)]
+        /// A specific attempt (1 is the first)
+        #[arg(long, value_parser = limit::<i64>(attempt_number))]
         attempt: Option<i64>,
         #[arg(long)]
         json: bool,
@@ -147,7 +174,7 @@ pub enum Command {
         #[arg(long, value_parser = ["parquet", "ndjson", "csv"])]
         format: Option<String>,
         /// Page ranges read in parallel under one snapshot (PostgreSQL)
-        #[arg(long)]
+        #[arg(long, value_parser = limit::<u32>(rules::partitions))]
         partitions: Option<u32>,
         /// Convert values that cannot be carried exactly (see `sources SOURCE TABLE`)
         #[arg(long)]

@@ -8,6 +8,7 @@
 pub mod duration;
 pub mod model;
 pub mod redact;
+pub mod rules;
 
 mod cycles;
 mod interpolate;

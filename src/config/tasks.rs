@@ -9,6 +9,7 @@ use super::cycles;
 use super::duration::{parse_duration, parse_hhmm};
 use super::model::{keys, kinds};
 use super::report::Report;
+use super::rules;
 use super::suggest::did_you_mean;
 use super::tree::{Ty, check_table, get, get_str, get_str_list, get_table, integer};
 use super::validate::{Names, kind_of, one_of, reference};
@@ -56,17 +57,8 @@ pub(crate) fn validate_pipeline(r: &mut Report, pipeline: &str, def: &DeTable<'_
             None if get(table, "id").is_none() => r.at(header, format!("{place} has no `id`")),
             None => {}
             Some((id, at)) => {
-                if id.is_empty()
-                    || !id
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-                {
-                    r.at(
-                        at,
-                        format!(
-                            "invalid task id `{id}`: use only letters, digits, `_`, `.` and `-`"
-                        ),
-                    );
+                if let Err(e) = rules::task_id(id) {
+                    r.at(at, e);
                 }
                 if let Some(&prev) = first_seen.get(id) {
                     first = false;
@@ -214,9 +206,35 @@ fn task_values(r: &mut Report, t: &DeTable<'_>, names: &Names, place: &str) {
         one_of(r, v, at, "lossy", &["refuse", "convert"]);
     }
     if let Some(node) = get(t, "partitions")
-        && integer(node.get_ref()) == Some(0)
+        && let Some(n) = integer(node.get_ref()).and_then(|n| i64::try_from(n).ok())
+        && let Err(e) = rules::partitions(n)
     {
-        r.at(node.span().start, "`partitions` must be at least 1");
+        r.at(node.span().start, e);
+    }
+    if let Some((v, at)) = get_str(t, "timeout")
+        && parse_duration(v).is_ok_and(|d| d.is_zero())
+    {
+        r.at(
+            at,
+            "`timeout` must be more than 0s (leave it out for no limit)",
+        );
+    }
+    if let Some((v, at)) = get_str(t, "path")
+        && let Err(e) = rules::file_path(v)
+    {
+        r.at(at, format!("`path`: {e}"));
+    }
+    if let Some((v, at)) = get_str(t, "prefix")
+        && let Err(e) = rules::prefix(v)
+    {
+        r.at(at, format!("`prefix`: {e}"));
+    }
+    for key in ["include", "exclude"] {
+        for (v, at) in get_str_list(t, key) {
+            if let Err(e) = rules::glob(v) {
+                r.at(at, format!("`{key}`: {e}"));
+            }
+        }
     }
 }
 

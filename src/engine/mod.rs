@@ -140,6 +140,7 @@ impl Engine {
         def: &crate::config::TaskDef,
         owner: &Owner,
     ) -> Result<i64> {
+        adhoc::check(&self.ws, def)?;
         let inst = NewInstance {
             task_id: def.id.clone(),
             kind: def.kind.clone(),
@@ -371,8 +372,8 @@ impl Engine {
     }
 
     pub async fn set_pool_size(&self, name: &str, size: i64, who: &str) -> Result<()> {
-        if size < 0 {
-            bail!("a pool size is 0 or more");
+        if let Err(e) = crate::config::rules::pool_size(size) {
+            bail!("pool `{name}`: {e}");
         }
         let mut tx = self.store.begin().await?;
         if !store::set_pool_size(&mut tx, name, size).await? {

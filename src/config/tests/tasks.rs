@@ -99,7 +99,7 @@ command = "true"
         problems(&text),
         vec![
             "21:6: duplicate task id `a` in pipeline `p` (first defined on line 17)",
-            "25:6: invalid task id `bad id!`: use only letters, digits, `_`, `.` and `-`",
+            "25:6: invalid task id `bad id!`: use only letters, digits, `_`, `.` and `-`, and not only dots",
             "28:1: task #4 of pipeline `p` has no `id`",
         ]
     );
@@ -189,7 +189,7 @@ size = 0
             format!("22:11: `timeout`: invalid duration \"forever\"; expected a duration such as \"500ms\", \"30s\", \"10m\", \"1h30m\" or \"2d\" {help}"),
             "23:10: unknown format `xml` (parquet | ndjson | csv)".to_string(),
             "24:8: unknown mode `upsert` (replace | append)".to_string(),
-            "25:14: `partitions` must be at least 1".to_string(),
+            "25:14: `partitions` must be at least 1, not 0".to_string(),
             format!("29:12: `duration`: invalid duration \"10 minutes\"; expected a duration such as \"500ms\", \"30s\", \"10m\", \"1h30m\" or \"2d\" {help}"),
             "31:8: pool `tiny` size must be at least 1, not 0".to_string(),
         ]

@@ -346,8 +346,12 @@ fn act(s: &mut State, action: Action, keys: &Keymap, fx: &mut Vec<Effect>) {
             let size = if action == Action::PoolGrow {
                 p.size + 1
             } else {
-                (p.size - 1).max(0)
+                p.size - 1
             };
+            if let Err(e) = crate::config::rules::pool_size(size) {
+                let text = format!("pool {}: {e}", p.name);
+                return flash(s, false, text);
+            }
             if size != p.size {
                 // Shown at once; the store confirms within a second.
                 p.size = size;
