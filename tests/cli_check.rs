@@ -1,5 +1,5 @@
 //! `switchyard check` reports every problem of a workspace with its exact
-//! `file:line:col`; `run` refuses a bad workspace with exit 2.
+//! `file:line:col` and exits 2, as `run` does for a bad workspace.
 
 mod common;
 
@@ -160,7 +160,7 @@ fn check_reports_each_problem_at_its_position() {
     let ws = Ws::new(BAD);
     let file = ws.file().display().to_string();
     let (code, out, err) = ws.run(&["check"]);
-    assert_eq!(code, 1, "check of a bad workspace exits 1:\n{out}\n{err}");
+    assert_eq!(code, 2, "check of a bad workspace exits 2:\n{out}\n{err}");
     let lines: Vec<&str> = out.lines().collect();
     let want = expected();
     assert_eq!(
@@ -191,7 +191,7 @@ fn check_reports_each_problem_at_its_position() {
 fn check_json_lists_the_same_problems() {
     let ws = Ws::new(BAD);
     let (code, out, err) = ws.run(&["check", "--json"]);
-    assert_eq!(code, 1, "{err}");
+    assert_eq!(code, 2, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}:\n{out}"));
     assert_eq!(v["ok"], false, "{v}");
     let problems = v["problems"].as_array().unwrap();
@@ -272,7 +272,7 @@ command = "true"
     let broken = "[pipelines.p]\n[[pipelines.p.tasks]]\nid = \"a\nkind = \"command\"\n";
     let ws = Ws::new(broken);
     let (code, out, err) = ws.run(&["check", "--json"]);
-    assert_eq!(code, 1, "{out}\n{err}");
+    assert_eq!(code, 2, "{out}\n{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["ok"], false);
     assert_eq!(v["problems"][0]["line"], 3, "{v}");
@@ -357,7 +357,7 @@ path = "./wh.db"
 fn check_refuses_what_would_fail_only_at_run_time() {
     let ws = Ws::new(LATE);
     let (code, out, err) = ws.run(&["check", "--json"]);
-    assert_ne!(code, 0, "{out}\n{err}");
+    assert_eq!(code, 2, "{out}\n{err}");
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}:\n{out}"));
     let got: Vec<(u64, u64, String)> = v["problems"]
         .as_array()

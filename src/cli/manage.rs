@@ -46,7 +46,8 @@ pub fn check(cli: &Cli, as_json: bool) -> Result<u8> {
             eprintln!("{} problem(s) found", problems.len());
         }
     }
-    Ok(if ok { 0 } else { 1 })
+    // A bad workspace is exit 2, as for every other command.
+    Ok(if ok { 0 } else { 2 })
 }
 
 async fn send(cli: &Cli, run: &str, req: Request) -> Result<u8> {

@@ -1,8 +1,9 @@
 //! The headless command line (DESIGN.md, "Interfaces that scripts rely on").
 //! Thin: parse, open the workspace and store, call the engine, print.
 //!
-//! Exit codes: 0 everything covered succeeded; 1 a run or check failed;
-//! 2 bad usage, bad workspace, or a refused command (readonly, live run).
+//! Exit codes: 0 everything covered succeeded; 1 a run (or a check task in
+//! it) failed; 2 bad usage, bad workspace (`check` too), or a refused
+//! command (readonly, live run).
 
 mod data;
 mod demo;
