@@ -43,6 +43,32 @@ fn reorders(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// An error and its causes on one line, `: ` between them, each cause
+/// left out when its text was already written. Many errors print their
+/// cause inside their own message and also return it as their source
+/// (sqlx: "error communicating with database: X", parquet: "External: X"),
+/// so anyhow's `{:#}` wrote X twice. Print every error chain through this.
+pub fn error_chain(e: &anyhow::Error) -> String {
+    error_sources(e.as_ref())
+}
+
+/// `error_chain` for an error that is not an `anyhow::Error`.
+pub fn error_sources(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = String::new();
+    for cause in std::iter::successors(Some(e), |e| e.source()) {
+        let text = cause.to_string();
+        let text = text.trim();
+        if text.is_empty() || out.contains(text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(text);
+    }
+    out
+}
+
 /// Display width of one character (wide CJK/emoji count 2, controls 0).
 fn char_width(c: char) -> usize {
     let mut b = [0u8; 4];
@@ -122,6 +148,41 @@ mod tests {
         assert_eq!(one_line("a\tb\rc\u{9b}d\u{7f}"), "a\\tb\\rc\\u{9b}d\\u{7f}");
         assert_eq!(one_line("ab\u{202e}cd"), "ab\\u{202e}cd");
         assert_eq!(lines("one\ntwo\x1b[2J"), "one\ntwo\\u{1b}[2J");
+    }
+
+    /// The shape of sqlx's and parquet's errors: the cause in the message
+    /// and as the source.
+    #[derive(Debug)]
+    struct Wrapping(std::io::Error);
+    impl std::fmt::Display for Wrapping {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "error communicating with database: {}", self.0)
+        }
+    }
+    impl std::error::Error for Wrapping {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn an_error_chain_says_each_cause_once() {
+        let io = std::io::Error::other("expected to read 5 bytes, got 0 bytes at EOF");
+        let e = anyhow::Error::new(Wrapping(io)).context("export of public.t");
+        assert_eq!(
+            format!("{e:#}"),
+            "export of public.t: error communicating with database: expected to read 5 bytes, \
+             got 0 bytes at EOF: expected to read 5 bytes, got 0 bytes at EOF"
+        );
+        assert_eq!(
+            error_chain(&e),
+            "export of public.t: error communicating with database: expected to read 5 bytes, \
+             got 0 bytes at EOF"
+        );
+        let plain = anyhow::anyhow!("no space")
+            .context("writing x")
+            .context("export");
+        assert_eq!(error_chain(&plain), "export: writing x: no space");
     }
 
     #[test]

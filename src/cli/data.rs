@@ -90,7 +90,7 @@ pub async fn sources(
     };
     let opened = open_source(&ws, name)
         .await
-        .map_err(|e| exit(2, redact(&format!("{e:#}"))))?;
+        .map_err(|e| exit(2, redact(&crate::text::error_chain(&e))))?;
     let Some(table) = table else {
         let tables = opened.source.list_tables().await?;
         if as_json {
@@ -130,15 +130,10 @@ pub async fn sources(
         println!("primary key: {}", one_line(&d.primary_key.join(", ")));
     }
     println!(
-        "{:<24} {:<26} {:<28} {:<12} NOTE",
+        "{:<24} {:<26} {:<28} {:<18} NOTE",
         "COLUMN", "SOURCE TYPE", "ARROW", "WAREHOUSE"
     );
     for c in &d.columns {
-        let wh = serde_json::to_value(&c.ty.warehouse)?;
-        let wh = match &wh {
-            serde_json::Value::String(s) => s.to_uppercase(),
-            other => other.to_string(),
-        };
         let note = match &c.ty.fidelity {
             crate::format::types::Fidelity::Exact => String::new(),
             crate::format::types::Fidelity::Fallback { note } => format!("lossy: {note}"),
@@ -146,11 +141,11 @@ pub async fn sources(
         };
         let null = if c.nullable { "" } else { " not null" };
         println!(
-            "{:<24} {:<26} {:<28} {:<12} {}",
+            "{:<24} {:<26} {:<28} {:<18} {}",
             one_line(&c.name),
             one_line(&format!("{}{null}", c.ty.db_type)),
             c.ty.arrow.to_string(),
-            wh,
+            c.ty.warehouse.to_string(),
             one_line(&note)
         );
     }

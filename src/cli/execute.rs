@@ -138,13 +138,13 @@ pub async fn rerun(cli: &Cli, run: &str, sel: RerunSelection, detach: bool) -> R
     let outcome = engine
         .request(id, &Request::Rerun(sel), &who, &owner)
         .await
-        .map_err(|e| exit(2, format!("{e:#}")))?;
+        .map_err(|e| exit(2, crate::text::error_chain(&e)))?;
     match outcome {
         RequestOutcome::Sent { request_id } => {
             let applied = engine
                 .wait_request(request_id)
                 .await
-                .map_err(|e| exit(2, format!("{e:#}")))?;
+                .map_err(|e| exit(2, crate::text::error_chain(&e)))?;
             eprintln!(
                 "run {id} is executed by another process; it reset {}: {}",
                 applied.tasks.len(),

@@ -57,12 +57,12 @@ async fn send(cli: &Cli, run: &str, req: Request) -> Result<u8> {
     let outcome = engine
         .request(id, &req, &process::who(), &owner)
         .await
-        .map_err(|e| exit(2, format!("{e:#}")))?;
+        .map_err(|e| exit(2, crate::text::error_chain(&e)))?;
     let applied = match outcome {
         RequestOutcome::Sent { request_id } => engine
             .wait_request(request_id)
             .await
-            .map_err(|e| exit(2, format!("{e:#}")))?,
+            .map_err(|e| exit(2, crate::text::error_chain(&e)))?,
         RequestOutcome::Applied { applied, .. } => applied,
     };
     println!("run {id}: {}", one_line(&applied.message));
@@ -101,7 +101,7 @@ pub async fn pool(cli: &Cli, name: &str, size: i64) -> Result<u8> {
     engine
         .set_pool_size(name, size, &process::who())
         .await
-        .map_err(|e| exit(2, format!("{e:#}")))?;
+        .map_err(|e| exit(2, crate::text::error_chain(&e)))?;
     println!("pool {}: size {size}", one_line(name));
     Ok(0)
 }

@@ -275,7 +275,7 @@ pub fn main() -> ExitCode {
         Err(e) => {
             let (code, msg) = match e.downcast_ref::<Exit>() {
                 Some(x) => (x.code, x.message.clone()),
-                None => (2, format!("{e:#}")),
+                None => (2, crate::text::error_chain(&e)),
             };
             if !msg.is_empty() {
                 let msg = redact(&msg);

@@ -489,7 +489,7 @@ fn click(s: &mut State, column: u16, row: u16, fx: &mut Vec<Effect>) {
 fn confirm_rerun(s: &mut State, run_id: i64, sel: RerunSelection, title: String) {
     let chosen = match rerun_selection(&s.tasks, &sel, run_id) {
         Ok(c) => c,
-        Err(e) => return flash(s, false, format!("{e:#}")),
+        Err(e) => return flash(s, false, crate::text::error_chain(&e)),
     };
     if chosen.is_empty() {
         return flash(
