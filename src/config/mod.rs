@@ -49,7 +49,8 @@ impl fmt::Display for Problem {
             self.file.display(),
             self.line,
             self.col,
-            self.message
+            // One line each: a name in a message may hold a line break.
+            crate::text::one_line(&self.message)
         )
     }
 }
