@@ -5,6 +5,10 @@
 //! flat as the size doubles.
 //!
 //!     cargo bench --bench validate
+//!
+//! On the 2-core machine, release build, load and validate: 25,000 tasks
+//! 0.20 s, 50,000 0.39 s, 100,000 0.71 s (7-8 µs a task at every size).
+//! Before cycles were searched per knot: 2.2 s, 8.8 s and 35.5 s.
 
 use std::fmt::Write;
 use std::path::Path;
