@@ -97,7 +97,8 @@ fn source(r: &mut Report, name: &str, header: usize, t: &DeTable<'_>) {
     };
     not_empty(r, t, "url", &format!("source `{name}`"));
     not_empty(r, t, "path", &format!("source `{name}`"));
-    // Never echo the URL: it may hold a password.
+    // Never echo the URL: it may hold a password. One still holding `${`
+    // was not expanded, and that is reported already.
     let schemes: &[&str] = match kind {
         "postgres" => &["postgres://", "postgresql://"],
         "mysql" => &["mysql://", "mariadb://"],
@@ -105,6 +106,7 @@ fn source(r: &mut Report, name: &str, header: usize, t: &DeTable<'_>) {
     };
     if let Some((url, at)) = get_str(t, "url")
         && !url.trim().is_empty()
+        && !url.contains("${")
         && !schemes.is_empty()
         && !schemes.iter().any(|s| url.starts_with(s))
     {
