@@ -1,10 +1,12 @@
 //! Switchyard: a terminal console and headless engine for the engineer on
 //! call for a data platform. Layers, each depending only on those above it:
-//! `config` → `connectors` → `format` → `engine` → `cli` (and `tui`).
+//! `config` → `connectors` → `format` → `engine` → `cli` (and `tui`);
+//! `text` (what is safe to print on a terminal) serves them all.
 
 pub mod cli;
 pub mod config;
 pub mod connectors;
 pub mod engine;
 pub mod format;
+pub mod text;
 pub mod tui;

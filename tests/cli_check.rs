@@ -1,5 +1,5 @@
 //! `switchyard check` reports every problem of a workspace with its exact
-//! `file:line:col`; `run` refuses a bad workspace with exit 2.
+//! `file:line:col` and exits 2, as `run` does for a bad workspace.
 
 mod common;
 
@@ -160,7 +160,7 @@ fn check_reports_each_problem_at_its_position() {
     let ws = Ws::new(BAD);
     let file = ws.file().display().to_string();
     let (code, out, err) = ws.run(&["check"]);
-    assert_eq!(code, 1, "check of a bad workspace exits 1:\n{out}\n{err}");
+    assert_eq!(code, 2, "check of a bad workspace exits 2:\n{out}\n{err}");
     let lines: Vec<&str> = out.lines().collect();
     let want = expected();
     assert_eq!(
@@ -191,7 +191,7 @@ fn check_reports_each_problem_at_its_position() {
 fn check_json_lists_the_same_problems() {
     let ws = Ws::new(BAD);
     let (code, out, err) = ws.run(&["check", "--json"]);
-    assert_eq!(code, 1, "{err}");
+    assert_eq!(code, 2, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}:\n{out}"));
     assert_eq!(v["ok"], false, "{v}");
     let problems = v["problems"].as_array().unwrap();
@@ -272,8 +272,155 @@ command = "true"
     let broken = "[pipelines.p]\n[[pipelines.p.tasks]]\nid = \"a\nkind = \"command\"\n";
     let ws = Ws::new(broken);
     let (code, out, err) = ws.run(&["check", "--json"]);
-    assert_eq!(code, 1, "{out}\n{err}");
+    assert_eq!(code, 2, "{out}\n{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["ok"], false);
     assert_eq!(v["problems"][0]["line"], 3, "{v}");
+}
+
+/// What used to pass `check` and fail (or quietly do nothing) only once run.
+const LATE: &str = r#"[sources.app]
+kind = "sqlite"
+path = "./app.db"
+
+[sources.pg]
+kind = "postgres"
+url = ""
+
+[sources."bad\nname"]
+kind = "sqlite"
+path = "./x.db"
+
+[stores.lake]
+kind = "local"
+path = "./lake"
+
+[stores."a/b"]
+kind = "local"
+path = "./ab"
+
+[stores.".."]
+kind = "local"
+path = ""
+
+[pipelines."night/ly"]
+
+[pipelines.p]
+[[pipelines.p.tasks]]
+id = "."
+kind = "command"
+command = "true"
+
+[[pipelines.p.tasks]]
+id = ".."
+kind = "command"
+command = "true"
+timeout = "0s"
+
+[[pipelines.p.tasks]]
+id = "up"
+kind = "export"
+source = "app"
+table = "t"
+store = "lake"
+path = "../t.parquet"
+
+[[pipelines.p.tasks]]
+id = "abs"
+kind = "export"
+source = "app"
+table = "t"
+store = "lake"
+path = "/etc/t.parquet"
+
+[[pipelines.p.tasks]]
+id = "empty"
+kind = "load"
+store = "lake"
+path = ""
+warehouse = "wh"
+table = "t"
+
+[[pipelines.p.tasks]]
+id = "dump"
+kind = "export_all"
+source = "app"
+store = "lake"
+prefix = "../raw/"
+include = ["["]
+
+[warehouses.wh]
+path = "./wh.db"
+"#;
+
+#[test]
+fn check_refuses_what_would_fail_only_at_run_time() {
+    let ws = Ws::new(LATE);
+    let (code, out, err) = ws.run(&["check", "--json"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}:\n{out}"));
+    let got: Vec<(u64, u64, String)> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["line"].as_u64().unwrap(),
+                p["col"].as_u64().unwrap(),
+                p["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let p = |line: &str, n: usize, at: &str| pos(LATE, line, n, at);
+    let want = [
+        (p(r#"url = """#, 0, "\"\""), "source `pg`: `url` is empty"),
+        (
+            p(r#"[sources."bad\nname"]"#, 0, "\"bad"),
+            r"source name `bad\nname` has a control character",
+        ),
+        (
+            p(r#"[stores."a/b"]"#, 0, "\"a/b\""),
+            "store name `a/b` is not a name",
+        ),
+        (
+            p(r#"[stores.".."]"#, 0, "\"..\""),
+            "store name `..` is not a name",
+        ),
+        (p(r#"path = """#, 0, "\"\""), "store `..`: `path` is empty"),
+        (
+            p(r#"[pipelines."night/ly"]"#, 0, "\"night/ly\""),
+            "pipeline name `night/ly` is not a name",
+        ),
+        (p(r#"id = ".""#, 0, "\".\""), "invalid task id `.`"),
+        (p(r#"id = "..""#, 0, "\"..\""), "invalid task id `..`"),
+        (
+            p(r#"timeout = "0s""#, 0, "\"0s\""),
+            "`timeout` must be more than 0s",
+        ),
+        (
+            p(r#"path = "../t.parquet""#, 0, "\"../t.parquet\""),
+            "`path`: `../t.parquet` has a `..`",
+        ),
+        (
+            p(r#"path = "/etc/t.parquet""#, 0, "\"/etc"),
+            "`path`: `/etc/t.parquet` is absolute",
+        ),
+        (p(r#"path = """#, 1, "\"\""), "`path`: the path is empty"),
+        (
+            p(r#"prefix = "../raw/""#, 0, "\"../raw/\""),
+            "`prefix`: `../raw/` has a `..`",
+        ),
+        (
+            p(r#"include = ["["]"#, 0, "\"[\""),
+            "`include`: glob `[`: `[` would match only itself",
+        ),
+    ];
+    for ((l, c), part) in &want {
+        assert!(
+            got.iter()
+                .any(|(gl, gc, m)| (*gl, *gc) == (*l as u64, *c as u64) && m.contains(part)),
+            "no problem at {l}:{c} containing `{part}`; got:\n{got:#?}"
+        );
+    }
+    assert_eq!(got.len(), want.len(), "{got:#?}");
 }

@@ -146,7 +146,10 @@ pub async fn notify_test(cli: &Cli, channel: &str) -> Result<u8> {
         }
         Err(e) => Err(exit(
             1,
-            format!("channel `{channel}` did not accept the test message: {e:#}"),
+            format!(
+                "channel `{channel}` did not accept the test message: {}",
+                crate::text::error_chain(&e)
+            ),
         )),
     }
 }

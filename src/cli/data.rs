@@ -9,6 +9,7 @@ use crate::connectors::open_source;
 use crate::connectors::source::TableName;
 use crate::engine::adhoc;
 use crate::format::Format;
+use crate::text::one_line;
 
 pub struct ExportArgs<'a> {
     pub source: &'a str,
@@ -82,14 +83,14 @@ pub async fn sources(
                     .map(redact)
                     .or(s.path.clone())
                     .unwrap_or_default();
-                println!("{n:<16} {:<9} {at}", s.kind);
+                println!("{:<16} {:<9} {}", one_line(n), s.kind, one_line(&at));
             }
         }
         return Ok(0);
     };
     let opened = open_source(&ws, name)
         .await
-        .map_err(|e| exit(2, redact(&format!("{e:#}"))))?;
+        .map_err(|e| exit(2, redact(&crate::text::error_chain(&e))))?;
     let Some(table) = table else {
         let tables = opened.source.list_tables().await?;
         if as_json {
@@ -105,7 +106,10 @@ pub async fn sources(
                     .map(|r| r.to_string())
                     .unwrap_or_else(|| "?".into());
                 let kind = format!("{:?}", t.kind).to_lowercase();
-                println!("{:<40} {kind:<6} {rows:>14}", t.table.to_string());
+                println!(
+                    "{:<40} {kind:<6} {rows:>14}",
+                    one_line(&t.table.to_string())
+                );
             }
         }
         return Ok(0);
@@ -121,20 +125,15 @@ pub async fn sources(
         .row_estimate
         .map(|r| format!("about {r} rows"))
         .unwrap_or_else(|| "row count unknown (never analysed)".into());
-    println!("{}  ({rows})", d.summary.table);
+    println!("{}  ({rows})", one_line(&d.summary.table.to_string()));
     if !d.primary_key.is_empty() {
-        println!("primary key: {}", d.primary_key.join(", "));
+        println!("primary key: {}", one_line(&d.primary_key.join(", ")));
     }
     println!(
-        "{:<24} {:<26} {:<28} {:<12} NOTE",
+        "{:<24} {:<26} {:<28} {:<18} NOTE",
         "COLUMN", "SOURCE TYPE", "ARROW", "WAREHOUSE"
     );
     for c in &d.columns {
-        let wh = serde_json::to_value(&c.ty.warehouse)?;
-        let wh = match &wh {
-            serde_json::Value::String(s) => s.to_uppercase(),
-            other => other.to_string(),
-        };
         let note = match &c.ty.fidelity {
             crate::format::types::Fidelity::Exact => String::new(),
             crate::format::types::Fidelity::Fallback { note } => format!("lossy: {note}"),
@@ -142,11 +141,12 @@ pub async fn sources(
         };
         let null = if c.nullable { "" } else { " not null" };
         println!(
-            "{:<24} {:<26} {:<28} {:<12} {note}",
-            c.name,
-            format!("{}{null}", c.ty.db_type),
+            "{:<24} {:<26} {:<28} {:<18} {}",
+            one_line(&c.name),
+            one_line(&format!("{}{null}", c.ty.db_type)),
             c.ty.arrow.to_string(),
-            wh
+            c.ty.warehouse.to_string(),
+            one_line(&note)
         );
     }
     Ok(0)

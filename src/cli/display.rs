@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::state::TaskState;
 use crate::engine::store::{EventKind, InstanceRow, Store, local_hms, now_ms};
+use crate::text::one_line;
 
 pub struct Display {
     stop: CancellationToken,
@@ -89,12 +90,17 @@ fn plain_line(
     attempt: i64,
     error: Option<&str>,
 ) -> String {
-    let mut line = format!("{} run {run} {} {task} {to}", local_hms(at), to.glyph());
+    let mut line = format!(
+        "{} run {run} {} {} {to}",
+        local_hms(at),
+        to.glyph(),
+        one_line(task)
+    );
     if to == TaskState::Running {
         line.push_str(&format!(" (attempt {attempt})"));
     }
     if let Some(e) = error.filter(|_| to != TaskState::Succeeded) {
-        line.push_str(&format!(": {e}"));
+        line.push_str(&format!(": {}", one_line(e)));
     }
     line
 }
@@ -168,7 +174,7 @@ fn task_line(i: &InstanceRow, now: i64) -> String {
     let mut l = format!(
         "  {} {:<28} {:<15}",
         i.state.glyph(),
-        i.task_id,
+        one_line(&i.task_id),
         i.state.as_str()
     );
     match i.state {
@@ -182,12 +188,13 @@ fn task_line(i: &InstanceRow, now: i64) -> String {
         }
         s if s.is_bad_end() => {
             if let Some(e) = &i.error {
-                l.push_str(&format!(" {}", e.chars().take(60).collect::<String>()));
+                let e: String = e.chars().take(60).collect();
+                l.push_str(&format!(" {}", one_line(&e)));
             }
         }
         _ => {
             if let Some(w) = &i.waiting_on {
-                l.push_str(&format!(" {w}"));
+                l.push_str(&format!(" {}", one_line(w)));
             }
         }
     }

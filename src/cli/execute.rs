@@ -13,11 +13,7 @@ use crate::engine::request::{Request, RerunSelection};
 use crate::engine::state::{RunState, TaskState};
 use crate::engine::store::{LiveRunExists, add_journal};
 use crate::engine::{Engine, RequestOutcome, process, worker};
-
-fn parse_date(s: &str) -> Result<chrono::NaiveDate> {
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| exit(2, format!("`{s}` is not a date (YYYY-MM-DD)")))
-}
+use crate::text::one_line;
 
 fn today() -> String {
     chrono::Local::now()
@@ -47,8 +43,11 @@ fn shutdown_on_signals() -> CancellationToken {
 }
 
 fn map_live_run(e: anyhow::Error) -> anyhow::Error {
-    match e.downcast_ref::<LiveRunExists>() {
-        Some(l) => exit(2, l.to_string()),
+    if let Some(l) = e.downcast_ref::<LiveRunExists>() {
+        return exit(2, l.to_string());
+    }
+    match e.downcast_ref::<crate::engine::adhoc::InvalidTask>() {
+        Some(invalid) => exit(2, invalid.to_string()),
         None => e,
     }
 }
@@ -56,7 +55,10 @@ fn map_live_run(e: anyhow::Error) -> anyhow::Error {
 pub async fn run(cli: &Cli, pipeline: &str, date: Option<&str>, detach: bool) -> Result<u8> {
     let engine = open_engine(cli).await?;
     let run_date = match date {
-        Some(d) => parse_date(d)?.format("%Y-%m-%d").to_string(),
+        Some(d) => crate::engine::backfill::parse_date(d)
+            .map_err(|e| exit(2, e.to_string()))?
+            .format("%Y-%m-%d")
+            .to_string(),
         None => today(),
     };
     lease::reap_dead_owners(&engine.store).await?;
@@ -136,17 +138,17 @@ pub async fn rerun(cli: &Cli, run: &str, sel: RerunSelection, detach: bool) -> R
     let outcome = engine
         .request(id, &Request::Rerun(sel), &who, &owner)
         .await
-        .map_err(|e| exit(2, format!("{e:#}")))?;
+        .map_err(|e| exit(2, crate::text::error_chain(&e)))?;
     match outcome {
         RequestOutcome::Sent { request_id } => {
             let applied = engine
                 .wait_request(request_id)
                 .await
-                .map_err(|e| exit(2, format!("{e:#}")))?;
+                .map_err(|e| exit(2, crate::text::error_chain(&e)))?;
             eprintln!(
                 "run {id} is executed by another process; it reset {}: {}",
                 applied.tasks.len(),
-                applied.tasks.join(", ")
+                one_line(&applied.tasks.join(", "))
             );
             if detach {
                 return Ok(0);
@@ -164,7 +166,7 @@ pub async fn rerun(cli: &Cli, run: &str, sel: RerunSelection, detach: bool) -> R
             eprintln!(
                 "run {id}: reset {}: {}",
                 applied.tasks.len(),
-                applied.tasks.join(", ")
+                one_line(&applied.tasks.join(", "))
             );
             if !owned {
                 bail!("rerun did not take the run's lease");
@@ -240,7 +242,7 @@ async fn exit_code(
             .iter()
             .filter(|i| tasks.is_none_or(|t| t.contains(&i.task_id)))
             .filter(|i| !i.state.satisfies_downstream())
-            .map(|i| format!("{} {}", i.task_id, i.state))
+            .map(|i| format!("{} {}", one_line(&i.task_id), i.state))
             .collect();
         let covered_ok = failed.is_empty();
         ok &= covered_ok && (tasks.is_some() || *state == RunState::Succeeded);
@@ -298,10 +300,10 @@ pub async fn adhoc(
     journal(&engine, &def.kind, Some(id), label).await?;
     if detach {
         let pid = worker::hand_over(&engine, &owner, &[id], 1).await?;
-        println!("run {id} ({label}) handed to worker pid {pid}");
+        println!("run {id} ({}) handed to worker pid {pid}", one_line(label));
         return Ok(0);
     }
-    eprintln!("run {id}: {label}");
+    eprintln!("run {id}: {}", one_line(label));
     let results = execute_here(&engine, owner, &[id], 1).await?;
     exit_code(&engine, &results, None).await
 }

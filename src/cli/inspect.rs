@@ -6,10 +6,11 @@ use std::time::Duration;
 use anyhow::Result;
 use serde_json::json;
 
-use super::{Cli, open_engine};
+use super::{Cli, exit, open_engine};
 use crate::engine::lease::{self, lease_is_live};
 use crate::engine::state::{RunState, TaskState};
-use crate::engine::store::{InstanceRow, PoolUsage, RunRow, now_ms};
+use crate::engine::store::{InstanceRow, LogLine, PoolUsage, RunRow, now_ms};
+use crate::text::{clean_log, one_line};
 
 fn iso(ms: Option<i64>) -> Option<String> {
     ms.and_then(chrono::DateTime::from_timestamp_millis)
@@ -148,7 +149,7 @@ pub async fn status(cli: &Cli, as_json: bool, run: Option<&str>, limit: i64) -> 
             println!(
                 "{:>5}  {:<18} {:<10}  {:<9}  {:<14}  {}{}",
                 r.id,
-                r.pipeline,
+                one_line(&r.pipeline),
                 r.run_date,
                 r.state.as_str(),
                 local(r.started_at),
@@ -182,7 +183,7 @@ fn print_run_detail(r: &RunRow, insts: &[InstanceRow], pools: &HashMap<String, P
     println!(
         "run {}  {} {}  {}  started {}  finished {}{}",
         r.id,
-        r.pipeline,
+        one_line(&r.pipeline),
         r.run_date,
         r.state.as_str(),
         local(r.started_at),
@@ -195,7 +196,7 @@ fn print_run_detail(r: &RunRow, insts: &[InstanceRow], pools: &HashMap<String, P
         } else {
             "dead"
         };
-        println!("owner pid {} on {} ({live})", l.pid, l.host);
+        println!("owner pid {} on {} ({live})", l.pid, one_line(&l.host));
     }
     println!("{}", counts(insts));
     let now = now_ms();
@@ -221,11 +222,11 @@ fn print_run_detail(r: &RunRow, insts: &[InstanceRow], pools: &HashMap<String, P
         println!(
             "  {} {:<30} {:<15} #{:<2} {:>7}  {}",
             i.state.glyph(),
-            i.task_id,
+            one_line(&i.task_id),
             i.state.as_str(),
             i.attempt,
             elapsed,
-            note
+            one_line(&note)
         );
     }
 }
@@ -241,26 +242,48 @@ pub async fn logs(
     let engine = open_engine(cli).await?;
     let id = engine.store.resolve_run(run).await?;
     let inst = engine.store.instance(id, task).await?;
+    if let Some(n) = attempt
+        && n > inst.attempt
+    {
+        let has = match inst.attempt {
+            0 => "has not started yet".to_string(),
+            1 => "has had one attempt".to_string(),
+            m => format!("has had attempts 1 to {m}"),
+        };
+        return Err(exit(
+            2,
+            format!("no attempt {n}: `{}` of run {id} {has}", one_line(task)),
+        ));
+    }
     let attempt = attempt.unwrap_or(inst.attempt);
     if attempt == 0 {
-        eprintln!("`{task}` has not started yet ({})", inst.state);
+        eprintln!("`{}` has not started yet ({})", one_line(task), inst.state);
         if !follow {
             return Ok(0);
         }
     }
+    // A log is the task's own output: kept byte for byte in a file or a
+    // pipe, shown as the console shows it on a terminal (its escapes could
+    // otherwise clear the screen or move the cursor).
+    let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let show = |l: &LogLine| {
+        if as_json {
+            println!(
+                "{}",
+                json!({"attempt": l.attempt, "line": l.line_no, "at": iso(Some(l.at)), "text": l.line})
+            );
+        } else if on_terminal {
+            println!("{}", clean_log(&l.line));
+        } else {
+            println!("{}", l.line);
+        }
+    };
     let mut after = 0;
     let mut attempt = attempt.max(1);
     loop {
         let lines = engine.store.logs(id, task, attempt, after, 1000).await?;
         for l in &lines {
-            if as_json {
-                println!(
-                    "{}",
-                    json!({"attempt": l.attempt, "line": l.line_no, "at": iso(Some(l.at)), "text": l.line})
-                );
-            } else {
-                println!("{}", l.line);
-            }
+            show(l);
             after = l.line_no;
         }
         if !lines.is_empty() {
@@ -280,9 +303,7 @@ pub async fn logs(
         if now.state.is_terminal() {
             // One last read: the writer flushes just before the state changes.
             let tail = engine.store.logs(id, task, attempt, after, 1000).await?;
-            for l in &tail {
-                println!("{}", l.line);
-            }
+            tail.iter().for_each(show);
             return Ok(0);
         }
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -7,6 +7,7 @@ use super::{Cli, exit, open_engine};
 use crate::engine::lease::Owner;
 use crate::engine::request::{MarkAs, Request};
 use crate::engine::{RequestOutcome, process};
+use crate::text::one_line;
 
 pub fn check(cli: &Cli, as_json: bool) -> Result<u8> {
     let file = crate::config::find_workspace(cli.config.as_deref())?;
@@ -39,13 +40,14 @@ pub fn check(cli: &Cli, as_json: bool) -> Result<u8> {
         );
     } else {
         for p in &problems {
-            println!("{p}");
+            println!("{}", one_line(&p.to_string()));
         }
         if !ok {
             eprintln!("{} problem(s) found", problems.len());
         }
     }
-    Ok(if ok { 0 } else { 1 })
+    // A bad workspace is exit 2, as for every other command.
+    Ok(if ok { 0 } else { 2 })
 }
 
 async fn send(cli: &Cli, run: &str, req: Request) -> Result<u8> {
@@ -55,15 +57,15 @@ async fn send(cli: &Cli, run: &str, req: Request) -> Result<u8> {
     let outcome = engine
         .request(id, &req, &process::who(), &owner)
         .await
-        .map_err(|e| exit(2, format!("{e:#}")))?;
+        .map_err(|e| exit(2, crate::text::error_chain(&e)))?;
     let applied = match outcome {
         RequestOutcome::Sent { request_id } => engine
             .wait_request(request_id)
             .await
-            .map_err(|e| exit(2, format!("{e:#}")))?,
+            .map_err(|e| exit(2, crate::text::error_chain(&e)))?,
         RequestOutcome::Applied { applied, .. } => applied,
     };
-    println!("run {id}: {}", applied.message);
+    println!("run {id}: {}", one_line(&applied.message));
     Ok(0)
 }
 
@@ -99,7 +101,7 @@ pub async fn pool(cli: &Cli, name: &str, size: i64) -> Result<u8> {
     engine
         .set_pool_size(name, size, &process::who())
         .await
-        .map_err(|e| exit(2, format!("{e:#}")))?;
-    println!("pool {name}: size {size}");
+        .map_err(|e| exit(2, crate::text::error_chain(&e)))?;
+    println!("pool {}: size {size}", one_line(name));
     Ok(0)
 }

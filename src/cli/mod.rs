@@ -1,8 +1,9 @@
 //! The headless command line (DESIGN.md, "Interfaces that scripts rely on").
 //! Thin: parse, open the workspace and store, call the engine, print.
 //!
-//! Exit codes: 0 everything covered succeeded; 1 a run or check failed;
-//! 2 bad usage, bad workspace, or a refused command (readonly, live run).
+//! Exit codes: 0 everything covered succeeded; 1 a run (or a check task in
+//! it) failed; 2 bad usage, bad workspace (`check` too), or a refused
+//! command (readonly, live run).
 
 mod alerts;
 mod data;
@@ -20,6 +21,8 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::config::redact::redact;
+use crate::config::rules;
+use crate::text;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -46,6 +49,28 @@ pub struct Cli {
     pub theme: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// A whole-number argument checked by the same rule as the workspace file.
+fn limit<T>(rule: fn(i64) -> Result<(), String>) -> impl Fn(&str) -> Result<T, String> + Clone
+where
+    T: std::str::FromStr + Into<i64> + Copy,
+{
+    move |s: &str| {
+        let n: T = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}` is not a whole number"))?;
+        rule(n.into())?;
+        Ok(n)
+    }
+}
+
+fn attempt_number(n: i64) -> Result<(), String> {
+    if n < 1 {
+        return Err(format!("attempts are numbered from 1, not {n}"));
+    }
+    Ok(())
 }
 
 fn parse_flag(s: &str) -> Result<bool, String> {
@@ -76,7 +101,7 @@ pub enum Command {
         #[arg(long, value_name = "DATE")]
         to: String,
         /// Runs executing at once (default: the pipeline's max_active, or 1)
-        #[arg(long)]
+        #[arg(long, value_parser = limit::<u32>(rules::max_active))]
         max_active: Option<u32>,
         #[arg(long)]
         detach: bool,
@@ -121,7 +146,11 @@ pub enum Command {
         state: String,
     },
     /// Set a pool's size; honoured within a second by every process
-    Pool { name: String, size: i64 },
+    Pool {
+        name: String,
+        #[arg(value_parser = limit::<i64>(rules::pool_size))]
+        size: i64,
+    },
     /// Print a task's log (latest attempt)
     Logs {
         run: String,
@@ -129,8 +158,8 @@ pub enum Command {
         /// Keep printing until the task ends
         #[arg(long, short)]
         follow: bool,
-        /// A specific attempt
-        #[arg(long)]
+        /// A specific attempt (1 is the first)
+        #[arg(long, value_parser = limit::<i64>(attempt_number))]
         attempt: Option<i64>,
         #[arg(long)]
         json: bool,
@@ -148,7 +177,7 @@ pub enum Command {
         #[arg(long, value_parser = ["parquet", "ndjson", "csv"])]
         format: Option<String>,
         /// Page ranges read in parallel under one snapshot (PostgreSQL)
-        #[arg(long)]
+        #[arg(long, value_parser = limit::<u32>(rules::partitions))]
         partitions: Option<u32>,
         /// Convert values that cannot be carried exactly (see `sources SOURCE TABLE`)
         #[arg(long)]
@@ -276,12 +305,12 @@ pub fn main() -> ExitCode {
         Err(e) => {
             let (code, msg) = match e.downcast_ref::<Exit>() {
                 Some(x) => (x.code, x.message.clone()),
-                None => (2, format!("{e:#}")),
+                None => (2, crate::text::error_chain(&e)),
             };
             if !msg.is_empty() {
                 let msg = redact(&msg);
                 tracing::error!("{msg}");
-                eprintln!("switchyard: {msg}");
+                eprintln!("switchyard: {}", text::lines(&msg));
             }
             ExitCode::from(code)
         }

@@ -8,8 +8,10 @@
 pub mod duration;
 pub mod model;
 pub mod redact;
+pub mod rules;
 pub mod schedule;
 
+mod cycles;
 mod interpolate;
 pub mod notify;
 mod report;
@@ -49,7 +51,8 @@ impl fmt::Display for Problem {
             self.file.display(),
             self.line,
             self.col,
-            self.message
+            // One line each: a name in a message may hold a line break.
+            crate::text::one_line(&self.message)
         )
     }
 }

@@ -40,7 +40,7 @@ const MAX_STEPS: usize = 200_000;
 /// When a pipeline's runs start.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Schedule {
-    Cron(CronSchedule),
+    Cron(Box<CronSchedule>),
     /// Slots at whole multiples of the interval since the Unix epoch.
     Every(Duration),
 }
@@ -95,9 +95,9 @@ impl Schedule {
                      @monthly | @yearly | @every DURATION){hint}"
                 ));
             };
-            return parse_cron(text, cron).map(Schedule::Cron);
+            return parse_cron(text, cron).map(|c| Schedule::Cron(Box::new(c)));
         }
-        parse_cron(text, text).map(Schedule::Cron)
+        parse_cron(text, text).map(|c| Schedule::Cron(Box::new(c)))
     }
 
     /// The first slot strictly after `after`, in zone `tz`; `None` past year 5000.

@@ -1,13 +1,15 @@
 //! Checks of `[[pipelines.NAME.tasks]]`: keys, kinds, required keys per kind,
 //! references, `after`, duplicate ids and cycles.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use toml::de::{DeTable, DeValue};
 
+use super::cycles;
 use super::duration::{parse_duration, parse_hhmm};
 use super::model::{keys, kinds};
 use super::report::Report;
+use super::rules;
 use super::suggest::did_you_mean;
 use super::tree::{Ty, check_table, get, get_str, get_str_list, get_table, integer};
 use super::validate::{Names, kind_of, one_of, reference};
@@ -56,17 +58,8 @@ pub(crate) fn validate_pipeline(r: &mut Report, pipeline: &str, def: &DeTable<'_
             None if get(table, "id").is_none() => r.at(header, format!("{place} has no `id`")),
             None => {}
             Some((id, at)) => {
-                if id.is_empty()
-                    || !id
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-                {
-                    r.at(
-                        at,
-                        format!(
-                            "invalid task id `{id}`: use only letters, digits, `_`, `.` and `-`"
-                        ),
-                    );
+                if let Err(e) = rules::task_id(id) {
+                    r.at(at, e);
                 }
                 if let Some(&prev) = first_seen.get(id) {
                     first = false;
@@ -216,9 +209,35 @@ fn task_values(r: &mut Report, t: &DeTable<'_>, names: &Names, place: &str) {
         one_of(r, v, at, "lossy", &["refuse", "convert"]);
     }
     if let Some(node) = get(t, "partitions")
-        && integer(node.get_ref()) == Some(0)
+        && let Some(n) = integer(node.get_ref()).and_then(|n| i64::try_from(n).ok())
+        && let Err(e) = rules::partitions(n)
     {
-        r.at(node.span().start, "`partitions` must be at least 1");
+        r.at(node.span().start, e);
+    }
+    if let Some((v, at)) = get_str(t, "timeout")
+        && parse_duration(v).is_ok_and(|d| d.is_zero())
+    {
+        r.at(
+            at,
+            "`timeout` must be more than 0s (leave it out for no limit)",
+        );
+    }
+    if let Some((v, at)) = get_str(t, "path")
+        && let Err(e) = rules::file_path(v)
+    {
+        r.at(at, format!("`path`: {e}"));
+    }
+    if let Some((v, at)) = get_str(t, "prefix")
+        && let Err(e) = rules::prefix(v)
+    {
+        r.at(at, format!("`prefix`: {e}"));
+    }
+    for key in ["include", "exclude"] {
+        for (v, at) in get_str_list(t, key) {
+            if let Err(e) = rules::glob(v) {
+                r.at(at, format!("`{key}`: {e}"));
+            }
+        }
     }
 }
 
@@ -279,50 +298,32 @@ fn check_form(has: &dyn Fn(&str) -> bool) -> Option<String> {
     (!single && !pair).then(|| "needs `target` and `sql`, or `left` and `right`".into())
 }
 
-/// One problem per cycle, at the id of its task that comes first in the file; the
-/// path is printed in run order (`a -> b` means b is after a).
+/// One problem per knot of tasks that depend on each other, at the id of its
+/// task that comes first in the file; the path is printed in run order
+/// (`a -> b` means b is after a).
 fn report_cycles(r: &mut Report, tasks: &[Task], downstream: &[Vec<usize>]) {
-    let mut in_reported = vec![false; tasks.len()];
-    for start in 0..tasks.len() {
-        if in_reported[start] {
-            continue;
-        }
-        let Some(cycle) = shortest_cycle(start, downstream) else {
-            continue;
-        };
-        for &i in &cycle {
-            in_reported[i] = true;
-        }
+    let name = |i: usize| tasks[i].id.map_or("?", |(id, _)| id);
+    for cycle in cycles::cycles(downstream) {
+        let start = cycle.path[0];
         let path: Vec<&str> = cycle
+            .path
             .iter()
             .chain(std::iter::once(&start))
-            .map(|&i| tasks[i].id.map_or("?", |(id, _)| id))
+            .map(|&i| name(i))
             .collect();
-        r.at(tasks[start].anchor, format!("cycle: {}", path.join(" -> ")));
-    }
-}
-
-/// Nodes of the shortest path from `start` back to itself, starting with `start`.
-fn shortest_cycle(start: usize, downstream: &[Vec<usize>]) -> Option<Vec<usize>> {
-    let mut came_from: Vec<Option<usize>> = vec![None; downstream.len()];
-    let mut queue = VecDeque::from([start]);
-    while let Some(node) = queue.pop_front() {
-        for &next in &downstream[node] {
-            if next == start {
-                let mut path = vec![node];
-                let mut at = node;
-                while at != start {
-                    at = came_from[at]?;
-                    path.push(at);
-                }
-                path.reverse();
-                return Some(path);
+        let mut message = format!("cycle: {}", path.join(" -> "));
+        if !cycle.others.is_empty() {
+            const SHOWN: usize = 5;
+            let mut others: Vec<&str> = cycle.others.iter().take(SHOWN).map(|&i| name(i)).collect();
+            if cycle.others.len() > SHOWN {
+                others.push("…");
             }
-            if came_from[next].is_none() {
-                came_from[next] = Some(node);
-                queue.push_back(next);
-            }
+            message.push_str(&format!(
+                " ({} more in cycles with these: {})",
+                cycle.others.len(),
+                others.join(", ")
+            ));
         }
+        r.at(tasks[start].anchor, message);
     }
-    None
 }

@@ -179,8 +179,12 @@ pub(crate) fn named_tables<'a>(
         return Vec::new();
     };
     let mut out = Vec::new();
+    let what = section.strip_suffix('s').unwrap_or(section);
     for (key, value) in t.iter() {
         let name = key.get_ref().as_ref();
+        if let Err(e) = super::rules::name(name) {
+            r.at(key.span().start, format!("{what} name {e}"));
+        }
         match value.get_ref() {
             DeValue::Table(inner) => out.push((name, value.span().start, inner)),
             _ => r.at(

@@ -8,8 +8,8 @@ use toml::de::DeTable;
 use super::model::{keys, kinds};
 use super::report::Report;
 use super::suggest::did_you_mean;
-use super::tasks;
 use super::tree::{Ty, check_table, get, get_str, integer, named_tables, names};
+use super::{rules, tasks};
 
 /// Everything a reference may point at.
 pub(crate) struct Names<'a> {
@@ -35,6 +35,7 @@ pub(crate) fn validate(root: &Spanned<DeTable<'_>>, r: &mut Report) {
         );
         at_least_one(r, ws, "max_parallel");
         timing_values(r, ws);
+        not_empty(r, ws, "state", "[workspace]");
     }
     for (name, header, t) in named_tables(r, root, "sources") {
         source(r, name, header, t);
@@ -56,13 +57,10 @@ pub(crate) fn validate(root: &Spanned<DeTable<'_>>, r: &mut Report) {
         match get(t, "size") {
             None => r.at(header, format!("pool `{name}` has no `size`")),
             Some(node) => {
-                if let Some(n) = integer(node.get_ref())
-                    && n < 1
+                if let Some(n) = integer(node.get_ref()).and_then(|n| i64::try_from(n).ok())
+                    && let Err(e) = rules::pool_size(n)
                 {
-                    r.at(
-                        node.span().start,
-                        format!("pool `{name}` size must be at least 1, not {n}"),
-                    );
+                    r.at(node.span().start, format!("pool `{name}` {e}"));
                 }
             }
         }
@@ -109,6 +107,29 @@ fn source(r: &mut Report, name: &str, header: usize, t: &DeTable<'_>) {
     ) else {
         return;
     };
+    not_empty(r, t, "url", &format!("source `{name}`"));
+    not_empty(r, t, "path", &format!("source `{name}`"));
+    // Never echo the URL: it may hold a password. One still holding `${`
+    // was not expanded, and that is reported already.
+    let schemes: &[&str] = match kind {
+        "postgres" => &["postgres://", "postgresql://"],
+        "mysql" => &["mysql://", "mariadb://"],
+        _ => &[],
+    };
+    if let Some((url, at)) = get_str(t, "url")
+        && !url.trim().is_empty()
+        && !url.contains("${")
+        && !schemes.is_empty()
+        && !schemes.iter().any(|s| url.starts_with(s))
+    {
+        r.at(
+            at,
+            format!(
+                "source `{name}` ({kind}): `url` must start with {}",
+                schemes.join(" or ")
+            ),
+        );
+    }
     let has = |k| get(t, k).is_some();
     match kind {
         "sqlite" if !has("url") && !has("path") => r.at(
@@ -146,6 +167,9 @@ fn store(r: &mut Report, name: &str, header: usize, t: &DeTable<'_>) {
     if get(t, needed).is_none() {
         let kind = kind.unwrap_or_default();
         r.at(header, format!("store `{name}` ({kind}) needs `{needed}`"));
+    }
+    if kind == Some("local") {
+        not_empty(r, t, "path", &format!("store `{name}`"));
     }
     if let Some((uri, at)) = get_str(t, "bigquery_uri") {
         let bucket = uri.strip_prefix("gs://").map(|rest| rest.split('/').next());
@@ -273,6 +297,8 @@ fn warehouse(r: &mut Report, name: &str, header: usize, t: &DeTable<'_>) {
     }
     if kind == Some("bigquery") {
         bigquery(r, name, t);
+    } else {
+        not_empty(r, t, "path", &format!("warehouse `{name}`"));
     }
 }
 
@@ -375,24 +401,26 @@ pub(crate) fn at_least_one(r: &mut Report, t: &DeTable<'_>, key: &str) {
 
 /// Checks that a name refers to a defined thing (`pool`, `source`…).
 pub(crate) fn reference(r: &mut Report, value: &str, at: usize, what: &str, known: &[&str]) {
-    if known.contains(&value) {
-        return;
+    if let Err(e) = rules::reference(value, what, known) {
+        r.at(at, e);
     }
-    let hint = did_you_mean(value, known.iter().copied());
-    let hint = if hint.is_empty() && known.is_empty() {
-        format!(" (no {what}s are defined)")
-    } else if hint.is_empty() && known.len() <= 8 {
-        format!(" (known: {})", known.join(", "))
-    } else {
-        hint
-    };
-    r.at(at, format!("unknown {what} `{value}`{hint}"));
+}
+
+/// Reports a present string that is blank (an empty path or URL would only
+/// fail once something runs).
+fn not_empty(r: &mut Report, t: &DeTable<'_>, key: &str, what: &str) {
+    if let Some((v, at)) = get_str(t, key)
+        && v.trim().is_empty()
+    {
+        r.at(at, format!("{what}: `{key}` is empty"));
+    }
 }
 
 /// `schedule`, `timezone`, `catchup` and `deadline`, wherever they appear.
 pub(crate) fn timing_values(r: &mut Report, t: &DeTable<'_>) {
     use super::schedule::{Catchup, Deadline, Schedule, parse_timezone};
-    let checks: [(&str, fn(&str) -> Result<(), String>); 4] = [
+    type Check = fn(&str) -> Result<(), String>;
+    let checks: [(&str, Check); 4] = [
         ("schedule", |v| Schedule::parse(v).map(|_| ())),
         ("timezone", |v| parse_timezone(v).map(|_| ())),
         ("catchup", |v| Catchup::parse(v).map(|_| ())),

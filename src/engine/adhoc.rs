@@ -2,12 +2,60 @@
 //! forms): the task definition they run as, and starting one in a detached
 //! worker so the caller (the console) executes nothing itself.
 
+use std::collections::BTreeMap;
+
 use anyhow::Result;
 
 use super::lease::{self, Owner};
 use super::{Engine, process, store, worker};
-use crate::config::TaskDef;
+use crate::config::{TaskDef, Workspace, rules};
 use crate::format::Format;
+
+/// An ad-hoc task refused before any run is created: it names what the
+/// workspace does not have, or a value the workspace file would refuse.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidTask(pub String);
+
+/// Checks an ad-hoc export or load by the rules of the workspace file, so
+/// that a typo is refused at once instead of recorded as a failed run.
+pub fn check(ws: &Workspace, def: &TaskDef) -> Result<(), InvalidTask> {
+    fn known<V>(defined: &BTreeMap<String, V>) -> Vec<&str> {
+        defined.keys().map(String::as_str).collect()
+    }
+    let refer = |value: &Option<String>, what: &str, known: Vec<&str>| match value {
+        Some(v) => rules::reference(v, what, &known).map_err(InvalidTask),
+        None => Err(InvalidTask(format!(
+            "{} `{}` needs a {what}",
+            def.kind, def.id
+        ))),
+    };
+    let d = &ws.def;
+    if def.kind == "export" {
+        refer(&def.source, "source", known(&d.sources))?;
+    }
+    refer(&def.store, "store", known(&d.stores))?;
+    if def.kind == "load" {
+        refer(&def.warehouse, "warehouse", known(&d.warehouses))?;
+    }
+    if let Some(path) = &def.path {
+        rules::file_path(path).map_err(|e| InvalidTask(format!("path: {e}")))?;
+    }
+    if let Some(n) = def.partitions {
+        rules::partitions(n.into()).map_err(InvalidTask)?;
+    }
+    match def.table.as_deref().map(str::trim) {
+        Some("") => return Err(InvalidTask("the table name is empty".into())),
+        Some(t) if t.chars().any(char::is_control) => {
+            return Err(InvalidTask(format!(
+                "table `{}` has a control character",
+                crate::text::one_line(t)
+            )));
+        }
+        _ => {}
+    }
+    Ok(())
+}
 
 /// A file name from a table name, safe on any store.
 pub fn file_stem(table: &str) -> String {

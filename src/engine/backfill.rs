@@ -1,7 +1,7 @@
 //! The dates a backfill covers, checked the same way by the CLI and the
 //! console's form (which validates as the user types, without IO).
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 /// More dates than this is almost surely a typo (a year for a month).
 pub const MAX_DATES: i64 = 3660;
@@ -9,7 +9,7 @@ pub const MAX_DATES: i64 = 3660;
 /// Why a backfill's range is refused, worded for a form or a command line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RangeError {
-    #[error("`{0}` is not a date (YYYY-MM-DD)")]
+    #[error("`{0}` is not a date (YYYY-MM-DD, years 0001 to 9999)")]
     NotADate(String),
     #[error("to ({to}) is before from ({from})")]
     Reversed { from: String, to: String },
@@ -17,9 +17,25 @@ pub enum RangeError {
     TooMany(i64),
 }
 
+/// A run date, exactly `YYYY-MM-DD` from 0001-01-01: chrono alone also
+/// takes a year 0, a signed year and fields without their leading zeros,
+/// which then print differently from what was typed.
 pub fn parse_date(s: &str) -> Result<NaiveDate, RangeError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| RangeError::NotADate(s.trim().to_string()))
+    let s = s.trim();
+    let bad = || RangeError::NotADate(crate::text::one_line(s).into_owned());
+    let shaped = s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !shaped {
+        return Err(bad());
+    }
+    let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?;
+    if date.year() < 1 {
+        return Err(bad());
+    }
+    Ok(date)
 }
 
 /// Every date from `from` to `to`, both included, as `YYYY-MM-DD`.
@@ -70,5 +86,20 @@ mod tests {
             dates("2000-01-01", "2026-01-01"),
             Err(RangeError::TooMany(_))
         ));
+        for bad in [
+            "0000-01-01",
+            "-0001-01-01",
+            "+2026-01-01",
+            "2026-1-01",
+            "2026-01-1",
+        ] {
+            assert_eq!(
+                parse_date(bad),
+                Err(RangeError::NotADate(bad.into())),
+                "{bad}"
+            );
+        }
+        assert!(parse_date("0001-01-01").is_ok());
+        assert!(parse_date("9999-12-31").is_ok());
     }
 }

@@ -1,7 +1,7 @@
 //! A DAG of task ids: topological order, upstream/downstream closure and
 //! cycle detection. Nodes are indices; names are kept for messages.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 #[derive(Debug, Clone, Default)]
 pub struct Dag {
@@ -41,7 +41,11 @@ impl Dag {
         let n = dag.names.len();
         dag.up = vec![Vec::new(); n];
         dag.down = vec![Vec::new(); n];
+        // A set per task, not a search of its list: a task with thousands of
+        // upstreams would otherwise cost their square.
+        let mut seen: HashSet<usize> = HashSet::new();
         for (i, us) in ups.iter().enumerate() {
+            seen.clear();
             for u in us {
                 let Some(&j) = dag.index.get(*u) else {
                     return Err(DagError::UnknownUpstream {
@@ -49,7 +53,7 @@ impl Dag {
                         upstream: u.to_string(),
                     });
                 };
-                if !dag.up[i].contains(&j) {
+                if seen.insert(j) {
                     dag.up[i].push(j);
                     dag.down[j].push(i);
                 }

@@ -105,7 +105,10 @@ pub fn spawn_heartbeat(store: Store, token: String) -> tokio::task::JoinHandle<(
             if n.is_multiple_of(5)
                 && let Err(e) = reap_dead_owners(&store).await
             {
-                tracing::warn!("reaping dead owners failed: {e:#}");
+                tracing::warn!(
+                    "reaping dead owners failed: {}",
+                    crate::text::error_chain(&e)
+                );
             }
             let r = sqlx::query("UPDATE runs SET heartbeat_at = ? WHERE owner_token = ?")
                 .bind(now_ms())
@@ -113,7 +116,7 @@ pub fn spawn_heartbeat(store: Store, token: String) -> tokio::task::JoinHandle<(
                 .execute(store.pool())
                 .await;
             if let Err(e) = r {
-                tracing::warn!("heartbeat failed: {e:#}");
+                tracing::warn!("heartbeat failed: {}", crate::text::error_sources(&e));
             }
         }
     })

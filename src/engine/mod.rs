@@ -175,7 +175,7 @@ impl Engine {
         };
         let plan = match self.plan(pipeline).await {
             Ok(p) => p,
-            Err(e) => return refuse(format!("{e:#}")).await,
+            Err(e) => return refuse(crate::text::error_chain(&e)).await,
         };
         let (_, task_deadlines) = deadlines::of_pipeline(&self.ws, pipeline, slot_ms, &plan);
         let mut tx = self.store.begin().await?;
@@ -226,6 +226,7 @@ impl Engine {
         def: &crate::config::TaskDef,
         owner: &Owner,
     ) -> Result<i64> {
+        adhoc::check(&self.ws, def)?;
         let inst = NewInstance {
             task_id: def.id.clone(),
             kind: def.kind.clone(),
@@ -486,8 +487,8 @@ impl Engine {
     }
 
     pub async fn set_pool_size(&self, name: &str, size: i64, who: &str) -> Result<()> {
-        if size < 0 {
-            bail!("a pool size is 0 or more");
+        if let Err(e) = crate::config::rules::pool_size(size) {
+            bail!("pool `{name}`: {e}");
         }
         let mut tx = self.store.begin().await?;
         if !store::set_pool_size(&mut tx, name, size).await? {

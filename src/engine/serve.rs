@@ -132,7 +132,7 @@ pub async fn serve(
         }
         while let Some(done) = handovers.try_join_next() {
             if let Ok(Err(e)) = done {
-                eprintln!("switchyard serve: {e:#}");
+                eprintln!("switchyard serve: {}", crate::text::error_chain(&e));
             }
         }
         if now - last_delivery < DELIVERY_MS {
@@ -160,7 +160,7 @@ pub async fn serve(
     // Runs already started keep going in their workers.
     while let Some(done) = handovers.join_next().await {
         if let Ok(Err(e)) = done {
-            eprintln!("switchyard serve: {e:#}");
+            eprintln!("switchyard serve: {}", crate::text::error_chain(&e));
         }
     }
     engine.store.serve_gone(&me.token).await?;

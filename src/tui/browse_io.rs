@@ -48,7 +48,7 @@ fn forget(ws: &Workspace, name: &str) {
 }
 
 fn text(e: &anyhow::Error) -> String {
-    redact(&format!("{e:#}"))
+    redact(&crate::text::error_chain(e))
 }
 
 async fn patiently<T>(what: &str, f: impl Future<Output = Result<T>>) -> Result<T, String> {

@@ -254,7 +254,7 @@ impl Console {
                     self.theme = t;
                     (true, format!("theme {name}"))
                 }
-                Err(e) => (false, format!("{e:#}")),
+                Err(e) => (false, crate::text::error_chain(&e)),
             };
             let tx = tx.clone();
             let loaded = ok.then(|| name.clone());
@@ -280,7 +280,7 @@ impl Console {
                 Ok(m) => m,
                 Err(e) => vec![Msg::Done {
                     ok: false,
-                    text: crate::config::redact::redact(&format!("{e:#}")),
+                    text: crate::config::redact::redact(&crate::text::error_chain(&e)),
                     at: now_ms(),
                 }],
             };

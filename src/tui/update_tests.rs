@@ -280,6 +280,36 @@ fn pools_grow_and_shrink_and_the_palette_sets_a_size() {
     );
 }
 
+/// A pool keeps at least one slot, as the workspace file and `switchyard
+/// pool` require: `-` stops at 1 and `:pool NAME 0` is refused.
+#[test]
+fn pools_never_shrink_below_one_slot() {
+    let (mut s, k) = loaded(false);
+    keys(&mut s, &k, &["2"]);
+    update(
+        &mut s,
+        Msg::Pools(vec![PoolUsage {
+            name: "replica".into(),
+            size: 1,
+            running: 0,
+            queued: 0,
+        }]),
+        &k,
+    );
+    assert_eq!(keys(&mut s, &k, &["-"]), []);
+    assert_eq!(s.pools[0].size, 1);
+    let flash = s.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+    assert!(flash.contains("size must be at least 1"), "{flash}");
+    let mut fx = keys(&mut s, &k, &[":"]);
+    fx.extend(type_text(&mut s, &k, "pool replica 0"));
+    fx.extend(keys(&mut s, &k, &["enter"]));
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::ResizePool { .. })),
+        "{fx:?}"
+    );
+    assert_eq!(s.pools[0].size, 1);
+}
+
 /// Types `text` into whatever has the keyboard, a key at a time.
 fn type_text(s: &mut State, k: &Keymap, text: &str) -> Vec<Effect> {
     let typed: Vec<String> = text

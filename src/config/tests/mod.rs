@@ -188,6 +188,16 @@ fn problem_and_error_display() {
     );
 }
 
+/// A name with a line break stays inside its problem's one line.
+#[test]
+fn problems_are_one_line_each() {
+    let err = load_test("[stores.\"a\\nb\"]\npath = \"\"\n").unwrap_err();
+    let text = err.to_string();
+    assert_eq!(text.lines().count(), err.problems.len(), "{text}");
+    assert!(text.lines().all(|l| l.starts_with("ws.toml:")), "{text}");
+    assert!(text.contains(r"store `a\nb`: `path` is empty"), "{text}");
+}
+
 #[test]
 fn secrets_from_the_file_are_registered() {
     let text = r#"[sources.lit]

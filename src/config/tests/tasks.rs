@@ -56,6 +56,25 @@ after = ["self"]
     );
 }
 
+/// Tasks that all wait on one another are one problem, not one per task:
+/// the shortest cycle through the first of them, and the rest named.
+#[test]
+fn a_knot_of_cycles_is_one_problem_naming_the_others() {
+    let mut text = with_base("");
+    for (id, after) in [("hub", "x1"), ("x1", "hub"), ("x2", "hub"), ("x3", "x2")] {
+        text.push_str(&format!(
+            "[[pipelines.p.tasks]]\nid = \"{id}\"\nkind = \"command\"\ncommand = \"true\"\nafter = [\"{after}\"]\n"
+        ));
+    }
+    // hub waits on x1 only, so x2 and x3 are no cycle: a cycle needs hub -> x2 too.
+    assert_eq!(problems(&text), vec!["17:6: cycle: hub -> x1 -> hub"]);
+    text = text.replace("after = [\"x1\"]", "after = [\"x1\", \"x3\"]");
+    assert_eq!(
+        problems(&text),
+        vec!["17:6: cycle: hub -> x1 -> hub (2 more in cycles with these: x2, x3)"]
+    );
+}
+
 #[test]
 fn duplicate_and_invalid_task_ids() {
     let text = with_base(
@@ -80,7 +99,7 @@ command = "true"
         problems(&text),
         vec![
             "21:6: duplicate task id `a` in pipeline `p` (first defined on line 17)",
-            "25:6: invalid task id `bad id!`: use only letters, digits, `_`, `.` and `-`",
+            "25:6: invalid task id `bad id!`: use only letters, digits, `_`, `.` and `-`, and not only dots",
             "28:1: task #4 of pipeline `p` has no `id`",
         ]
     );
@@ -170,7 +189,7 @@ size = 0
             format!("22:11: `timeout`: invalid duration \"forever\"; expected a duration such as \"500ms\", \"30s\", \"10m\", \"1h30m\" or \"2d\" {help}"),
             "23:10: unknown format `xml` (parquet | ndjson | csv)".to_string(),
             "24:8: unknown mode `upsert` (replace | append)".to_string(),
-            "25:14: `partitions` must be at least 1".to_string(),
+            "25:14: `partitions` must be at least 1, not 0".to_string(),
             format!("29:12: `duration`: invalid duration \"10 minutes\"; expected a duration such as \"500ms\", \"30s\", \"10m\", \"1h30m\" or \"2d\" {help}"),
             "31:8: pool `tiny` size must be at least 1, not 0".to_string(),
         ]

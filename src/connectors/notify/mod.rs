@@ -166,7 +166,9 @@ pub type Answer = String;
 /// Sends `msg` to `channel`. Ok carries the channel's answer (HTTP status and
 /// the start of its body); Err a one-line, redacted reason.
 pub async fn send(http: &reqwest::Client, channel: &Channel, msg: &Message) -> Result<Answer> {
-    let requests: Vec<(Vec<u8>, Vec<(&str, String)>)> = match channel.kind.as_str() {
+    /// A body and its extra headers.
+    type Request = (Vec<u8>, Vec<(&'static str, String)>);
+    let requests: Vec<Request> = match channel.kind.as_str() {
         "slack" => vec![(serde_json::to_vec(&slack::body(msg))?, Vec::new())],
         "pagerduty" => {
             let key = channel
@@ -215,7 +217,7 @@ async fn post(
     let resp = req
         .send()
         .await
-        .map_err(|e| anyhow!("{}", redact(&one_line(&e.without_url()))))?;
+        .map_err(|e| anyhow!("{}", redact(&crate::text::error_sources(&e.without_url()))))?;
     let status = resp.status();
     let text = resp.text().await.unwrap_or_default();
     let snippet: String = text.chars().take(200).collect();
@@ -225,20 +227,6 @@ async fn post(
     } else {
         Err(anyhow!("{}", answer.trim()))
     }
-}
-
-/// An error and its causes on one line, without repeats.
-fn one_line(e: &dyn std::error::Error) -> String {
-    let mut parts: Vec<String> = vec![e.to_string()];
-    let mut src = e.source();
-    while let Some(s) = src {
-        let t = s.to_string();
-        if !parts.iter().any(|p| p.contains(&t)) {
-            parts.push(t);
-        }
-        src = s.source();
-    }
-    parts.join(": ")
 }
 
 /// The HTTP client every delivery uses (rustls with the process's provider).

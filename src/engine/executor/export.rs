@@ -19,6 +19,7 @@ use crate::connectors::store::{ObjectStore, ObjectWriter};
 use crate::connectors::{open_source, open_store};
 use crate::format::Format;
 use crate::format::writer::{BatchWriter, WriterOptions, new_writer};
+use crate::text::error_chain;
 
 pub struct ExportExecutor;
 
@@ -47,10 +48,10 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         None => Format::from_path(&path).unwrap_or_default(),
     };
     let store =
-        open_store(&ctx.workspace, &store_name).map_err(|e| Failure::fatal(format!("{e:#}")))?;
+        open_store(&ctx.workspace, &store_name).map_err(|e| Failure::fatal(error_chain(&e)))?;
     let opened = open_source(&ctx.workspace, &source_name)
         .await
-        .map_err(|e| Failure::retryable(format!("{e:#}")))?;
+        .map_err(|e| Failure::retryable(error_chain(&e)))?;
     let input = match (&t.query, &t.table) {
         (Some(q), _) => ExportInput::Query(ctx.render(q)),
         (None, Some(table)) => ExportInput::Table(TableName::parse(table, &opened.default_schema)),
@@ -62,7 +63,7 @@ async fn run(ctx: &TaskContext) -> ExecResult {
                 .source
                 .describe(tn)
                 .await
-                .map_err(|e| Failure::retryable(format!("{e:#}")))?
+                .map_err(|e| Failure::retryable(error_chain(&e)))?
                 .summary
                 .row_estimate
         }
@@ -109,11 +110,16 @@ async fn run(ctx: &TaskContext) -> ExecResult {
     let stats = match (read, written) {
         (Ok(stats), Ok(pending)) => (stats, pending),
         // The writer's error is the cause when the reader only saw a closed channel.
-        (_, Err(e)) => return Err(Failure::retryable(format!("writing {path}: {e:#}"))),
+        (_, Err(e)) => {
+            return Err(Failure::retryable(format!(
+                "writing {path}: {}",
+                error_chain(&e)
+            )));
+        }
         (Err(e), Ok(pending)) => {
             discard(pending).await;
             if ctx.cancel.is_cancelled() {
-                return Err(Failure::fatal(format!("{e:#}")));
+                return Err(Failure::fatal(error_chain(&e)));
             }
             return Err(failure_of(&e));
         }
@@ -125,7 +131,7 @@ async fn run(ctx: &TaskContext) -> ExecResult {
     })
     .await
     .map_err(|e| Failure::retryable(format!("writer crashed: {e}")))?
-    .map_err(|e| Failure::retryable(format!("publishing {path}: {e:#}")))?;
+    .map_err(|e| Failure::retryable(format!("publishing {path}: {}", error_chain(&e))))?;
     for w in &stats.warnings {
         ctx.report.log(format!("warning: {w}"));
     }
@@ -150,7 +156,7 @@ async fn discard(pending: PendingFile) {
 
 /// Refused types or values will not change on a retry: those are final.
 fn failure_of(e: &anyhow::Error) -> Failure {
-    let text = format!("{e:#}");
+    let text = error_chain(e);
     if text.contains("refused") || text.contains("cannot be carried") {
         Failure::fatal(text)
     } else {

@@ -8,6 +8,7 @@ use crate::connectors::warehouse::bigquery::gs_uri;
 use crate::connectors::warehouse::{LoadMode, LoadProgress, LoadRequest};
 use crate::connectors::{open_store, open_warehouse};
 use crate::format::Format;
+use crate::text::error_chain;
 
 pub struct LoadExecutor;
 
@@ -44,14 +45,14 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         })?,
     };
     let store =
-        open_store(&ctx.workspace, &store_name).map_err(|e| Failure::fatal(format!("{e:#}")))?;
+        open_store(&ctx.workspace, &store_name).map_err(|e| Failure::fatal(error_chain(&e)))?;
     let file = store
         .fetch(&path)
         .await
-        .map_err(|e| Failure::retryable(format!("{}: {e:#}", store.uri(&path))))?;
+        .map_err(|e| Failure::retryable(format!("{}: {}", store.uri(&path), error_chain(&e))))?;
     let warehouse = open_warehouse(&ctx.workspace, &wh_name)
         .await
-        .map_err(|e| Failure::retryable(format!("{e:#}")))?;
+        .map_err(|e| Failure::retryable(error_chain(&e)))?;
     // Rows to load, where the file says (a Parquet footer does): the progress bar's total.
     let total = match format {
         Format::Parquet => parquet_rows(&file.path),
@@ -73,11 +74,9 @@ async fn run(ctx: &TaskContext) -> ExecResult {
     // Idempotence: a rerun of this run and task never loads this file twice.
     // The run's creation time keeps keys apart when a fresh state store
     // numbers its runs from 1 again (a BigQuery job id is project-wide).
-    let created = ctx
-        .report
-        .run_created_at()
-        .await
-        .map_err(|e| Failure::retryable(format!("reading run {}: {e:#}", ctx.run_id)))?;
+    let created = ctx.report.run_created_at().await.map_err(|e| {
+        Failure::retryable(format!("reading run {}: {}", ctx.run_id, error_chain(&e)))
+    })?;
     let req = LoadRequest {
         file: file.path.clone(),
         source_uri,
@@ -89,7 +88,7 @@ async fn run(ctx: &TaskContext) -> ExecResult {
     let stats = warehouse
         .load(&req, progress)
         .await
-        .map_err(|e| Failure::retryable(format!("loading {table}: {e:#}")))?;
+        .map_err(|e| Failure::retryable(format!("loading {table}: {}", error_chain(&e))))?;
     if let Some(how) = &stats.how {
         ctx.report.log(how.clone());
     }

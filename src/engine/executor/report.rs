@@ -99,7 +99,10 @@ impl Reporter {
             .record_attempt_process(self.run_id, &self.task_id, self.attempt, pid, start)
             .await
         {
-            tracing::warn!("cannot record process {pid}: {e:#}");
+            tracing::warn!(
+                "cannot record process {pid}: {}",
+                crate::text::error_chain(&e)
+            );
         }
     }
 
@@ -145,7 +148,10 @@ async fn write_logs(
             if let Err(e) =
                 store::append_logs(&store, run_id, &task_id, attempt, next_line, &lines).await
             {
-                tracing::warn!("cannot write log lines of {task_id}: {e:#}");
+                tracing::warn!(
+                    "cannot write log lines of {task_id}: {}",
+                    crate::text::error_chain(&e)
+                );
             }
             next_line += n;
         }

@@ -2,6 +2,7 @@
 
 use super::{BoxFuture, ExecResult, Executor, Failure, Outcome, TaskContext};
 use crate::connectors::sql::{ScalarValue, open_target};
+use crate::text::error_chain;
 
 pub struct SqlExecutor;
 pub struct CheckExecutor;
@@ -15,11 +16,11 @@ impl Executor for SqlExecutor {
             };
             let conn = open_target(&ctx.workspace, target)
                 .await
-                .map_err(|e| Failure::retryable(format!("{e:#}")))?;
+                .map_err(|e| Failure::retryable(error_chain(&e)))?;
             let sql = ctx.render(sql);
             ctx.report.log(format!("running sql on {target}"));
             let rows = tokio::select! {
-                r = conn.execute(&sql) => r.map_err(|e| Failure::retryable(format!("{e:#}")))?,
+                r = conn.execute(&sql) => r.map_err(|e| Failure::retryable(error_chain(&e)))?,
                 _ = ctx.cancel.cancelled() => return Err(Failure::fatal("cancelled")),
             };
             ctx.report.log(format!("{rows} rows affected"));
@@ -45,10 +46,10 @@ impl Executor for CheckExecutor {
 async fn scalar(ctx: &TaskContext, target: &str, sql: &str) -> Result<ScalarValue, Failure> {
     let conn = open_target(&ctx.workspace, target)
         .await
-        .map_err(|e| Failure::retryable(format!("{e:#}")))?;
+        .map_err(|e| Failure::retryable(error_chain(&e)))?;
     conn.query_scalar(&ctx.render(sql))
         .await
-        .map_err(|e| Failure::retryable(format!("{target}: {e:#}")))
+        .map_err(|e| Failure::retryable(format!("{target}: {}", error_chain(&e))))
 }
 
 async fn check(ctx: &TaskContext) -> ExecResult {

@@ -90,7 +90,7 @@ impl Deliverer {
                     let msg = message_for(&self.ws, &self.store, &alert).await?;
                     send(&self.http, &ch, &msg)
                         .await
-                        .map_err(|e| redact(&format!("{e:#}")))
+                        .map_err(|e| redact(&crate::text::error_chain(&e)))
                 }
             };
             let retry_at = now_ms() + backoff_ms(delivery.attempts + 1);

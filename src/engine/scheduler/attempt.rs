@@ -37,7 +37,7 @@ impl RunOwner {
                     return Completion {
                         idx: i,
                         attempt,
-                        result: Err(Failure::fatal(format!("{e:#}"))),
+                        result: Err(Failure::fatal(crate::text::error_chain(&e))),
                     };
                 }
             };

@@ -346,7 +346,9 @@ impl RunOwner {
             };
             let result = match outcome {
                 Ok(a) => serde_json::json!({"ok": true, "tasks": a.tasks, "message": a.message}),
-                Err(e) => serde_json::json!({"ok": false, "message": format!("{e:#}")}),
+                Err(e) => {
+                    serde_json::json!({"ok": false, "message": crate::text::error_chain(&e)})
+                }
             };
             store::finish_request(tx, req.id, &result.to_string()).await?;
         }

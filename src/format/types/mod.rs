@@ -52,6 +52,32 @@ pub enum WarehouseType {
     Repeated(Box<WarehouseType>),
 }
 
+/// The BigQuery way: `INT64`, `NUMERIC(12,2)`, `ARRAY<STRING>`; what the
+/// console and `switchyard sources` show.
+impl std::fmt::Display for WarehouseType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WarehouseType::Bool => f.write_str("BOOL"),
+            WarehouseType::Int64 => f.write_str("INT64"),
+            WarehouseType::Float64 => f.write_str("FLOAT64"),
+            WarehouseType::Numeric { precision, scale } => {
+                write!(f, "NUMERIC({precision},{scale})")
+            }
+            WarehouseType::BigNumeric { precision, scale } => {
+                write!(f, "BIGNUMERIC({precision},{scale})")
+            }
+            WarehouseType::String => f.write_str("STRING"),
+            WarehouseType::Bytes => f.write_str("BYTES"),
+            WarehouseType::Date => f.write_str("DATE"),
+            WarehouseType::Time => f.write_str("TIME"),
+            WarehouseType::Datetime => f.write_str("DATETIME"),
+            WarehouseType::Timestamp => f.write_str("TIMESTAMP"),
+            WarehouseType::Json => f.write_str("JSON"),
+            WarehouseType::Repeated(inner) => write!(f, "ARRAY<{inner}>"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ColumnType {
     /// As the database names it: `numeric(12,2)`, `timestamptz`, `bigint unsigned`.

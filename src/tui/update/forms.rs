@@ -255,7 +255,7 @@ fn submit(form: &Form) -> Result<(String, Effect), (&'static str, String)> {
                 return Err(("store", "choose a store".into()));
             }
             let path = form.value("path").trim();
-            check_path(path).map_err(|e| ("path", e))?;
+            crate::config::rules::file_path(path).map_err(|e| ("path", e))?;
             let format: Format = form.value("format").parse().map_err(|e| ("format", e))?;
             let t = qualified(table);
             let def = adhoc::export_def(&adhoc::ExportSpec {
@@ -308,26 +308,4 @@ fn start(label: String, def: crate::config::TaskDef) -> Effect {
         label,
         def: Box::new(def),
     })
-}
-
-/// A store path as a relative file name: no `..`, not a folder.
-fn check_path(path: &str) -> Result<(), String> {
-    if path.is_empty() {
-        return Err("the path is empty".into());
-    }
-    if path.starts_with('/') || path.ends_with('/') {
-        return Err(format!(
-            "`{path}`: a path is a file relative to the store (no leading or trailing /)"
-        ));
-    }
-    if path
-        .split('/')
-        .any(|p| p == ".." || p == "." || p.is_empty())
-    {
-        return Err(format!("`{path}`: no `..`, `.` or empty part in a path"));
-    }
-    if path.chars().any(char::is_control) {
-        return Err("the path has a control character".into());
-    }
-    Ok(())
 }

@@ -346,8 +346,12 @@ fn act(s: &mut State, action: Action, keys: &Keymap, fx: &mut Vec<Effect>) {
             let size = if action == Action::PoolGrow {
                 p.size + 1
             } else {
-                (p.size - 1).max(0)
+                p.size - 1
             };
+            if let Err(e) = crate::config::rules::pool_size(size) {
+                let text = format!("pool {}: {e}", p.name);
+                return flash(s, false, text);
+            }
             if size != p.size {
                 // Shown at once; the store confirms within a second.
                 p.size = size;
@@ -485,7 +489,7 @@ fn click(s: &mut State, column: u16, row: u16, fx: &mut Vec<Effect>) {
 fn confirm_rerun(s: &mut State, run_id: i64, sel: RerunSelection, title: String) {
     let chosen = match rerun_selection(&s.tasks, &sel, run_id) {
         Ok(c) => c,
-        Err(e) => return flash(s, false, format!("{e:#}")),
+        Err(e) => return flash(s, false, crate::text::error_chain(&e)),
     };
     if chosen.is_empty() {
         return flash(

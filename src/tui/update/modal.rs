@@ -158,7 +158,7 @@ fn palette_command(s: &mut State, cmd: &str, fx: &mut Vec<Effect>) {
                 return flash(s, false, "read-only: this console cannot change anything");
             }
             match size.parse::<i64>() {
-                Ok(n) if n >= 0 => {
+                Ok(n) if crate::config::rules::pool_size(n).is_ok() => {
                     if let Some(p) = s.pools.iter_mut().find(|p| p.name == *name) {
                         p.size = n;
                     }
@@ -167,7 +167,7 @@ fn palette_command(s: &mut State, cmd: &str, fx: &mut Vec<Effect>) {
                         size: n,
                     });
                 }
-                _ => flash(s, false, format!("`{size}` is not a pool size")),
+                _ => flash(s, false, format!("`{size}` is not a pool size (1 or more)")),
             }
         }
         [] => {}

@@ -172,67 +172,6 @@ pub fn bar(done: i64, total: i64, width: usize) -> (String, String) {
     (filled, "░".repeat(width.saturating_sub(used)))
 }
 
-/// A log line made displayable as a terminal would have shown it: ANSI
-/// escapes (CSI, and OSC such as hyperlinks) dropped, a carriage return
-/// going back to the start of the line (a progress bar shows its last
-/// state), a backspace one character back, tabs expanded, other control
-/// characters removed (the terminal would otherwise interpret them).
-pub fn clean_log(s: &str) -> String {
-    let mut out: Vec<char> = Vec::with_capacity(s.len());
-    let mut at: usize = 0;
-    let put = |out: &mut Vec<char>, at: &mut usize, c: char| {
-        if *at < out.len() {
-            out[*at] = c;
-        } else {
-            out.push(c);
-        }
-        *at += 1;
-    };
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\x1b' => match chars.next() {
-                // CSI: ESC [ params final-byte.
-                Some('[') => {
-                    for n in chars.by_ref() {
-                        if ('@'..='~').contains(&n) {
-                            break;
-                        }
-                    }
-                }
-                // OSC: ESC ] … ended by BEL or ESC \.
-                Some(']') => {
-                    while let Some(n) = chars.next() {
-                        if n == '\x07' {
-                            break;
-                        }
-                        if n == '\x1b' {
-                            chars.next_if_eq(&'\\');
-                            break;
-                        }
-                    }
-                }
-                // Other escapes: ESC + one char.
-                _ => {}
-            },
-            '\r' => at = 0,
-            '\x08' => at = at.saturating_sub(1),
-            '\t' => {
-                let col: usize = out[..at.min(out.len())]
-                    .iter()
-                    .map(|&c| char_width(c))
-                    .sum();
-                for _ in 0..4 - col % 4 {
-                    put(&mut out, &mut at, ' ');
-                }
-            }
-            c if c.is_control() => {}
-            c => put(&mut out, &mut at, c),
-        }
-    }
-    out.into_iter().collect()
-}
-
 /// Splits `spans` into rows of at most `width` columns, breaking anywhere
 /// (log lines are not prose). Always returns at least one row.
 pub fn hard_wrap(spans: Vec<Span<'static>>, width: usize) -> Vec<Line<'static>> {
@@ -328,19 +267,7 @@ mod tests {
     }
 
     #[test]
-    fn logs_are_cleaned_wrapped_and_highlighted() {
-        assert_eq!(clean_log("\x1b[31mred\x1b[0m\tx\r"), "red x");
-        assert_eq!(
-            clean_log("progress 10%\rprogress 50%\rprogress 100%"),
-            "progress 100%"
-        );
-        assert_eq!(clean_log("abcdef\rXY"), "XYcdef");
-        assert_eq!(clean_log("x\x08X and a bell\x07"), "X and a bell");
-        assert_eq!(
-            clean_log("see \x1b]8;;https://x.test/\x1b\\the docs\x1b]8;;\x1b\\ now"),
-            "see the docs now"
-        );
-        assert_eq!(clean_log("\x1b]0;title\x07ok"), "ok");
+    fn logs_are_wrapped_and_highlighted() {
         let rows = hard_wrap(vec![Span::raw("abcdefg")], 3);
         assert_eq!(rows.len(), 3);
         let spans = highlight(

@@ -12,7 +12,7 @@ use super::grid::{Cell, grid};
 use super::pane;
 use super::tree::{Labels, draw_tree, scrolled, status, tree_width, wrapped};
 use crate::connectors::source::{TableDetail, TableKind, TableSummary};
-use crate::format::types::{Fidelity, WarehouseType};
+use crate::format::types::Fidelity;
 use crate::tui::action::Action;
 use crate::tui::browse::{Load, Preview, TreeRow};
 use crate::tui::{Keymap, Mode, State, Theme};
@@ -217,7 +217,7 @@ fn columns(d: &TableDetail, theme: &Theme, w: usize) -> Vec<Line<'static>> {
             };
             let (arrow, wh) = match c.ty.fidelity {
                 Fidelity::Refused { .. } => ("—".to_string(), "—".to_string()),
-                _ => (c.ty.arrow.to_string(), warehouse_type(&c.ty.warehouse)),
+                _ => (c.ty.arrow.to_string(), c.ty.warehouse.to_string()),
             };
             vec![
                 (format!("{mark} {}{pk}", c.name), style),
@@ -318,27 +318,6 @@ pub(super) fn with_commas(n: i64) -> String {
         out.push(c);
     }
     if n < 0 { format!("-{out}") } else { out }
-}
-
-/// A warehouse type the BigQuery way: `INT64`, `NUMERIC(12,2)`, `ARRAY<STRING>`.
-pub fn warehouse_type(t: &WarehouseType) -> String {
-    match t {
-        WarehouseType::Bool => "BOOL".into(),
-        WarehouseType::Int64 => "INT64".into(),
-        WarehouseType::Float64 => "FLOAT64".into(),
-        WarehouseType::Numeric { precision, scale } => format!("NUMERIC({precision},{scale})"),
-        WarehouseType::BigNumeric { precision, scale } => {
-            format!("BIGNUMERIC({precision},{scale})")
-        }
-        WarehouseType::String => "STRING".into(),
-        WarehouseType::Bytes => "BYTES".into(),
-        WarehouseType::Date => "DATE".into(),
-        WarehouseType::Time => "TIME".into(),
-        WarehouseType::Datetime => "DATETIME".into(),
-        WarehouseType::Timestamp => "TIMESTAMP".into(),
-        WarehouseType::Json => "JSON".into(),
-        WarehouseType::Repeated(inner) => format!("ARRAY<{}>", warehouse_type(inner)),
-    }
 }
 
 #[cfg(test)]

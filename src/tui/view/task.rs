@@ -7,9 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
 use super::cells::{self, first_line};
-use super::fmt::{self, clean_log, hard_wrap, highlight, width};
+use super::fmt::{self, hard_wrap, highlight, width};
 use super::pane;
 use crate::engine::store::InstanceRow;
+use crate::text::clean_log;
 use crate::tui::action::Action;
 use crate::tui::markdown;
 use crate::tui::state::Detail;

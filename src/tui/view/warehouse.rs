@@ -10,7 +10,6 @@ use ratatui::widgets::Paragraph;
 use super::fmt::count;
 use super::grid::{Cell, grid};
 use super::pane;
-use super::sources::warehouse_type;
 use super::tree::{Labels, draw_tree, scrolled, status, tree_width, wrapped};
 use crate::connectors::warehouse::WarehouseTable;
 use crate::tui::browse::{Load, TreeRow};
@@ -71,7 +70,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .map(|c| {
                 vec![
                     (c.name.clone(), theme.get("text")),
-                    (warehouse_type(&c.ty.warehouse), theme.get("text")),
+                    (c.ty.warehouse.to_string(), theme.get("text")),
                     (
                         if c.ty.db_type.is_empty() {
                             "—".to_string()

@@ -20,7 +20,7 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::{
     BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::OnceCell;
 
@@ -28,6 +28,7 @@ use super::tempfile_guard::TempGuard;
 use super::{LocalCopy, ObjectInfo, ObjectStore, ObjectWriter};
 use crate::config::StoreDef;
 use crate::connectors::BoxFuture;
+use crate::text::error_sources;
 
 pub use upload::{MIN_PART_SIZE, PART_SIZE, PARTS_IN_FLIGHT};
 
@@ -327,11 +328,13 @@ where
                 (Some(code), None) => format!("{code} (HTTP {status})"),
                 _ => format!(
                     "HTTP {status} without an S3 error code ({})",
-                    DisplayErrorContext(e)
+                    error_sources(e)
                 ),
             }
         }
-        other => DisplayErrorContext(other).to_string(),
+        // The chain's messages alone: DisplayErrorContext appends the
+        // error's Debug form, a struct dump on one line.
+        other => error_sources(other),
     }
 }
 

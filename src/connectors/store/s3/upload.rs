@@ -172,7 +172,7 @@ impl S3Writer {
 
     /// Remembers the first error so later calls (and `commit`) repeat it.
     fn fail(&mut self, e: anyhow::Error) -> anyhow::Error {
-        let text = format!("{e:#}");
+        let text = crate::text::error_chain(&e);
         self.failed.get_or_insert(text);
         e
     }
@@ -240,7 +240,7 @@ impl Write for S3Writer {
         if self.buf.len() >= part_size
             && let Err(e) = self.send_part()
         {
-            return Err(io::Error::other(format!("{:#}", self.fail(e))));
+            return Err(io::Error::other(crate::text::error_chain(&self.fail(e))));
         }
         Ok(n)
     }

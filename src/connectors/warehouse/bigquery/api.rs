@@ -150,7 +150,7 @@ impl Rest {
         self.auth
             .token()
             .await
-            .map_err(|e| ApiError::other(format!("{e:#}")))
+            .map_err(|e| ApiError::other(crate::text::error_chain(&e)))
     }
 
     /// Sends a request with the bearer token; the JSON answer, or the error whole.
