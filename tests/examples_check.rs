@@ -51,7 +51,7 @@ fn every_example_directory_is_checked_here() {
     names.sort();
     assert_eq!(
         names,
-        ["production", "quickstart"],
+        ["k8s", "production", "quickstart"],
         "add a test for a new example"
     );
 }
@@ -100,4 +100,60 @@ fn production_names_each_missing_variable_where_it_is_used() {
         );
         assert!(out.contains(&format!("`{var}` is not set")), "{out}");
     }
+}
+
+/// The workspace inside the Kubernetes manifest's ConfigMap, unindented.
+fn configmap_workspace(manifest: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in manifest.lines() {
+        if line.trim_start().starts_with("switchyard.toml: |") {
+            inside = true;
+            continue;
+        }
+        if inside {
+            if !line.is_empty() && !line.starts_with("    ") {
+                break;
+            }
+            out.push_str(line.strip_prefix("    ").unwrap_or(line));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn the_kubernetes_serve_manifest_carries_a_workspace_that_checks() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/examples/k8s");
+    let manifest = std::fs::read_to_string(dir.join("serve.yaml")).expect("serve.yaml");
+    assert!(
+        manifest.contains(r#"args: ["-c", "/etc/switchyard/switchyard.toml", "serve"]"#),
+        "the Deployment runs `serve` on the ConfigMap's workspace"
+    );
+    let ws = configmap_workspace(&manifest);
+    assert!(ws.contains("[notify.oncall]"), "{ws}");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("switchyard.toml");
+    std::fs::write(&file, &ws).expect("write workspace");
+    let (code, text) = check(
+        &file,
+        &[
+            ("PAGERDUTY_ROUTING_KEY", "pd-canary-0001"),
+            ("SLACK_WEBHOOK_URL", "https://hooks.example.com/canary-0002"),
+        ],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("canary"), "no secret echoed: {text}");
+    // Without the secrets, each missing variable is named with its line.
+    let (code, text) = check(&file, &[]);
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("PAGERDUTY_ROUTING_KEY") && text.contains("SLACK_WEBHOOK_URL"),
+        "{text}"
+    );
+    let unit = std::fs::read_to_string(dir.join("switchyard-serve.service")).expect("unit");
+    assert!(
+        unit.contains("serve") && unit.contains("KillMode=process"),
+        "{unit}"
+    );
 }

@@ -79,6 +79,8 @@ pub async fn demo(cli: &Cli, dir: Option<&Path>, run: bool) -> Result<u8> {
         config: Some(file.clone()),
         readonly: cli.readonly,
         theme: cli.theme.clone(),
+        open_run: None,
+        open_task: None,
         command: None,
     };
     let code = super::execute::run(&demo_cli, "nightly", None, false).await?;

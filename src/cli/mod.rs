@@ -47,6 +47,12 @@ pub struct Cli {
     /// Colour theme of the console
     #[arg(long, global = true, value_name = "NAME")]
     pub theme: Option<String>,
+    /// Open the console on this run (an id or `latest`)
+    #[arg(long = "run", value_name = "RUN")]
+    pub open_run: Option<String>,
+    /// …with this task open: its error, log and runbook
+    #[arg(long = "task", value_name = "TASK", requires = "open_run")]
+    pub open_task: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -336,7 +342,18 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             ));
         }
         let engine = open_engine(&cli).await?;
-        crate::tui::run(engine, cli.readonly, cli.theme.as_deref()).await?;
+        let start_at = match &cli.open_run {
+            Some(spec) => Some((
+                engine
+                    .store
+                    .resolve_run(spec)
+                    .await
+                    .map_err(|e| exit(2, e.to_string()))?,
+                cli.open_task.clone(),
+            )),
+            None => None,
+        };
+        crate::tui::run(engine, cli.readonly, cli.theme.as_deref(), start_at).await?;
         return Ok(0);
     };
     match command {

@@ -47,6 +47,7 @@ pub async fn run(
     engine: crate::engine::Engine,
     readonly: bool,
     theme: Option<&str>,
+    start_at: Option<(i64, Option<String>)>,
 ) -> anyhow::Result<()> {
     let dir = user_dir();
     let keys = Keymap::load(dir.as_ref().map(|d| d.join("keymap.toml")).as_deref())?;
@@ -59,6 +60,7 @@ pub async fn run(
         theme,
         readonly,
         user_themes: themes,
+        start_at,
     };
     let mut term = terminal::enter()?;
     let _guard = terminal::Guard;

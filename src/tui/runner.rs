@@ -32,6 +32,8 @@ pub struct Console {
     pub theme: Theme,
     pub readonly: bool,
     pub user_themes: Option<std::path::PathBuf>,
+    /// `--run N [--task T]`.
+    pub start_at: Option<(i64, Option<String>)>,
 }
 
 /// Spelling of a key as the keymap writes it.
@@ -193,6 +195,7 @@ impl Console {
             now_ms(),
         );
         state.size = (size.width, size.height);
+        state.start_at = self.start_at.clone();
         state.browse = super::browse::Browse::for_workspace(&self.engine.ws);
         state.backfill.pipelines = (self.engine.ws.def.pipelines.iter())
             .map(|(name, p)| (name.clone(), p.max_active))

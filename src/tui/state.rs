@@ -279,6 +279,9 @@ pub struct State {
     pub task_back: Screen,
     /// On start, the cursor jumps to the first failed task of the newest run once.
     pub placed_cursor: bool,
+    /// `switchyard --run N [--task T]`: where the console opens (used once):
+    /// that run selected, and that task open with its error and runbook.
+    pub start_at: Option<(i64, Option<String>)>,
     /// Sources, Stores and Warehouse screens.
     pub browse: Browse,
     /// Something visible changed since the last frame.
@@ -314,6 +317,7 @@ impl State {
             backfill: BackfillState::default(),
             task_back: Screen::Runs,
             placed_cursor: false,
+            start_at: None,
             browse: Browse::default(),
             dirty: true,
             quit: false,

@@ -577,3 +577,43 @@ fn the_runs_list_takes_focus_and_selecting_a_run_loads_it() {
     assert_eq!(s.focus, Focus::Runs);
     assert_eq!(fx, [Effect::LoadRun(1)]);
 }
+
+#[test]
+fn opened_with_run_and_task_the_console_shows_that_task_of_that_run() {
+    let keys = Keymap::builtin();
+    let mut s = State::new("acme", false, "default", 1_000);
+    s.start_at = Some((1, Some("check".into())));
+    let fx = update(
+        &mut s,
+        Msg::Runs(vec![
+            run_row(2, RunState::Running),
+            run_row(1, RunState::Failed),
+        ]),
+        &keys,
+    );
+    assert_eq!(
+        fx,
+        [Effect::LoadRun(1)],
+        "the run asked for, not the newest"
+    );
+    let fx = update(
+        &mut s,
+        Msg::Run {
+            run: run_row(1, RunState::Failed),
+            tasks: vec![
+                task(0, "load", TaskState::Failed, &[]),
+                task(1, "check", TaskState::UpstreamFailed, &["load"]),
+            ],
+        },
+        &keys,
+    );
+    assert_eq!(s.screen, Screen::Task);
+    let d = s.detail.as_ref().expect("the task is open");
+    assert_eq!((d.run_id, d.task_id.as_str()), (1, "check"));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::LoadDetail { task_id, .. } if task_id == "check")),
+        "{fx:?}"
+    );
+    assert!(s.start_at.is_none(), "used once");
+}

@@ -7,7 +7,10 @@ pub(super) fn on_runs(
     runs: Vec<crate::engine::store::RunRow>,
     fx: &mut Vec<Effect>,
 ) {
-    let selected = s.selected_run().map(|r| r.id);
+    let selected = s
+        .selected_run()
+        .map(|r| r.id)
+        .or(s.start_at.as_ref().map(|(run, _)| *run));
     s.runs = runs;
     s.dirty = true;
     let idx = selected
@@ -61,7 +64,8 @@ pub(super) fn on_run(
         .and_then(|k| s.tasks.iter().position(|t| t.task_id == k))
         .unwrap_or_default();
     if !s.placed_cursor {
-        // On start: the newest run, the cursor on its first failed task.
+        // On start: the newest run (or the one asked for), the cursor on its
+        // first failed task (or the one asked for, opened).
         s.placed_cursor = true;
         s.focus = Focus::Tasks;
         s.task_cursor = s
@@ -69,6 +73,12 @@ pub(super) fn on_run(
             .iter()
             .position(|t| matches!(t.state, TaskState::Failed | TaskState::Interrupted))
             .unwrap_or(0);
+        if let Some((_, Some(task))) = s.start_at.take()
+            && let Some(i) = s.tasks.iter().position(|t| t.task_id == task)
+        {
+            s.task_cursor = i;
+            super::open_task(s, fx);
+        }
     }
     s.task_cursor = s.task_cursor.min(s.tasks.len().saturating_sub(1));
     // A new attempt of the open task: show its log from the start.
