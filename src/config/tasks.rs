@@ -11,6 +11,7 @@ use super::report::Report;
 use super::suggest::did_you_mean;
 use super::tree::{Ty, check_table, get, get_str, get_str_list, get_table, integer};
 use super::validate::{Names, kind_of, one_of, reference};
+use crate::connectors::source::TableName;
 
 const TASK_TYPES: &[(&str, Ty)] = &[
     ("after", Ty::StrList),
@@ -84,6 +85,12 @@ pub(crate) fn validate_pipeline(r: &mut Report, pipeline: &str, def: &DeTable<'_
         task_values(r, table, names, &place);
         if let Some(kind) = kind {
             required_keys(r, table, kind, anchor, &place);
+        }
+        if kind == Some("export")
+            && let Some((name, at)) = get_str(table, "table")
+            && let Err(e) = TableName::parse(name, "default")
+        {
+            r.at(at, format!("`table` of {place}: {e}"));
         }
         tasks.push(Task {
             table,

@@ -268,3 +268,38 @@ from = "all"
     );
     assert_eq!(problems(&text), vec!["17:6: cycle: all -> load_all -> all"]);
 }
+
+#[test]
+fn an_export_table_that_does_not_parse_is_refused_at_its_value() {
+    let text = with_base(
+        r#"[[pipelines.p.tasks]]
+id = "dotted"
+kind = "export"
+source = "app"
+store = "lake"
+path = "x.parquet"
+table = "odd.a.b"
+[[pipelines.p.tasks]]
+id = "open_quote"
+kind = "export"
+source = "app"
+store = "lake"
+path = "y.parquet"
+table = '"users'
+[[pipelines.p.tasks]]
+id = "fine"
+kind = "export"
+source = "app"
+store = "lake"
+path = "z.parquet"
+table = '"odd.a".b'
+"#,
+    );
+    assert_eq!(
+        problems(&text),
+        vec![
+            "22:9: `table` of task `dotted` of pipeline `p`: `odd.a.b` has 3 dot-separated parts; a table is `table` or `schema.table` (quote a name that holds a dot: `\"my.schema\".\"my.table\"`)",
+            "29:9: `table` of task `open_quote` of pipeline `p`: `\"users`: a quote is not closed",
+        ]
+    );
+}
