@@ -14,6 +14,7 @@ pub mod runbook;
 pub mod scheduler;
 pub mod state;
 pub mod store;
+pub mod template;
 pub mod worker;
 
 use std::sync::Arc;
