@@ -4,6 +4,7 @@
 
 pub mod adhoc;
 pub mod backfill;
+mod collisions;
 pub mod dag;
 pub mod executor;
 pub mod lease;

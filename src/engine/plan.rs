@@ -38,7 +38,9 @@ pub async fn plan(ws: &Workspace, pipeline: &str) -> Result<Vec<NewInstance>> {
     for t in p.tasks.iter().filter(|t| t.kind == "export_all") {
         tables.insert(&t.id, tables_of(ws, t).await?);
     }
-    Ok(expand(p, &tables))
+    let planned = expand(p, &tables);
+    super::collisions::refuse_shared_targets(ws, p, &planned)?;
+    Ok(planned)
 }
 
 /// The tables an `export_all` covers: every table of its source matching
@@ -230,13 +232,21 @@ pub fn export_all_path(parent: &TaskDef) -> String {
 
 /// The table an expanded instance (`TASK.schema.table`) stands for.
 pub fn fan_out_table(row: &InstanceRow) -> Option<TableName> {
-    let params = row.params.as_ref()?;
-    params.get("parent")?;
+    fan_out_params(row.params.as_ref()).map(|(_, tn)| tn)
+}
+
+/// An expanded instance's parent task and table, from its parameters.
+pub fn fan_out_params(params: Option<&serde_json::Value>) -> Option<(&str, TableName)> {
+    let params = params?;
+    let parent = params.get("parent")?.as_str()?;
     let part = |key: &str| params.get(key).and_then(|v| v.as_str()).map(String::from);
-    Some(TableName {
-        schema: part("schema")?,
-        name: part("table")?,
-    })
+    Some((
+        parent,
+        TableName {
+            schema: part("schema")?,
+            name: part("table")?,
+        },
+    ))
 }
 
 /// The task definition an instance executes: its workspace task, or one

@@ -303,3 +303,40 @@ table = '"odd.a".b'
         ]
     );
 }
+
+#[test]
+fn a_load_from_that_replaces_one_fixed_table_is_refused() {
+    let text = with_base(
+        r#"[[pipelines.p.tasks]]
+id = "all"
+kind = "export_all"
+source = "app"
+store = "lake"
+[[pipelines.p.tasks]]
+id = "one_table"
+kind = "load"
+from = "all"
+warehouse = "wh"
+table = "raw"
+[[pipelines.p.tasks]]
+id = "gather"
+kind = "load"
+from = "all"
+warehouse = "wh"
+table = "everything"
+mode = "append"
+[[pipelines.p.tasks]]
+id = "per_table"
+kind = "load"
+from = "all"
+warehouse = "wh"
+table = "raw_{schema}_{table}"
+"#,
+    );
+    assert_eq!(
+        problems(&text),
+        vec![
+            "26:9: `table` of load `one_table`: every table of `all` would replace warehouse table `raw` in turn; put {table} in it (and {schema} when schemas share table names), e.g. \"raw_{schema}_{table}\""
+        ]
+    );
+}

@@ -55,6 +55,21 @@ impl TableName {
     }
 }
 
+impl TableName {
+    /// `schema.table` as `parse` reads it back: a part that holds a dot or a
+    /// quote is quoted (`"my.schema".users`).
+    pub fn spelled(&self) -> String {
+        let part = |p: &str| {
+            if p.is_empty() || p.contains(['.', '"']) {
+                format!("\"{}\"", p.replace('"', "\"\""))
+            } else {
+                p.to_string()
+            }
+        };
+        format!("{}.{}", part(&self.schema), part(&self.name))
+    }
+}
+
 impl fmt::Display for TableName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}", self.schema, self.name)
@@ -190,6 +205,12 @@ mod tests {
                 name: "Odd \"name\"".into()
             }
         );
+        let odd = TableName {
+            schema: "odd.a".into(),
+            name: "Q\"b".into(),
+        };
+        assert_eq!(odd.spelled(), r#""odd.a"."Q""b""#);
+        assert_eq!(TableName::parse(&odd.spelled(), "x").unwrap(), odd);
         for bad in ["odd.a.b", "a.b.c.d", r#""unterminated"#] {
             let e = TableName::parse(bad, "public").unwrap_err().to_string();
             assert!(e.contains(bad), "names the input: {e}");
