@@ -49,6 +49,10 @@ pub struct LoadRequest {
     /// Identifies this load for idempotence: run, task, path and the file's
     /// SHA-256 (see `engine::executor::load`).
     pub ledger_key: String,
+    /// The key the same load had before keys held the file's hash (run, task
+    /// and path only): an append recorded under it counts as done, so a
+    /// rerun of a run made by an older switchyard never appends twice.
+    pub legacy_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

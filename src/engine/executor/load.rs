@@ -100,16 +100,15 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         .run_created_at()
         .await
         .map_err(|e| Failure::retryable(format!("reading run {}: {e:#}", ctx.run_id)))?;
+    let legacy_key = format!("run {}@{created}/{}/{}", ctx.run_id, ctx.task_id, path);
     let req = LoadRequest {
         file: file.path.clone(),
         source_uri,
         format,
         table: table.clone(),
         mode,
-        ledger_key: format!(
-            "run {}@{created}/{}/{}#sha256:{digest}",
-            ctx.run_id, ctx.task_id, path
-        ),
+        ledger_key: format!("{legacy_key}#sha256:{digest}"),
+        legacy_key: Some(legacy_key),
     };
     let stats = warehouse
         .load(&req, progress)

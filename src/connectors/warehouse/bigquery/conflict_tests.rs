@@ -107,6 +107,7 @@ fn request(file: std::path::PathBuf) -> LoadRequest {
         table: "t".into(),
         mode: LoadMode::Append,
         ledger_key: "run 1@1/load/x.parquet".into(),
+        legacy_key: None,
     }
 }
 
@@ -359,4 +360,37 @@ async fn a_replace_loads_again_when_the_table_changed_since_its_job() {
             assert!(ids[0].ends_with("_1"), "the next number: {ids:?}");
         }
     }
+}
+
+#[tokio::test]
+async fn an_append_an_older_version_loaded_is_not_submitted_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = parquet_file(dir.path());
+    let legacy = "run 1@1/load/x.parquet";
+    let old_id = job::job_id(&format!("{legacy}|p.d.t"), 0);
+    let submitted = Arc::new(Mutex::new(0));
+    let count = submitted.clone();
+    let base = serve(Arc::new(move |method, path, _| match (method, path) {
+        ("GET", p) if p.contains(&format!("/jobs/{old_id}")) => (200, done(&old_id, 4)),
+        ("GET", p) if p.contains("/jobs/") => (
+            404,
+            json!({"error": {"code": 404, "message": "Not found", "errors": []}}),
+        ),
+        ("POST", _) => {
+            *count.lock().expect("lock") += 1;
+            (500, json!({}))
+        }
+        _ => (200, json!({})),
+    }))
+    .await;
+    let wh = warehouse(base).await;
+    let req = LoadRequest {
+        ledger_key: format!("{legacy}#sha256:ab"),
+        legacy_key: Some(legacy.into()),
+        ..request(file)
+    };
+    let stats = wh.load(&req, Arc::new(|_, _| {})).await.expect("load");
+    assert!(stats.already_loaded);
+    assert_eq!(stats.rows, 4);
+    assert_eq!(*submitted.lock().expect("lock"), 0);
 }

@@ -241,6 +241,16 @@ impl BigQueryWarehouse {
             "{}|{}.{}.{}",
             req.ledger_key, self.cfg.project, self.cfg.dataset, req.table
         );
+        // Job ids of older versions derive from the legacy key.
+        if let (LoadMode::Append, Some(legacy)) = (req.mode, &req.legacy_key) {
+            let legacy = format!(
+                "{legacy}|{}.{}.{}",
+                self.cfg.project, self.cfg.dataset, req.table
+            );
+            if let Err(done) = self.earlier_jobs(&legacy, req, &report).await? {
+                return Ok(done);
+            }
+        }
         let n = match self.earlier_jobs(&key, req, &report).await? {
             Ok(n) => n,
             Err(done) => return Ok(done),

@@ -207,10 +207,12 @@ async fn done_before(
     table_exists: bool,
 ) -> Result<Option<i64>> {
     match req.mode {
+        // Ledger rows of older versions are keyed by the legacy key alone.
         LoadMode::Append => Ok(sqlx::query_scalar(
-            "SELECT rows FROM \"_switchyard_loads\" WHERE ledger_key = ?",
+            "SELECT rows FROM \"_switchyard_loads\" WHERE ledger_key IN (?, ?) LIMIT 1",
         )
         .bind(key)
+        .bind(req.legacy_key.as_deref().unwrap_or(key))
         .fetch_optional(conn)
         .await?),
         LoadMode::Replace if !table_exists => Ok(None),

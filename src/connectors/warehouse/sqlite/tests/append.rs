@@ -312,3 +312,29 @@ async fn a_replace_is_skipped_only_while_its_bytes_are_what_the_table_holds() {
     assert!(!load(&three, "x").await.unwrap().already_loaded);
     assert_eq!(env.count("users").await, 3);
 }
+
+#[tokio::test]
+async fn an_append_recorded_by_an_older_version_is_not_done_again() {
+    let env = env().await;
+    let file = env.parquet("ids.parquet", &[ids(3)]);
+    env.load(&file, "events", LoadMode::Append, "any")
+        .await
+        .unwrap();
+    // Older versions keyed the ledger by run, task and path alone.
+    sqlx::query("UPDATE _switchyard_loads SET ledger_key = 'run 1@1/ap/ids.parquet'")
+        .execute(env.wh.pool())
+        .await
+        .unwrap();
+    let req = LoadRequest {
+        file: file.clone(),
+        source_uri: None,
+        format: Format::Parquet,
+        table: "events".into(),
+        mode: LoadMode::Append,
+        ledger_key: "run 1@1/ap/ids.parquet#sha256:ab".into(),
+        legacy_key: Some("run 1@1/ap/ids.parquet".into()),
+    };
+    let stats = env.wh.load(&req, Arc::new(|_, _| {})).await.unwrap();
+    assert!(stats.already_loaded);
+    assert_eq!(env.count("events").await, 3);
+}
