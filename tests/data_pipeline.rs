@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::Ws;
+use common::{Ws, sqlite};
 
 const WORKSPACE: &str = r#"
 [sources.app]
@@ -45,22 +45,6 @@ after = ["load"]
 left = { target = "app", sql = "select count(*) from a_one" }
 right = { target = "wh", sql = "select count(*) from raw_a_one" }
 "#;
-
-fn sqlite(path: &std::path::Path, sql: &str) -> String {
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg("import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=[row for s in sys.argv[2].split(';') if s.strip() for row in c.execute(s)]; c.commit(); print('\\n'.join('|'.join(map(str,x)) for x in r))")
-        .arg(path)
-        .arg(sql)
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 fn workspace() -> Ws {
     let ws = Ws::new(WORKSPACE);

@@ -45,7 +45,7 @@ async fn awkward_names_work_everywhere() {
     let src = db.source().await;
     // The way a workspace file names it: quoted parts, doubled quotes.
     let spelled = format!(r#""{}"."Mixed Case ""quoted"" table""#, db.schema);
-    let table = TableName::parse(&spelled, "public");
+    let table = TableName::parse(&spelled, "public").expect("a table name");
     assert_eq!(table.name, ODD);
 
     let listed = src.list_tables().await.expect("list");

@@ -254,7 +254,7 @@ async fn awkward_names_catalog_and_row_estimates() {
     assert_eq!(find("fresh").row_estimate, Some(9));
     assert!(!tables.iter().any(|t| t.table.name.starts_with("sqlite_")));
 
-    let tn = TableName::parse(r#""main"."Mixed ""Q"" name ü""#, "main");
+    let tn = TableName::parse(r#""main"."Mixed ""Q"" name ü""#, "main").expect("a table name");
     assert_eq!(tn.name, name);
     let d = src.describe(&tn).await.unwrap();
     assert_eq!(d.primary_key, ["Key", "we\"ird col"]);
@@ -265,7 +265,7 @@ async fn awkward_names_catalog_and_row_estimates() {
         .collect();
     assert_eq!(cols, [("we\"ird col", false), ("Key", true)]);
     let id = src
-        .describe(&TableName::parse("fresh", "main"))
+        .describe(&TableName::parse("fresh", "main").expect("a table name"))
         .await
         .unwrap();
     assert!(!id.columns[0].nullable, "INTEGER PRIMARY KEY is the rowid");
@@ -284,12 +284,12 @@ async fn awkward_names_catalog_and_row_estimates() {
         .unwrap();
     assert_eq!(i64s(&e, "Key"), [Some(1), Some(2), Some(3)]);
     let empty = src
-        .preview(&TableName::parse("fresh", "main"), 0)
+        .preview(&TableName::parse("fresh", "main").expect("a table name"), 0)
         .await
         .unwrap();
     assert_eq!((empty.num_rows(), empty.num_columns()), (0, 1));
     assert!(
-        src.describe(&TableName::parse("nope", "main"))
+        src.describe(&TableName::parse("nope", "main").expect("a table name"))
             .await
             .is_err()
     );

@@ -27,6 +27,7 @@ pub async fn export(cli: &Cli, a: ExportArgs<'_>) -> Result<u8> {
         Some(f) => f.parse::<Format>().map_err(|e| exit(2, e))?,
         None => Format::default(),
     };
+    refuse_unknown_table(cli, a.source, a.table).await?;
     let def = adhoc::export_def(&adhoc::ExportSpec {
         source: a.source,
         table: a.table,
@@ -38,6 +39,29 @@ pub async fn export(cli: &Cli, a: ExportArgs<'_>) -> Result<u8> {
     });
     let label = adhoc::export_label(a.source, a.table);
     super::execute::adhoc(cli, &label, def, a.detach).await
+}
+
+/// An ad-hoc export names its table on the command line: one that does not
+/// parse, or is not in the source, is refused here (exit 2) rather than
+/// becoming a run that fails, or exports another table.
+async fn refuse_unknown_table(cli: &Cli, source: &str, table: &str) -> Result<()> {
+    let file = crate::config::find_workspace(cli.config.as_deref())?;
+    let ws = crate::config::load(&file).map_err(|e| exit(2, e.to_string()))?;
+    let opened = open_source(&ws, source)
+        .await
+        .map_err(|e| exit(2, redact(&crate::text::error_chain(&e))))?;
+    let tn = TableName::parse(table, &opened.default_schema)
+        .map_err(|e| exit(2, format!("not a table name: {e}")))?;
+    opened.source.describe(&tn).await.map_err(|e| {
+        exit(
+            2,
+            redact(&format!(
+                "source `{source}`: {}",
+                crate::text::error_chain(&e)
+            )),
+        )
+    })?;
+    Ok(())
 }
 
 pub struct LoadArgs<'a> {
@@ -114,7 +138,7 @@ pub async fn sources(
         }
         return Ok(0);
     };
-    let tn = TableName::parse(table, &opened.default_schema);
+    let tn = TableName::parse(table, &opened.default_schema).map_err(|e| exit(2, e.to_string()))?;
     let d = opened.source.describe(&tn).await?;
     if as_json {
         println!("{}", serde_json::to_string_pretty(&d)?);

@@ -13,6 +13,7 @@ use super::rules;
 use super::suggest::did_you_mean;
 use super::tree::{Ty, check_table, get, get_str, get_str_list, get_table, integer};
 use super::validate::{Names, kind_of, one_of, reference};
+use crate::connectors::source::TableName;
 
 const TASK_TYPES: &[(&str, Ty)] = &[
     ("after", Ty::StrList),
@@ -79,6 +80,12 @@ pub(crate) fn validate_pipeline(r: &mut Report, pipeline: &str, def: &DeTable<'_
         if let Some(kind) = kind {
             required_keys(r, table, kind, anchor, &place);
         }
+        if kind == Some("export")
+            && let Some((name, at)) = get_str(table, "table")
+            && let Err(e) = TableName::parse(name, "default")
+        {
+            r.at(at, format!("`table` of {place}: {e}"));
+        }
         tasks.push(Task {
             table,
             id,
@@ -116,6 +123,9 @@ pub(crate) fn validate_pipeline(r: &mut Report, pipeline: &str, def: &DeTable<'_
             }
         }
         if let Some((from, at)) = get_str(task.table, "from") {
+            if index.get(from).map(|&f| tasks[f].kind) == Some(Some("export_all")) {
+                one_table_per_source_table(r, task.table, me, from);
+            }
             match index.get(from).map(|&f| (f, tasks[f].kind)) {
                 // Its loads run after its exports, so this is an edge too.
                 Some((f, Some("export_all"))) if task.first => downstream[f].push(i),
@@ -140,6 +150,28 @@ pub(crate) fn validate_pipeline(r: &mut Report, pipeline: &str, def: &DeTable<'_
         }
     }
     report_cycles(r, &tasks, &downstream);
+}
+
+/// A `load from` that replaces one fixed table (no `{table}`, `{schema}` or
+/// `{task_id}` in `table`) would have each table of the export_all replace
+/// the one before. (An append into one table gathers them on purpose.)
+/// Collisions that depend on the catalog are refused when a run is made.
+fn one_table_per_source_table(r: &mut Report, t: &DeTable<'_>, me: &str, from: &str) {
+    let Some((table, at)) = get_str(t, "table") else {
+        return;
+    };
+    let append = get_str(t, "mode").is_some_and(|(m, _)| m == "append");
+    let varies = ["{table}", "{schema}", "{task_id}"]
+        .iter()
+        .any(|p| table.contains(p));
+    if !varies && !append {
+        r.at(
+            at,
+            format!(
+                "`table` of load `{me}`: every table of `{from}` would replace warehouse table `{table}` in turn; put {{table}} in it (and {{schema}} when schemas share table names), e.g. \"raw_{{schema}}_{{table}}\""
+            ),
+        );
+    }
 }
 
 /// Value checks that do not depend on the kind: references, durations, enums.

@@ -4,6 +4,7 @@
 
 pub mod adhoc;
 pub mod backfill;
+mod collisions;
 pub mod dag;
 mod deadlines;
 pub mod executor;
@@ -17,6 +18,7 @@ pub mod scheduler;
 pub mod serve;
 pub mod state;
 pub mod store;
+pub mod template;
 pub mod worker;
 
 use std::sync::Arc;

@@ -6,7 +6,9 @@
 //!
 //! Expanded instances keep only parameters (`parent`, `schema`, `table`);
 //! their task definition is derived from the parent at execution time, so a
-//! rerun uses the workspace file as it is now.
+//! rerun uses the workspace file as it is now. The table's names are never
+//! pasted into the derived templates: they are the values of `{schema}` and
+//! `{table}` (see `engine::template`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -36,7 +38,9 @@ pub async fn plan(ws: &Workspace, pipeline: &str) -> Result<Vec<NewInstance>> {
     for t in p.tasks.iter().filter(|t| t.kind == "export_all") {
         tables.insert(&t.id, tables_of(ws, t).await?);
     }
-    Ok(expand(p, &tables))
+    let planned = expand(p, &tables);
+    super::collisions::refuse_shared_targets(ws, p, &planned)?;
+    Ok(planned)
 }
 
 /// The tables an `export_all` covers: every table of its source matching
@@ -210,20 +214,39 @@ fn quoted(tn: &TableName) -> String {
     )
 }
 
-/// The file an `export_all` writes for one table: `{prefix}{schema}.{table}.{ext}`.
-pub fn export_all_path(parent: &TaskDef, tn: &TableName) -> String {
+/// The file an `export_all` writes for each table, as a template:
+/// `{prefix}{schema}.{table}.{ext}`. The names are placeholders filled in
+/// when the task runs, so a catalog name is never read as a template.
+pub fn export_all_path(parent: &TaskDef) -> String {
     let format = parent
         .format
         .as_deref()
         .and_then(|f| f.parse::<Format>().ok())
         .unwrap_or_default();
     format!(
-        "{}{}.{}.{}",
+        "{}{{schema}}.{{table}}.{}",
         parent.prefix.as_deref().unwrap_or(""),
-        tn.schema,
-        tn.name,
         format.extension()
     )
+}
+
+/// The table an expanded instance (`TASK.schema.table`) stands for.
+pub fn fan_out_table(row: &InstanceRow) -> Option<TableName> {
+    fan_out_params(row.params.as_ref()).map(|(_, tn)| tn)
+}
+
+/// An expanded instance's parent task and table, from its parameters.
+pub fn fan_out_params(params: Option<&serde_json::Value>) -> Option<(&str, TableName)> {
+    let params = params?;
+    let parent = params.get("parent")?.as_str()?;
+    let part = |key: &str| params.get(key).and_then(|v| v.as_str()).map(String::from);
+    Some((
+        parent,
+        TableName {
+            schema: part("schema")?,
+            name: part("table")?,
+        },
+    ))
 }
 
 /// The task definition an instance executes: its workspace task, or one
@@ -239,33 +262,21 @@ pub fn resolve_def(defs: &HashMap<String, TaskDef>, row: &InstanceRow) -> Result
             .cloned()
             .ok_or_else(|| anyhow!("task `{}` is no longer in the workspace file", row.task_id));
     };
-    let tn = TableName {
-        schema: params
-            .and_then(|p| p["schema"].as_str())
-            .unwrap_or_default()
-            .into(),
-        name: params
-            .and_then(|p| p["table"].as_str())
-            .unwrap_or_default()
-            .into(),
-    };
+    let tn = fan_out_table(row)
+        .ok_or_else(|| anyhow!("task `{}`: its table is missing from the run", row.task_id))?;
     let p = defs.get(parent).ok_or_else(|| {
         anyhow!(
             "`{parent}`, which `{}` belongs to, is no longer in the workspace file",
             row.task_id
         )
     })?;
-    let fill = |s: &str| {
-        s.replace("{schema}", &tn.schema)
-            .replace("{table}", &tn.name)
-    };
     match p.kind.as_str() {
         "export_all" => Ok(TaskDef {
             id: row.task_id.clone(),
             kind: "export".into(),
             after: Vec::new(),
             table: Some(quoted(&tn)),
-            path: Some(export_all_path(p, &tn)),
+            path: Some(export_all_path(p)),
             include: None,
             exclude: None,
             prefix: None,
@@ -281,9 +292,10 @@ pub fn resolve_def(defs: &HashMap<String, TaskDef>, row: &InstanceRow) -> Result
                 kind: "load".into(),
                 after: Vec::new(),
                 from: None,
-                path: Some(export_all_path(export, &tn)),
+                path: Some(export_all_path(export)),
                 store: p.store.clone().or_else(|| export.store.clone()),
-                table: p.table.as_deref().map(fill),
+                // `{schema}` and `{table}` stay placeholders: see `export_all_path`.
+                table: p.table.clone(),
                 format: export.format.clone(),
                 ..p.clone()
             })
@@ -396,14 +408,21 @@ mod tests {
         let e = resolve_def(&defs, &row("dump.main.x", "dump")).unwrap();
         assert_eq!(e.kind, "export");
         assert_eq!(e.table.as_deref(), Some(r#""main"."Odd ""t""""#));
+        // The names stay placeholders, filled in one pass when the task runs.
         assert_eq!(
             e.path.as_deref(),
-            Some("raw/{run_date}/main.Odd \"t\".ndjson")
+            Some("raw/{run_date}/{schema}.{table}.ndjson")
+        );
+        let tn = fan_out_table(&row("dump.main.x", "dump")).unwrap();
+        assert_eq!(
+            (tn.schema.as_str(), tn.name.as_str()),
+            ("main", "Odd \"t\"")
         );
         let l = resolve_def(&defs, &row("load.main.x", "load")).unwrap();
         assert_eq!(l.kind, "load");
-        assert_eq!(l.table.as_deref(), Some("raw_Odd \"t\""));
+        assert_eq!(l.table.as_deref(), Some("raw_{table}"));
         assert_eq!(l.path, e.path);
+        assert_eq!(fan_out_table(&row("load.main.x", "load")), Some(tn));
         assert!(resolve_def(&HashMap::new(), &row("load.main.x", "load")).is_err());
     }
 }

@@ -113,6 +113,24 @@ impl Ws {
     }
 }
 
+/// Runs `;`-separated SQL on a SQLite file (python3's sqlite3, so the test
+/// does not read with the code under test); rows as `a|b` lines.
+pub fn sqlite(path: &std::path::Path, sql: &str) -> String {
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=[row for s in sys.argv[2].split(';') if s.strip() for row in c.execute(s)]; c.commit(); print('\\n'.join('|'.join(map(str,x)) for x in r))")
+        .arg(path)
+        .arg(sql)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 /// Polls `f` until it returns true or `timeout` passes (then panics with `what`).
 pub fn wait_until(timeout: Duration, what: &str, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;

@@ -287,3 +287,75 @@ from = "all"
     );
     assert_eq!(problems(&text), vec!["17:6: cycle: all -> load_all -> all"]);
 }
+
+#[test]
+fn an_export_table_that_does_not_parse_is_refused_at_its_value() {
+    let text = with_base(
+        r#"[[pipelines.p.tasks]]
+id = "dotted"
+kind = "export"
+source = "app"
+store = "lake"
+path = "x.parquet"
+table = "odd.a.b"
+[[pipelines.p.tasks]]
+id = "open_quote"
+kind = "export"
+source = "app"
+store = "lake"
+path = "y.parquet"
+table = '"users'
+[[pipelines.p.tasks]]
+id = "fine"
+kind = "export"
+source = "app"
+store = "lake"
+path = "z.parquet"
+table = '"odd.a".b'
+"#,
+    );
+    assert_eq!(
+        problems(&text),
+        vec![
+            "22:9: `table` of task `dotted` of pipeline `p`: `odd.a.b` has 3 dot-separated parts; a table is `table` or `schema.table` (quote a name that holds a dot: `\"my.schema\".\"my.table\"`)",
+            "29:9: `table` of task `open_quote` of pipeline `p`: `\"users`: a quote is not closed",
+        ]
+    );
+}
+
+#[test]
+fn a_load_from_that_replaces_one_fixed_table_is_refused() {
+    let text = with_base(
+        r#"[[pipelines.p.tasks]]
+id = "all"
+kind = "export_all"
+source = "app"
+store = "lake"
+[[pipelines.p.tasks]]
+id = "one_table"
+kind = "load"
+from = "all"
+warehouse = "wh"
+table = "raw"
+[[pipelines.p.tasks]]
+id = "gather"
+kind = "load"
+from = "all"
+warehouse = "wh"
+table = "everything"
+mode = "append"
+[[pipelines.p.tasks]]
+id = "per_table"
+kind = "load"
+from = "all"
+warehouse = "wh"
+table = "raw_{schema}_{table}"
+"#,
+    );
+    assert_eq!(
+        problems(&text),
+        vec![
+            "26:9: `table` of load `one_table`: every table of `all` would replace warehouse table `raw` in turn; put {table} in it (and {schema} when schemas share table names), e.g. \"raw_{schema}_{table}\""
+        ]
+    );
+}

@@ -35,46 +35,39 @@ pub struct TableName {
 }
 
 impl TableName {
-    /// Parses `schema.table` or `table` (then `default_schema`). A name that
-    /// itself holds a dot can be written `"my.schema"."my.table"`.
-    pub fn parse(s: &str, default_schema: &str) -> TableName {
-        let parts = split_qualified(s);
-        match parts.as_slice() {
-            [schema, name] => TableName {
-                schema: schema.clone(),
-                name: name.clone(),
-            },
-            _ => TableName {
+    /// Parses `schema.table` or `table` (then `default_schema`), with SQL
+    /// quoting: a name that itself holds a dot is written `"my.schema"."my.table"`.
+    /// Anything else (three parts, an unterminated quote) is refused, never
+    /// read as some other table.
+    pub fn parse(s: &str, default_schema: &str) -> anyhow::Result<TableName> {
+        let parts = parse::dotted_parts(s).map_err(|e| anyhow::anyhow!("{e}"))?;
+        match <[String; 2]>::try_from(parts) {
+            Ok([schema, name]) => Ok(TableName { schema, name }),
+            Err(parts) if parts.len() == 1 => Ok(TableName {
                 schema: default_schema.to_string(),
                 name: parts.concat(),
-            },
+            }),
+            Err(parts) => anyhow::bail!(
+                "`{s}` has {} dot-separated parts; a table is `table` or `schema.table` (quote a name that holds a dot: `\"my.schema\".\"my.table\"`)",
+                parts.len()
+            ),
         }
     }
 }
 
-/// Splits on dots outside double quotes, unquoting (`""` is a quote).
-fn split_qualified(s: &str) -> Vec<String> {
-    let mut parts = vec![String::new()];
-    let mut quoted = false;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                chars.next();
-                if let Some(p) = parts.last_mut() {
-                    p.push('"');
-                }
+impl TableName {
+    /// `schema.table` as `parse` reads it back: a part that holds a dot or a
+    /// quote is quoted (`"my.schema".users`).
+    pub fn spelled(&self) -> String {
+        let part = |p: &str| {
+            if p.is_empty() || p.contains(['.', '"']) {
+                format!("\"{}\"", p.replace('"', "\"\""))
+            } else {
+                p.to_string()
             }
-            '"' => quoted = !quoted,
-            '.' if !quoted => parts.push(String::new()),
-            c => {
-                if let Some(p) = parts.last_mut() {
-                    p.push(c);
-                }
-            }
-        }
+        };
+        format!("{}.{}", part(&self.schema), part(&self.name))
     }
-    parts
 }
 
 impl fmt::Display for TableName {
@@ -198,19 +191,29 @@ mod tests {
     #[test]
     fn table_names_parse_with_quotes() {
         assert_eq!(
-            TableName::parse("public.users", "x"),
+            TableName::parse("public.users", "x").unwrap(),
             TableName {
                 schema: "public".into(),
                 name: "users".into()
             }
         );
-        assert_eq!(TableName::parse("users", "main").schema, "main");
+        assert_eq!(TableName::parse("users", "main").unwrap().schema, "main");
         assert_eq!(
-            TableName::parse(r#""my.schema"."Odd ""name""""#, "x"),
+            TableName::parse(r#""my.schema"."Odd ""name""""#, "x").unwrap(),
             TableName {
                 schema: "my.schema".into(),
                 name: "Odd \"name\"".into()
             }
         );
+        let odd = TableName {
+            schema: "odd.a".into(),
+            name: "Q\"b".into(),
+        };
+        assert_eq!(odd.spelled(), r#""odd.a"."Q""b""#);
+        assert_eq!(TableName::parse(&odd.spelled(), "x").unwrap(), odd);
+        for bad in ["odd.a.b", "a.b.c.d", r#""unterminated"#] {
+            let e = TableName::parse(bad, "public").unwrap_err().to_string();
+            assert!(e.contains(bad), "names the input: {e}");
+        }
     }
 }

@@ -1,9 +1,62 @@
-//! Exact parsers shared by the row-streaming sources: decimal text to
-//! unscaled integers, and date / time text to Arrow's day and microsecond
-//! counts. Each returns None rather than round: a value that would change is
-//! the caller's to refuse or convert.
+//! Exact parsers shared by the sources: qualified table names with SQL
+//! quoting, decimal text to unscaled integers, and date / time text to
+//! Arrow's day and microsecond counts. Each refuses rather than guesses: a
+//! name that does not parse is an error, and a value that would change is
+//! None, the caller's to refuse or convert.
 
 use super::rows::I256;
+
+/// The parts of a dotted name (`schema.table`, `table`), split on dots
+/// outside double quotes. A quoted part is quoted whole (`"my.schema"`) and
+/// writes a quote as `""`. Refused: an unterminated quote, a quote inside
+/// an unquoted part, text after a closing quote, and empty parts.
+pub(crate) fn dotted_parts(s: &str) -> Result<Vec<String>, String> {
+    let mut parts = Vec::new();
+    let mut chars = s.chars().peekable();
+    loop {
+        let mut part = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    None => return Err(format!("`{s}`: a quote is not closed")),
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        part.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => part.push(c),
+                }
+            }
+            if let Some(&c) = chars.peek().filter(|&&c| c != '.') {
+                return Err(format!(
+                    "`{s}`: {c:?} follows the closing quote of \"{part}\" (a quoted name is quoted whole)"
+                ));
+            }
+            if part.is_empty() {
+                return Err(format!("`{s}`: a quoted name (\"\") is empty"));
+            }
+        } else {
+            while let Some(&c) = chars.peek().filter(|&&c| c != '.') {
+                if c == '"' {
+                    return Err(format!(
+                        "`{s}`: a quote inside the unquoted name `{part}…`: quote the whole name, and write a quote in it as \"\""
+                    ));
+                }
+                part.push(c);
+                chars.next();
+            }
+            if part.is_empty() {
+                return Err(format!("`{s}`: a name before or after a dot is empty"));
+            }
+        }
+        parts.push(part);
+        // The loop above stopped at a dot or at the end.
+        if chars.next().is_none() {
+            return Ok(parts);
+        }
+    }
+}
 
 /// `-12.5` at scale 3 → "-12500": the unscaled digits, or None when the text
 /// is not a plain decimal or has non-zero digits beyond `scale`.
@@ -148,6 +201,34 @@ fn num(b: &[u8]) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dotted_names_split_with_quotes_or_are_refused() {
+        let ok = |s: &str| dotted_parts(s).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ok("public.users"), ["public", "users"]);
+        assert_eq!(ok("users"), ["users"]);
+        assert_eq!(ok(r#""odd.a".b"#), ["odd.a", "b"]);
+        assert_eq!(ok(r#"odd."a.b""#), ["odd", "a.b"]);
+        assert_eq!(ok(r#""Q ""x""".{run_date}"#), ["Q \"x\"", "{run_date}"]);
+        assert_eq!(ok("a.b.c.d").len(), 4, "counting parts is the caller's");
+        for (bad, says) in [
+            (r#""abc"#, "not closed"),
+            (r#"public."users"#, "not closed"),
+            (r#"ab"c"#, "quote inside"),
+            (r#""a"b.c"#, "follows the closing quote"),
+            ("public.", "empty"),
+            (".users", "empty"),
+            ("a..b", "empty"),
+            ("", "empty"),
+            (r#""".x"#, "empty"),
+            (r#"".x"#, "not closed"),
+        ] {
+            let e = dotted_parts(bad)
+                .err()
+                .unwrap_or_else(|| panic!("{bad} parsed"));
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn decimals_are_exact_or_refused() {

@@ -257,3 +257,38 @@ async fn a_writer_killed_midway_publishes_nothing() {
     // The orphaned partial stays on disk but is invisible to readers.
     assert!(store.list("big/").await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_fetched_file_is_known_by_the_sha256_of_its_bytes() {
+    let (_dir, store) = store();
+    let put = |path: &str, bytes: &[u8]| {
+        let mut w = store.create(path).unwrap();
+        w.write_all(bytes).unwrap();
+        w.commit().unwrap();
+    };
+    put("abc.csv", b"abc");
+    let digest = store.fetch("abc.csv").await.unwrap().sha256().unwrap();
+    // FIPS 180-2's example.
+    assert_eq!(
+        digest,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    // Several reads' worth, and one byte changed at the far end.
+    let mut big = vec![7u8; (1 << 20) * 3 + 5];
+    put("big.bin", &big);
+    let first = store.fetch("big.bin").await.unwrap().sha256().unwrap();
+    let whole: String = {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(&big)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    assert_eq!(first, whole);
+    *big.last_mut().unwrap() = 8;
+    put("big.bin", &big);
+    assert_ne!(
+        store.fetch("big.bin").await.unwrap().sha256().unwrap(),
+        first
+    );
+}

@@ -2,8 +2,8 @@
 //! no cloud account) or BigQuery, behind the same trait.
 //!
 //! A load replaces or appends completely, or leaves the table as it was; it is
-//! idempotent per `ledger_key` (run, task and file): a rerun never appends the
-//! same file twice.
+//! idempotent per `ledger_key` (run, task, path and the file's SHA-256): a
+//! rerun never appends the same bytes twice, and loads a file exported again.
 
 pub mod bigquery;
 pub mod sqlite;
@@ -46,8 +46,13 @@ pub struct LoadRequest {
     pub format: Format,
     pub table: String,
     pub mode: LoadMode,
-    /// Identifies this load for idempotence: `run/task/file`.
+    /// Identifies this load for idempotence: run, task, path and the file's
+    /// SHA-256 (see `engine::executor::load`).
     pub ledger_key: String,
+    /// The key the same load had before keys held the file's hash (run, task
+    /// and path only): an append recorded under it counts as done, so a
+    /// rerun of a run made by an older switchyard never appends twice.
+    pub legacy_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -54,7 +54,10 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         .map_err(|e| Failure::retryable(error_chain(&e)))?;
     let input = match (&t.query, &t.table) {
         (Some(q), _) => ExportInput::Query(ctx.render(q)),
-        (None, Some(table)) => ExportInput::Table(TableName::parse(table, &opened.default_schema)),
+        (None, Some(table)) => ExportInput::Table(
+            TableName::parse(table, &opened.default_schema)
+                .map_err(|e| Failure::fatal(format!("`table`: {e}")))?,
+        ),
         (None, None) => return Err(Failure::fatal("export task needs `table` or `query`")),
     };
     let estimate = match &input {

@@ -1,5 +1,19 @@
 //! `load`: one file of a store → a warehouse table, replacing or appending
 //! completely or not at all, and never twice for the same run, task and file.
+//!
+//! "The same file" is the same bytes: the ledger key holds the SHA-256 of
+//! the file as it is now, so a file exported again with other rows (a
+//! rerun of its export) is loaded again, while a retry or rerun that finds
+//! the bytes it loaded before does nothing. The hash is computed on every
+//! load, streamed from the local copy the load reads anyway (the file itself
+//! on a local store, the download from S3): about a second per 1.5 GB.
+//! Cheaper identities were weighed and rejected: size and mtime (or an
+//! inode) are not the content (`touch`, `cp -p` or a restore from backup
+//! would append twice or miss a change); an S3 ETag means different things
+//! on different S3-compatible servers and depends on part sizes; a hash
+//! written beside the file at export time needs a second object (multipart
+//! metadata is fixed before the bytes are known) and is missing for files
+//! that switchyard did not write.
 
 use std::sync::Arc;
 
@@ -58,11 +72,18 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         Format::Parquet => parquet_rows(&file.path),
         _ => None,
     };
+    // The copy moves to the hashing thread and back: a download's temporary
+    // file lives as long as the copy.
+    let (digest, file) = tokio::task::spawn_blocking(move || file.sha256().map(|d| (d, file)))
+        .await
+        .map_err(|e| Failure::retryable(format!("hashing {}: {e}", store.uri(&path))))?
+        .map_err(|e| Failure::retryable(error_chain(&e)))?;
     let report = ctx.report.clone();
     let progress: LoadProgress = Arc::new(move |rows, bytes| report.progress(rows, bytes, total));
     ctx.report.log(format!(
-        "loading {} into {wh_name}.{table} ({mode:?})",
-        store.uri(&path)
+        "loading {} (sha256 {}) into {wh_name}.{table} ({mode:?})",
+        store.uri(&path),
+        short(&digest)
     ));
     // BigQuery reads the object itself when the store says where it sees it.
     let source_uri = ctx
@@ -71,19 +92,22 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         .stores
         .get(&store_name)
         .and_then(|def| gs_uri(def, &path));
-    // Idempotence: a rerun of this run and task never loads this file twice.
-    // The run's creation time keeps keys apart when a fresh state store
-    // numbers its runs from 1 again (a BigQuery job id is project-wide).
+    // Idempotence: a rerun of this run and task never loads these bytes
+    // twice (see the module comment). The run's creation time keeps keys
+    // apart when a fresh state store numbers its runs from 1 again (a
+    // BigQuery job id is project-wide).
     let created = ctx.report.run_created_at().await.map_err(|e| {
         Failure::retryable(format!("reading run {}: {}", ctx.run_id, error_chain(&e)))
     })?;
+    let legacy_key = format!("run {}@{created}/{}/{}", ctx.run_id, ctx.task_id, path);
     let req = LoadRequest {
         file: file.path.clone(),
         source_uri,
         format,
         table: table.clone(),
         mode,
-        ledger_key: format!("run {}@{created}/{}/{}", ctx.run_id, ctx.task_id, path),
+        ledger_key: format!("{legacy_key}#sha256:{digest}"),
+        legacy_key: Some(legacy_key),
     };
     let stats = warehouse
         .load(&req, progress)
@@ -94,8 +118,10 @@ async fn run(ctx: &TaskContext) -> ExecResult {
     }
     if stats.already_loaded {
         ctx.report.log(format!(
-            "{path} was already loaded into {table} by run {} task {}: nothing to do",
-            ctx.run_id, ctx.task_id
+            "{path} was already loaded into {table} by run {} task {}, with these very bytes (sha256 {}): nothing to do",
+            ctx.run_id,
+            ctx.task_id,
+            short(&digest)
         ));
     } else {
         ctx.report
@@ -105,6 +131,11 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         rows: Some(stats.rows),
         bytes: Some(stats.bytes),
     })
+}
+
+/// The start of a hex digest, enough to tell files apart in a log.
+fn short(digest: &str) -> &str {
+    digest.get(..12).unwrap_or(digest)
 }
 
 fn parquet_rows(path: &std::path::Path) -> Option<i64> {

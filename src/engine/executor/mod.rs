@@ -19,6 +19,8 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{TaskDef, Workspace};
+use crate::connectors::source::TableName;
+use crate::engine::template;
 
 pub use crate::connectors::BoxFuture;
 
@@ -30,6 +32,9 @@ pub struct TaskContext {
     /// The task as the workspace file says it now (a rerun picks up fixes).
     pub task: TaskDef,
     pub workspace: Arc<Workspace>,
+    /// The table an export_all fan-out instance stands for: `{schema}` and
+    /// `{table}` in its templates.
+    pub fan_out: Option<TableName>,
     /// Cancelled on `switchyard cancel`, timeout, or shutdown: stop promptly.
     pub cancel: CancellationToken,
     pub report: Reporter,
@@ -37,14 +42,18 @@ pub struct TaskContext {
 
 impl TaskContext {
     /// Expands `{run_date}`, `{run_id}`, `{task_id}` and `{attempt}` in a
-    /// template. (`{schema}` and `{table}` of an export_all fan-out are filled
-    /// in when its instances' definitions are derived: see `engine::plan`.)
+    /// template of the workspace, and an export_all fan-out's `{schema}` and
+    /// `{table}`, in one pass (see `engine::template`).
     pub fn render(&self, template: &str) -> String {
-        template
-            .replace("{run_date}", &self.run_date)
-            .replace("{run_id}", &self.run_id.to_string())
-            .replace("{task_id}", &self.task_id)
-            .replace("{attempt}", &self.attempt.to_string())
+        template::expand(template, |name| match name {
+            "run_date" => Some(self.run_date.clone()),
+            "run_id" => Some(self.run_id.to_string()),
+            "task_id" => Some(self.task_id.clone()),
+            "attempt" => Some(self.attempt.to_string()),
+            "schema" => self.fan_out.as_ref().map(|t| t.schema.clone()),
+            "table" => self.fan_out.as_ref().map(|t| t.name.clone()),
+            _ => None,
+        })
     }
 }
 

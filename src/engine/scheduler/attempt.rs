@@ -6,13 +6,14 @@ use tokio_util::sync::CancellationToken;
 use super::{Completion, RunOwner, STOP_GRACE};
 use crate::config::duration::{format_duration, parse_duration};
 use crate::engine::executor::{Failure, Reporter, TaskContext, executor_for};
-use crate::engine::plan::resolve_def;
+use crate::engine::plan::{fan_out_table, resolve_def};
 
 impl RunOwner {
     pub(super) fn spawn_attempt(&mut self, i: usize) {
         let row = &self.insts[i].row;
         let token = CancellationToken::new();
         let def = resolve_def(&self.defs, row);
+        let fan_out = fan_out_table(row);
         let (report, writer) = Reporter::new(
             self.store.clone(),
             self.run_id,
@@ -48,6 +49,7 @@ impl RunOwner {
                 task_id,
                 attempt,
                 task,
+                fan_out,
                 workspace: ws,
                 cancel: cancel.clone(),
                 report,

@@ -62,19 +62,6 @@ fn follow_defaults(form: &mut Form) {
     }
 }
 
-/// `schema.table` as the export task reads it back (quoted where a part
-/// holds a dot or a quote).
-pub(crate) fn qualified(t: &TableName) -> String {
-    let part = |p: &str| {
-        if p.contains(['.', '"']) {
-            format!("\"{}\"", p.replace('"', "\"\""))
-        } else {
-            p.to_string()
-        }
-    };
-    format!("{}.{}", part(&t.schema), part(&t.name))
-}
-
 fn export_path(table: &TableName, format: Format) -> String {
     adhoc::default_export_path(&format!("{}.{}", table.schema, table.name), format)
 }
@@ -142,7 +129,7 @@ pub(super) fn open_export(
         }
     }
     let mut form = Form::new(
-        format!("Export {source}.{}", qualified(table)),
+        format!("Export {source}.{}", table.spelled()),
         FormPurpose::Export {
             source: source.to_string(),
             table: table.clone(),
@@ -257,7 +244,7 @@ fn submit(form: &Form) -> Result<(String, Effect), (&'static str, String)> {
             let path = form.value("path").trim();
             crate::config::rules::file_path(path).map_err(|e| ("path", e))?;
             let format: Format = form.value("format").parse().map_err(|e| ("format", e))?;
-            let t = qualified(table);
+            let t = table.spelled();
             let def = adhoc::export_def(&adhoc::ExportSpec {
                 source,
                 table: &t,

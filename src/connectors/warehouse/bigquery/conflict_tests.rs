@@ -107,6 +107,7 @@ fn request(file: std::path::PathBuf) -> LoadRequest {
         table: "t".into(),
         mode: LoadMode::Append,
         ledger_key: "run 1@1/load/x.parquet".into(),
+        legacy_key: None,
     }
 }
 
@@ -288,4 +289,108 @@ async fn a_table_made_for_a_failed_load_is_dropped_again() {
             .any(|c| c == "DELETE /bigquery/v2/projects/p/datasets/d/tables/t"),
         "{calls:#?}"
     );
+}
+
+/// A replace whose key (same run, task and bytes) loaded before: done, unless
+/// the table changed or went away after that job ended.
+#[tokio::test]
+async fn a_replace_loads_again_when_the_table_changed_since_its_job() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = parquet_file(dir.path());
+    // The table's lastModifiedTime (None: no table), and whether the load is skipped.
+    let cases = [
+        (Some("900"), true),
+        (Some("1000"), true),
+        (Some("2000"), false),
+        (None, false),
+    ];
+    for (modified, skipped) in cases {
+        let inserted = Arc::new(Mutex::new(Vec::<String>::new()));
+        let seen = inserted.clone();
+        let base = serve(Arc::new(move |method, path, body| {
+            let id_of = |p: &str| {
+                p.rsplit('/')
+                    .next()
+                    .unwrap_or("")
+                    .split('?')
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let missing = json!({"error": {"code": 404, "message": "Not found", "errors": []}});
+            match (method, path) {
+                ("GET", p) if p.contains("/jobs/") => {
+                    let id = id_of(p);
+                    if id.ends_with("_0") {
+                        let mut job = done(&id, 3);
+                        job["statistics"]["endTime"] = json!("1000");
+                        (200, job)
+                    } else {
+                        (404, missing)
+                    }
+                }
+                ("GET", p) if p.contains("/tables/") => match modified {
+                    Some(m) => (200, json!({"lastModifiedTime": m})),
+                    None => (404, missing),
+                },
+                ("POST", "/bigquery/v2/projects/p/jobs") => {
+                    let id = body["jobReference"]["jobId"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string();
+                    seen.lock().expect("lock").push(id.clone());
+                    (200, done(&id, 3))
+                }
+                _ => (200, json!({})),
+            }
+        }))
+        .await;
+        let wh = warehouse(base).await;
+        let req = LoadRequest {
+            mode: LoadMode::Replace,
+            ..request(file.clone())
+        };
+        let stats = wh.load(&req, Arc::new(|_, _| {})).await.expect("load");
+        let ids = inserted.lock().expect("lock").clone();
+        assert_eq!(stats.already_loaded, skipped, "{modified:?}");
+        if skipped {
+            assert!(ids.is_empty(), "{modified:?}: {ids:?}");
+        } else {
+            assert_eq!(ids.len(), 1, "{modified:?}: {ids:?}");
+            assert!(ids[0].ends_with("_1"), "the next number: {ids:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_append_an_older_version_loaded_is_not_submitted_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = parquet_file(dir.path());
+    let legacy = "run 1@1/load/x.parquet";
+    let old_id = job::job_id(&format!("{legacy}|p.d.t"), 0);
+    let submitted = Arc::new(Mutex::new(0));
+    let count = submitted.clone();
+    let base = serve(Arc::new(move |method, path, _| match (method, path) {
+        ("GET", p) if p.contains(&format!("/jobs/{old_id}")) => (200, done(&old_id, 4)),
+        ("GET", p) if p.contains("/jobs/") => (
+            404,
+            json!({"error": {"code": 404, "message": "Not found", "errors": []}}),
+        ),
+        ("POST", _) => {
+            *count.lock().expect("lock") += 1;
+            (500, json!({}))
+        }
+        _ => (200, json!({})),
+    }))
+    .await;
+    let wh = warehouse(base).await;
+    let req = LoadRequest {
+        ledger_key: format!("{legacy}#sha256:ab"),
+        legacy_key: Some(legacy.into()),
+        ..request(file)
+    };
+    let stats = wh.load(&req, Arc::new(|_, _| {})).await.expect("load");
+    assert!(stats.already_loaded);
+    assert_eq!(stats.rows, 4);
+    assert_eq!(*submitted.lock().expect("lock"), 0);
 }

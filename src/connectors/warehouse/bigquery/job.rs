@@ -47,14 +47,20 @@ pub enum JobState {
     Succeeded {
         rows: i64,
         bytes: i64,
+        /// When it finished (ms since the epoch), if BigQuery says.
+        ended_ms: Option<i64>,
     },
     /// BigQuery's error, whole.
     Failed(String),
 }
 
+fn num_opt(v: Option<&String>) -> Option<i64> {
+    v.and_then(|s| s.parse::<i64>().ok())
+}
+
 pub fn state_of(job: &Job) -> JobState {
     let load = job.statistics.as_ref().and_then(|s| s.load.as_ref());
-    let num = |v: Option<&String>| v.and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let num = |v: Option<&String>| num_opt(v).unwrap_or(0);
     let rows = num(load.and_then(|l| l.output_rows.as_ref()));
     let bytes = num(load.and_then(|l| l.input_file_bytes.as_ref().or(l.output_bytes.as_ref())));
     let status = job.status.as_ref();
@@ -62,7 +68,11 @@ pub fn state_of(job: &Job) -> JobState {
         return JobState::Running { rows, bytes };
     }
     match status.and_then(|s| s.error_result.as_ref()) {
-        None => JobState::Succeeded { rows, bytes },
+        None => JobState::Succeeded {
+            rows,
+            bytes,
+            ended_ms: num_opt(job.statistics.as_ref().and_then(|s| s.end_time.as_ref())),
+        },
         Some(top) => {
             let as_json = |e: &gcp_bigquery_client::model::error_proto::ErrorProto| json!({"reason": e.reason, "location": e.location, "message": e.message});
             let mut errors: Vec<Value> = vec![as_json(top)];
@@ -211,14 +221,15 @@ mod tests {
             )
         );
         let job: Job = serde_json::from_value(json!({
-            "status": {"state": "DONE"}, "statistics": {"load": {"outputRows": "42", "inputFileBytes": "1000"}}
+            "status": {"state": "DONE"}, "statistics": {"endTime": "1767600000123", "load": {"outputRows": "42", "inputFileBytes": "1000"}}
         }))
         .expect("job");
         assert_eq!(
             state_of(&job),
             JobState::Succeeded {
                 rows: 42,
-                bytes: 1000
+                bytes: 1000,
+                ended_ms: Some(1_767_600_000_123),
             }
         );
         let job: Job =

@@ -2,9 +2,12 @@
 //! crate falls short: see `api` and `upload`).
 //!
 //! A load:
-//! 1. looks for an earlier job of the same ledger key (see `job`): a
-//!    succeeded one means the file is already loaded and nothing is done; a
-//!    running one is waited for; failed ones wrote nothing and are skipped;
+//! 1. looks for an earlier job of the same ledger key (see `job`; the key
+//!    holds the file's SHA-256, so other bytes are another key): a
+//!    succeeded one means the file is already loaded and nothing is done
+//!    (unless a replace finds the table changed or gone since that job
+//!    ended: then it loads again under the next job number); a running one
+//!    is waited for; failed ones wrote nothing and are skipped;
 //! 2. creates the dataset (in `location`) and the table when missing, with a
 //!    schema derived from the file's Arrow schema (see `schema`);
 //! 3. runs one load job under the next job id: from the object's `gs://` URI
@@ -155,6 +158,7 @@ impl BigQueryWarehouse {
     async fn earlier_jobs(
         &self,
         key: &str,
+        req: &LoadRequest,
         progress: &(dyn Fn(i64, i64) + Send + Sync),
     ) -> Result<std::result::Result<u32, LoadStats>> {
         for n in 0..job::MAX_JOBS_PER_KEY {
@@ -175,6 +179,12 @@ impl BigQueryWarehouse {
             )
             .await?;
             match state {
+                JobState::Succeeded { ended_ms, .. }
+                    if req.mode == LoadMode::Replace
+                        && self.changed_since(&req.table, ended_ms).await? =>
+                {
+                    tracing::info!("table {} changed since job {id}: loading again", req.table);
+                }
                 JobState::Succeeded { rows, .. } => {
                     return Ok(Err(LoadStats {
                         rows,
@@ -195,6 +205,23 @@ impl BigQueryWarehouse {
         )
     }
 
+    /// Whether `table` is gone, or was modified after `ended_ms` (a replace
+    /// that ended then no longer says what the table holds). Without an end
+    /// time the job is trusted.
+    async fn changed_since(&self, table: &str, ended_ms: Option<i64>) -> Result<bool> {
+        let Some(ended) = ended_ms else {
+            return Ok(false);
+        };
+        let modified = match self.rest.get(&self.table_url(Some(table)), &[]).await {
+            Ok(t) => t["lastModifiedTime"]
+                .as_str()
+                .and_then(|m| m.parse::<i64>().ok()),
+            Err(e) if e.is_not_found() => return Ok(true),
+            Err(e) => return Err(anyhow!(e).context(format!("reading table {table}"))),
+        };
+        Ok(modified.is_some_and(|m| m > ended))
+    }
+
     async fn run_load(&self, req: &LoadRequest, progress: LoadProgress) -> Result<LoadStats> {
         check_table_name(&req.table)?;
         let size = tokio::fs::metadata(&req.file)
@@ -207,7 +234,17 @@ impl BigQueryWarehouse {
             "{}|{}.{}.{}",
             req.ledger_key, self.cfg.project, self.cfg.dataset, req.table
         );
-        let n = match self.earlier_jobs(&key, &report).await? {
+        // Job ids of older versions derive from the legacy key.
+        if let (LoadMode::Append, Some(legacy)) = (req.mode, &req.legacy_key) {
+            let legacy = format!(
+                "{legacy}|{}.{}.{}",
+                self.cfg.project, self.cfg.dataset, req.table
+            );
+            if let Err(done) = self.earlier_jobs(&legacy, req, &report).await? {
+                return Ok(done);
+            }
+        }
+        let n = match self.earlier_jobs(&key, req, &report).await? {
             Ok(n) => n,
             Err(done) => return Ok(done),
         };

@@ -2,8 +2,12 @@
 //!
 //! A load is one `BEGIN IMMEDIATE` transaction, so it replaces or appends
 //! completely or not at all (a crash rolls it back too):
-//! 1. the ledger `_switchyard_loads` is checked: a `ledger_key` already there
-//!    means the file was loaded, and nothing is done (`already_loaded`);
+//! 1. the ledger `_switchyard_loads` is checked, under the request's
+//!    `ledger_key` and the table: an append already there was done, and a
+//!    replace is done when it is the table's latest load and the table is
+//!    still there (a replace of other bytes, or an append, since then means
+//!    the table no longer holds this file alone); then nothing is done
+//!    (`already_loaded`);
 //! 2. the file is read on a blocking thread and its rows inserted in batches
 //!    with bound parameters, into a fresh staging table created from the
 //!    file's columns, or, when appending to an existing table, straight into
@@ -133,13 +137,11 @@ impl SqliteWarehouse {
             .await
             .with_context(|| format!("cannot read {}", req.file.display()))?
             .len();
+        // One table, however its name is cased, is one table to SQLite.
+        let key = format!("{}|{}", req.ledger_key, req.table.to_ascii_lowercase());
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let done: Option<i64> =
-            sqlx::query_scalar("SELECT rows FROM \"_switchyard_loads\" WHERE ledger_key = ?")
-                .bind(&req.ledger_key)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if let Some(rows) = done {
+        let existing = table_columns(&mut tx, &req.table).await?;
+        if let Some(rows) = done_before(&mut tx, req, &key, existing.is_some()).await? {
             tx.rollback().await?;
             return Ok(LoadStats {
                 rows,
@@ -148,7 +150,6 @@ impl SqliteWarehouse {
                 how: None,
             });
         }
-        let existing = table_columns(&mut tx, &req.table).await?;
 
         let (sender, mut receiver) = mpsc::channel(2);
         let input = ReadInput {
@@ -177,10 +178,11 @@ impl SqliteWarehouse {
         let loaded_at = chrono::Utc::now()
             .format("%Y-%m-%d %H:%M:%S%.6fZ")
             .to_string();
+        // A replace loaded again (other bytes came between) becomes the latest row.
         sqlx::query(
-            "INSERT INTO \"_switchyard_loads\" (ledger_key, table_name, rows, loaded_at) VALUES (?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO \"_switchyard_loads\" (ledger_key, table_name, rows, loaded_at) VALUES (?, ?, ?, ?)",
         )
-        .bind(&req.ledger_key)
+        .bind(&key)
         .bind(&req.table)
         .bind(staged.rows)
         .bind(loaded_at)
@@ -193,6 +195,36 @@ impl SqliteWarehouse {
             already_loaded: false,
             how: None,
         })
+    }
+}
+
+/// The rows of an earlier load that makes this one a no-op (see the module
+/// comment), or None when it must run.
+async fn done_before(
+    conn: &mut SqliteConnection,
+    req: &LoadRequest,
+    key: &str,
+    table_exists: bool,
+) -> Result<Option<i64>> {
+    match req.mode {
+        // Ledger rows of older versions are keyed by the legacy key alone.
+        LoadMode::Append => Ok(sqlx::query_scalar(
+            "SELECT rows FROM \"_switchyard_loads\" WHERE ledger_key IN (?, ?) LIMIT 1",
+        )
+        .bind(key)
+        .bind(req.legacy_key.as_deref().unwrap_or(key))
+        .fetch_optional(conn)
+        .await?),
+        LoadMode::Replace if !table_exists => Ok(None),
+        LoadMode::Replace => {
+            let latest: Option<(String, i64)> = sqlx::query_as(
+                "SELECT ledger_key, rows FROM \"_switchyard_loads\" WHERE table_name = ? COLLATE NOCASE ORDER BY rowid DESC LIMIT 1",
+            )
+            .bind(&req.table)
+            .fetch_optional(conn)
+            .await?;
+            Ok(latest.filter(|(k, _)| k == key).map(|(_, rows)| rows))
+        }
     }
 }
 

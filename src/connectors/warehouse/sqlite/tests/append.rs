@@ -45,8 +45,8 @@ async fn append_is_idempotent_per_ledger_key() {
     assert_eq!(
         ledger,
         vec![
-            vec!["run1/load/ids", "events", "3", "1"],
-            vec!["run2/load/ids", "events", "3", "1"]
+            vec!["run1/load/ids|events", "events", "3", "1"],
+            vec!["run2/load/ids|events", "events", "3", "1"]
         ]
     );
 }
@@ -259,4 +259,82 @@ async fn ndjson_loads_infer_or_take_the_table_columns() {
         .await
         .unwrap_err();
     assert!(format!("{err:#}").contains("CSV"), "{err:#}");
+}
+
+#[tokio::test]
+async fn an_append_already_done_is_skipped_only_for_its_own_table() {
+    let env = env().await;
+    let file = env.parquet("ids.parquet", &[ids(3)]);
+    env.load(&file, "events", LoadMode::Append, "k")
+        .await
+        .unwrap();
+    // The same table however it is cased: done.
+    let again = env
+        .load(&file, "EVENTS", LoadMode::Append, "k")
+        .await
+        .unwrap();
+    assert!(again.already_loaded);
+    // A task whose `table` was fixed since loads into the new one.
+    let moved = env
+        .load(&file, "events_v2", LoadMode::Append, "k")
+        .await
+        .unwrap();
+    assert!(!moved.already_loaded);
+    assert_eq!(
+        (env.count("events").await, env.count("events_v2").await),
+        (3, 3)
+    );
+}
+
+#[tokio::test]
+async fn a_replace_is_skipped_only_while_its_bytes_are_what_the_table_holds() {
+    let env = env().await;
+    let three = env.parquet("three.parquet", &[ids(3)]);
+    let five = env.parquet("five.parquet", &[ids(5)]);
+    let load = |file, key| env.load(file, "users", LoadMode::Replace, key);
+    assert!(!load(&three, "x").await.unwrap().already_loaded);
+    assert!(
+        load(&three, "x").await.unwrap().already_loaded,
+        "nothing changed"
+    );
+    assert!(!load(&five, "y").await.unwrap().already_loaded);
+    assert_eq!(env.count("users").await, 5);
+    // Back to the first bytes (rows restored at the source): loaded again.
+    let back = load(&three, "x").await.unwrap();
+    assert!(!back.already_loaded);
+    assert_eq!(env.count("users").await, 3);
+    assert!(load(&three, "x").await.unwrap().already_loaded);
+    // A table dropped since is loaded again.
+    sqlx::query("DROP TABLE users")
+        .execute(env.wh.pool())
+        .await
+        .unwrap();
+    assert!(!load(&three, "x").await.unwrap().already_loaded);
+    assert_eq!(env.count("users").await, 3);
+}
+
+#[tokio::test]
+async fn an_append_recorded_by_an_older_version_is_not_done_again() {
+    let env = env().await;
+    let file = env.parquet("ids.parquet", &[ids(3)]);
+    env.load(&file, "events", LoadMode::Append, "any")
+        .await
+        .unwrap();
+    // Older versions keyed the ledger by run, task and path alone.
+    sqlx::query("UPDATE _switchyard_loads SET ledger_key = 'run 1@1/ap/ids.parquet'")
+        .execute(env.wh.pool())
+        .await
+        .unwrap();
+    let req = LoadRequest {
+        file: file.clone(),
+        source_uri: None,
+        format: Format::Parquet,
+        table: "events".into(),
+        mode: LoadMode::Append,
+        ledger_key: "run 1@1/ap/ids.parquet#sha256:ab".into(),
+        legacy_key: Some("run 1@1/ap/ids.parquet".into()),
+    };
+    let stats = env.wh.load(&req, Arc::new(|_, _| {})).await.unwrap();
+    assert!(stats.already_loaded);
+    assert_eq!(env.count("events").await, 3);
 }

@@ -68,6 +68,7 @@ impl Env {
             table: table.into(),
             mode,
             ledger_key: key.into(),
+            legacy_key: None,
         };
         self.wh.load(&req, Arc::new(|_, _| {})).await
     }

@@ -17,6 +17,7 @@ async fn replace_creates_the_table_with_exact_values() {
         table: "raw_typed".into(),
         mode: LoadMode::Replace,
         ledger_key: "run1/load/typed.parquet".into(),
+        legacy_key: None,
     };
     let progress: LoadProgress =
         Arc::new(move |rows, bytes| log.lock().unwrap().push((rows, bytes)));
@@ -197,6 +198,7 @@ async fn a_replace_that_fails_midway_leaves_the_old_table() {
         table: "t".into(),
         mode: LoadMode::Replace,
         ledger_key: "bad1".into(),
+        legacy_key: None,
     };
     let err = env
         .wh
@@ -276,7 +278,7 @@ async fn a_replace_that_fails_midway_leaves_the_old_table() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
     assert_eq!(
         env.rows("SELECT ledger_key FROM _switchyard_loads").await,
-        vec![vec!["old"]]
+        vec![vec!["old|t"]]
     );
 
     // And the view still works after a successful replace.
@@ -308,6 +310,7 @@ async fn child_loader_for_kill_test() {
         table: "t".into(),
         mode: LoadMode::Replace,
         ledger_key: "killed".into(),
+        legacy_key: None,
     };
     let progress: LoadProgress = Arc::new(|rows, _| {
         println!("LOADED {rows}");
@@ -358,5 +361,5 @@ async fn a_load_killed_midway_changes_nothing() {
         .fetch_all(wh.pool())
         .await
         .unwrap();
-    assert_eq!(keys, vec!["old"]);
+    assert_eq!(keys, vec!["old|t"]);
 }
