@@ -47,6 +47,9 @@ pub async fn export(cli: &Cli, a: ExportArgs<'_>) -> Result<u8> {
 async fn refuse_unknown_table(cli: &Cli, source: &str, table: &str) -> Result<()> {
     let file = crate::config::find_workspace(cli.config.as_deref())?;
     let ws = crate::config::load(&file).map_err(|e| exit(2, e.to_string()))?;
+    // An unknown source is refused as every other reference is.
+    let known: Vec<&str> = ws.def.sources.keys().map(String::as_str).collect();
+    crate::config::rules::reference(source, "source", &known).map_err(|e| exit(2, e))?;
     let opened = open_source(&ws, source)
         .await
         .map_err(|e| exit(2, redact(&crate::text::error_chain(&e))))?;
