@@ -5,8 +5,9 @@ use std::borrow::Cow;
 
 use toml::de::{DeTable, DeValue};
 
-use super::redact::{register_secret, url_passwords};
+use super::redact::register_secret;
 use super::report::Report;
+use super::secret_spans::url_passwords;
 use super::tree::Node;
 
 /// Replaces `${VAR}` in every string value (arrays and inline tables included),

@@ -11,6 +11,7 @@ pub mod redact;
 
 mod interpolate;
 mod report;
+mod secret_spans;
 mod suggest;
 mod tasks;
 mod tree;
