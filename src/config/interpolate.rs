@@ -2,12 +2,13 @@
 //! survive, and registration of the secrets that interpolation brings in.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use toml::de::{DeTable, DeValue};
 
 use super::redact::register_secret;
 use super::report::Report;
-use super::secret_spans::url_passwords;
+use super::secret_spans::{url_password_ranges, url_passwords};
 use super::tree::Node;
 
 /// Replaces `${VAR}` in every string value (arrays and inline tables included),
@@ -74,11 +75,18 @@ fn walk_value(
     }
 }
 
-/// The expanded text and the values substituted, or every error in the string.
+/// One `${NAME}` replaced: the variable, and where its value sits in the result.
+#[derive(Debug, PartialEq)]
+struct Substitution {
+    name: String,
+    at: Range<usize>,
+}
+
+/// The expanded text and the substitutions made, or every error in the string.
 fn expand(
     s: &str,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(String, Vec<String>), Vec<String>> {
+) -> Result<(String, Vec<Substitution>), Vec<String>> {
     let mut out = String::with_capacity(s.len());
     let mut values = Vec::new();
     let mut errors = Vec::new();
@@ -105,8 +113,12 @@ fn expand(
             }
             match env(name) {
                 Some(v) => {
+                    let start = out.len();
                     out.push_str(&v);
-                    values.push(v);
+                    values.push(Substitution {
+                        name: name.to_string(),
+                        at: start..out.len(),
+                    });
                 }
                 None => errors.push(format!("environment variable `{name}` is not set")),
             }
@@ -136,12 +148,21 @@ fn is_var_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Registers what must never be printed: passwords in any URL; the whole value of a
-/// key named like a secret; the values interpolated into a source `url` (which may hide
-/// a password in a form we cannot parse); inline JSON credentials.
-fn register_secrets(path: &[String], value: &str, interpolated: &[String]) {
+/// Registers what must never be printed: passwords in any URL (and each value
+/// interpolated into one); the whole value of a key named like a secret; inline
+/// JSON credentials. A host, port or database name is no secret: masking it would
+/// eat it out of every log line that mentions it.
+fn register_secrets(path: &[String], value: &str, interpolated: &[Substitution]) {
+    let passwords = url_password_ranges(value);
     for p in url_passwords(value) {
         register_secret(&p);
+    }
+    // A password put together from several variables: each part is a secret too.
+    // (A variable holding the whole URL is not: its password is registered above.)
+    for sub in interpolated {
+        if passwords.iter().any(|p| within(&sub.at, p)) {
+            register_secret(&value[sub.at.clone()]);
+        }
     }
     let Some(key) = path.last().map(|k| k.to_ascii_lowercase()) else {
         return;
@@ -152,17 +173,14 @@ fn register_secrets(path: &[String], value: &str, interpolated: &[String]) {
     {
         register_secret(value);
     }
-    let in_source = path.len() == 3 && path[0] == "sources";
-    // sqlite URLs carry no credentials, only paths that messages should show.
-    if in_source && key == "url" && !value.starts_with("sqlite:") {
-        for v in interpolated {
-            register_secret(v);
-        }
-    }
     if key == "credentials" && value.trim_start().starts_with('{') {
         register_secret(value);
         register_json_secrets(value);
     }
+}
+
+fn within(inner: &Range<usize>, outer: &Range<usize>) -> bool {
+    outer.start <= inner.start && inner.end <= outer.end
 }
 
 /// A service-account key's private parts may be echoed one by one by a client error.
@@ -201,18 +219,25 @@ mod tests {
         }
     }
 
+    fn sub(name: &str, at: Range<usize>) -> Substitution {
+        Substitution {
+            name: name.into(),
+            at,
+        }
+    }
+
     #[test]
     fn expands_variables_and_escapes() {
         assert_eq!(
             expand("postgres://${HOST}:5432/x", &env),
             Ok((
                 "postgres://db.internal:5432/x".into(),
-                vec!["db.internal".into()]
+                vec![sub("HOST", 11..22)]
             ))
         );
         assert_eq!(
             expand("a${EMPTY}b", &env),
-            Ok(("ab".into(), vec![String::new()]))
+            Ok(("ab".into(), vec![sub("EMPTY", 1..1)]))
         );
         assert_eq!(
             expand("cost $5, $${HOST} $$", &env),

@@ -15,8 +15,8 @@ fn secrets() -> &'static RwLock<Vec<String>> {
     SECRETS.get_or_init(|| RwLock::new(Vec::new()))
 }
 
-/// Remembers `value` so that `redact` masks it anywhere. Values shorter than 4
-/// characters are ignored.
+/// Remembers `value` so that `redact` masks it wherever it occurs whole (see
+/// `MASK_INSIDE_WORDS_LEN`). Values shorter than 4 characters are ignored.
 pub fn register_secret(value: &str) {
     if value.chars().count() < MIN_SECRET_LEN || value == MASK {
         return;
@@ -30,6 +30,12 @@ pub fn register_secret(value: &str) {
     }
 }
 
+/// Secrets this long are masked wherever they occur, even inside a longer token
+/// (`password%3D<secret>` in an encoded URL is still the secret): by chance a
+/// string this long is not part of innocent text. Shorter ones are masked only
+/// where they occur whole, so that a secret `4321` leaves `154321 rows` intact.
+const MASK_INSIDE_WORDS_LEN: usize = 8;
+
 /// Masks URL passwords (`scheme://user:***@host`), secret query parameters
 /// (`?password=***`) and every registered secret value.
 pub fn redact(text: &str) -> String {
@@ -38,13 +44,38 @@ pub fn redact(text: &str) -> String {
         let mut s = text.to_string();
         for secret in list.iter() {
             if s.contains(secret.as_str()) {
-                s = s.replace(secret.as_str(), MASK);
+                s = mask_secret(&s, secret);
             }
         }
         s
     };
     out = mask_ranges(&out, &url_password_ranges(&out));
     mask_ranges(&out, &param_value_ranges(&out))
+}
+
+/// `text` with each occurrence of `secret` masked: every one for a long secret,
+/// only those not inside a longer word for a short one.
+fn mask_secret(text: &str, secret: &str) -> String {
+    let inside_words_too = secret.chars().count() >= MASK_INSIDE_WORDS_LEN;
+    let ranges: Vec<_> = text
+        .match_indices(secret)
+        .map(|(at, _)| at..at + secret.len())
+        .filter(|r| inside_words_too || stands_alone(text, r.clone()))
+        .collect();
+    mask_ranges(text, &ranges)
+}
+
+/// Whether `text[r]` is not glued to a letter, digit or `_` on a side where it
+/// starts or ends with one itself: `4321` stands alone in `password 4321.` but
+/// not in `154321`.
+fn stands_alone(text: &str, r: std::ops::Range<usize>) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let inner = &text[r.clone()];
+    let glued_before = inner.chars().next().is_some_and(word)
+        && text[..r.start].chars().next_back().is_some_and(word);
+    let glued_after = inner.chars().next_back().is_some_and(word)
+        && text[r.end..].chars().next().is_some_and(word);
+    !glued_before && !glued_after
 }
 
 fn mask_ranges(text: &str, ranges: &[std::ops::Range<usize>]) -> String {
@@ -124,6 +155,24 @@ mod tests {
         let plain = "table abc has 3 rows; duplicate key=5 in index users_pkey; pass=ok; \
                      ratio 1:2 @ 10:30 see http://example.com/path?page=2&sort=id";
         assert_eq!(redact(plain), plain);
+    }
+
+    #[test]
+    fn short_secrets_are_masked_only_where_they_occur_whole() {
+        register_secret("7g3k");
+        assert_eq!(
+            redact("pw 7g3k. (7g3k) '7g3k' x=7g3k;"),
+            "pw ***. (***) '***' x=***;"
+        );
+        for text in ["47g3k1 rows", "a7g3k", "7g3k_b", "ключ7g3k", "2.7g3ks"] {
+            assert_eq!(redact(text), text);
+        }
+        // A long one is the secret even glued to other text (an encoded URL).
+        register_secret("Glued-long-secret-81");
+        assert_eq!(
+            redact("body=password%3DGlued-long-secret-81x"),
+            "body=password%3D***x"
+        );
     }
 
     #[test]
