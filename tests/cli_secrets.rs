@@ -264,3 +264,47 @@ exit 1
         "{sources}"
     );
 }
+
+/// Item 11: a password shorter than 4 characters is masked where it stands alone
+/// (a server echoing it back), and `check` warns that it cannot be masked reliably.
+#[test]
+fn a_very_short_password_is_masked_and_check_warns() {
+    const SHORT: &str = "q7z";
+    let ws = Ws::new(
+        r#"[sources.app]
+kind = "postgres"
+url = "postgres://app:${DB_PASS}@127.0.0.1:1/db"
+
+[pipelines.p]
+[[pipelines.p.tasks]]
+id = "echo_back"
+kind = "command"
+command = """
+echo "server: password '$DB_PASS' rejected for app" >&2
+echo "server: password $DB_PASS rejected"
+exit 1
+"""
+"#,
+    );
+    let env = [("DB_PASS", SHORT)];
+    let (code, check) = run_with(&ws, &env, &["check"]);
+    assert_eq!(code, 0, "{check}");
+    let line = 3;
+    let want = format!(
+        "{}:{line}:7: warning: the password in this URL (from `${{DB_PASS}}`) has only 3 characters",
+        ws.file().display()
+    );
+    assert!(check.contains(&want), "expected `{want}` in:\n{check}");
+    assert!(!check.contains(SHORT), "{check}");
+    let (code, json) = run_with(&ws, &env, &["check", "--json"]);
+    assert_eq!(code, 0, "{json}");
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["ok"], true, "a warning refuses nothing: {v}");
+    assert_eq!(v["warnings"][0]["line"], line, "{v}");
+
+    let all = run_and_read(&ws, &env, &["echo_back"]);
+    assert!(!all.contains(SHORT), "the short password leaked:\n{all}");
+    assert!(all.contains("server: password '***' rejected"), "{all}");
+    assert!(all.contains("server: password *** rejected"), "{all}");
+    assert_files_without(ws.path(), &ws.file(), SHORT);
+}

@@ -1,14 +1,13 @@
 //! `${VAR}` in string values, replaced in place in the spanned tree so positions
-//! survive, and registration of the secrets that interpolation brings in.
+//! survive; each value is then handed to `secrets` to register what it hides.
 
 use std::borrow::Cow;
 use std::ops::Range;
 
 use toml::de::{DeTable, DeValue};
 
-use super::redact::register_secret;
 use super::report::Report;
-use super::secret_spans::{url_password_ranges, url_passwords};
+use super::secrets::register_secrets;
 use super::tree::Node;
 
 /// Replaces `${VAR}` in every string value (arrays and inline tables included),
@@ -60,7 +59,9 @@ fn walk_value(
                     return;
                 }
             };
-            register_secrets(path, &text, &vars);
+            for warning in register_secrets(path, &text, &vars) {
+                r.warn(at, warning);
+            }
             if text != s.as_ref() {
                 *s = Cow::Owned(text);
             }
@@ -77,9 +78,9 @@ fn walk_value(
 
 /// One `${NAME}` replaced: the variable, and where its value sits in the result.
 #[derive(Debug, PartialEq)]
-struct Substitution {
-    name: String,
-    at: Range<usize>,
+pub(crate) struct Substitution {
+    pub name: String,
+    pub at: Range<usize>,
 }
 
 /// The expanded text and the substitutions made, or every error in the string.
@@ -146,65 +147,6 @@ fn is_var_name(name: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// Registers what must never be printed: passwords in any URL (and each value
-/// interpolated into one); the whole value of a key named like a secret; inline
-/// JSON credentials. A host, port or database name is no secret: masking it would
-/// eat it out of every log line that mentions it.
-fn register_secrets(path: &[String], value: &str, interpolated: &[Substitution]) {
-    let passwords = url_password_ranges(value);
-    for p in url_passwords(value) {
-        register_secret(&p);
-    }
-    // A password put together from several variables: each part is a secret too.
-    // (A variable holding the whole URL is not: its password is registered above.)
-    for sub in interpolated {
-        if passwords.iter().any(|p| within(&sub.at, p)) {
-            register_secret(&value[sub.at.clone()]);
-        }
-    }
-    let Some(key) = path.last().map(|k| k.to_ascii_lowercase()) else {
-        return;
-    };
-    if ["password", "secret", "token", "key"]
-        .iter()
-        .any(|w| key.contains(w))
-    {
-        register_secret(value);
-    }
-    if key == "credentials" && value.trim_start().starts_with('{') {
-        register_secret(value);
-        register_json_secrets(value);
-    }
-}
-
-fn within(inner: &Range<usize>, outer: &Range<usize>) -> bool {
-    outer.start <= inner.start && inner.end <= outer.end
-}
-
-/// A service-account key's private parts may be echoed one by one by a client error.
-fn register_json_secrets(json: &str) {
-    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(json) else {
-        return;
-    };
-    for (k, v) in map {
-        let k = k.to_ascii_lowercase();
-        if let serde_json::Value::String(s) = v
-            && ["private_key", "secret", "token", "password"]
-                .iter()
-                .any(|w| k.contains(w))
-        {
-            register_secret(&s);
-            // The PEM body also appears line by line in some messages.
-            for line in s
-                .lines()
-                .filter(|l| l.len() >= 16 && !l.starts_with("-----"))
-            {
-                register_secret(line);
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,10 @@ use super::secret_spans::{param_value_ranges, url_password_ranges};
 
 pub(crate) const MASK: &str = "***";
 
-/// Shorter values would mask innocent text everywhere.
-const MIN_SECRET_LEN: usize = 4;
+/// A secret shorter than this cannot be masked reliably: it is masked where it
+/// stands alone, but may also stand alone in innocent text, and may go unmasked
+/// glued to other text. `check` warns about one.
+pub(crate) const RELIABLE_SECRET_LEN: usize = 4;
 
 fn secrets() -> &'static RwLock<Vec<String>> {
     static SECRETS: OnceLock<RwLock<Vec<String>>> = OnceLock::new();
@@ -16,9 +18,9 @@ fn secrets() -> &'static RwLock<Vec<String>> {
 }
 
 /// Remembers `value` so that `redact` masks it wherever it occurs whole (see
-/// `MASK_INSIDE_WORDS_LEN`). Values shorter than 4 characters are ignored.
+/// `MASK_INSIDE_WORDS_LEN`), however short.
 pub fn register_secret(value: &str) {
-    if value.chars().count() < MIN_SECRET_LEN || value == MASK {
+    if value.is_empty() || value == MASK {
         return;
     }
     // A poisoned lock still holds a usable list; losing a secret would be worse.
@@ -150,8 +152,7 @@ mod tests {
     }
 
     #[test]
-    fn ignores_short_secrets_and_keeps_plain_text() {
-        register_secret("abc");
+    fn keeps_plain_text() {
         let plain = "table abc has 3 rows; duplicate key=5 in index users_pkey; pass=ok; \
                      ratio 1:2 @ 10:30 see http://example.com/path?page=2&sort=id";
         assert_eq!(redact(plain), plain);
@@ -160,11 +161,19 @@ mod tests {
     #[test]
     fn short_secrets_are_masked_only_where_they_occur_whole() {
         register_secret("7g3k");
+        register_secret("q9");
         assert_eq!(
-            redact("pw 7g3k. (7g3k) '7g3k' x=7g3k;"),
-            "pw ***. (***) '***' x=***;"
+            redact("pw 7g3k. (7g3k) '7g3k' x=7g3k; q9 said 'q9'"),
+            "pw ***. (***) '***' x=***; *** said '***'"
         );
-        for text in ["47g3k1 rows", "a7g3k", "7g3k_b", "ключ7g3k", "2.7g3ks"] {
+        for text in [
+            "47g3k1 rows",
+            "a7g3k",
+            "7g3k_b",
+            "ключ7g3k",
+            "2.7g3ks",
+            "aq9 q99",
+        ] {
             assert_eq!(redact(text), text);
         }
         // A long one is the secret even glued to other text (an encoded URL).

@@ -16,21 +16,6 @@ const SECRET_PARAMS: &[&str] = &[
     "sslpassword",
 ];
 
-/// Passwords written in URLs inside `text` (raw, and percent-decoded when that differs),
-/// so the loader can register them as secrets.
-pub(crate) fn url_passwords(text: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for r in url_password_ranges(text) {
-        let raw = &text[r];
-        let decoded = percent_decode(raw);
-        if decoded != raw {
-            found.push(decoded);
-        }
-        found.push(raw.to_string());
-    }
-    found
-}
-
 /// Byte ranges of the password in every `scheme://user:password@host`.
 pub(crate) fn url_password_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
     let mut ranges = Vec::new();
@@ -106,7 +91,7 @@ fn is_quote(c: char) -> bool {
     matches!(c, '"' | '\'' | '`')
 }
 
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -131,15 +116,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_url_passwords_raw_and_decoded() {
-        assert_eq!(
-            url_passwords("a postgres://u:p%40ss%21@h/db and mysql://x:plain@y"),
-            vec![
-                "p@ss!".to_string(),
-                "p%40ss%21".to_string(),
-                "plain".to_string()
-            ]
-        );
-        assert!(url_passwords("no urls here: a@b:c").is_empty());
+    fn finds_url_passwords() {
+        let text = "a postgres://u:p%40ss%21@h/db and mysql://x:plain@y";
+        let found: Vec<&str> = url_password_ranges(text)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(found, ["p%40ss%21", "plain"]);
+        assert_eq!(percent_decode("p%40ss%21%zz"), "p@ss!%zz");
+        assert!(url_password_ranges("no urls here: a@b:c").is_empty());
     }
 }
