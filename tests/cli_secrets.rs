@@ -74,16 +74,21 @@ fn assert_clean(what: &str, text: &str) {
 
 /// Every file under `dir` except the workspace file itself.
 fn assert_files_clean(dir: &Path, skip: &Path) {
+    assert_files_without(dir, skip, SECRET);
+}
+
+/// No file under `dir` but `skip` holds `secret`.
+fn assert_files_without(dir: &Path, skip: &Path, secret: &str) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path == skip {
             continue;
         }
         if path.is_dir() {
-            assert_files_clean(&path, skip);
+            assert_files_without(&path, skip, secret);
         } else {
             let bytes = std::fs::read(&path).unwrap();
-            let found = bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes());
+            let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
             assert!(!found, "the secret leaked into {}", path.display());
         }
     }
@@ -116,11 +121,14 @@ fn secrets_never_appear_in_any_output() {
         "the error is still useful: {leak}"
     );
 
-    // The log keeps the lines, masked.
+    // The log keeps the lines, masked: the URL's password, not its host.
     let (code, log, err) = run_env(&ws, &["logs", "latest", "leak"]);
     assert_eq!(code, 0, "{err}");
     assert_clean("logs", &(log.clone() + &err));
-    assert!(log.contains("connecting to ***"), "{log}");
+    assert!(
+        log.contains("connecting to postgres://u:***@127.0.0.1:1/db"),
+        "{log}"
+    );
     assert!(log.contains("the password is ***"), "{log}");
     for task in ["query_app", "check_app"] {
         for extra in [&[][..], &["--json"][..]] {
@@ -181,4 +189,123 @@ fn a_missing_variable_is_named_with_its_position() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("`APP_URL` is not set"), "{stderr}");
+}
+
+/// `switchyard ARGS` with `env` set: (exit code, stdout + stderr).
+fn run_with(ws: &Ws, env: &[(&str, &str)], args: &[&str]) -> (i32, String) {
+    let mut cmd = ws.cmd(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run switchyard");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// Runs pipeline `p` (whose tasks all fail) and gathers everything a person can
+/// read of it: the run's stdout and stderr, `status --json`, and the log of
+/// every task in `tasks`.
+fn run_and_read(ws: &Ws, env: &[(&str, &str)], tasks: &[&str]) -> String {
+    let (code, mut all) = run_with(ws, env, &["run", "p", "--date", "2026-07-01"]);
+    assert_eq!(code, 1, "{all}");
+    let (code, status) = run_with(ws, env, &["status", "--json", "--run", "latest"]);
+    assert_eq!(code, 0, "{status}");
+    all.push_str(&status);
+    for task in tasks {
+        let (code, log) = run_with(ws, env, &["logs", "latest", task]);
+        assert_eq!(code, 0, "{log}");
+        all.push_str(&log);
+    }
+    all
+}
+
+/// Item 12: host, port and database are not secrets, and a secret is masked only
+/// where it occurs whole, so a log keeps its numbers and names.
+#[test]
+fn only_secrets_are_masked_and_only_whole() {
+    let ws = Ws::new(
+        r#"[sources.app]
+kind = "postgres"
+url = "postgres://app:${DB_PASSWORD}@${DB_HOST}:${DB_PORT}/${DB_NAME}"
+
+[pipelines.p]
+[[pipelines.p.tasks]]
+id = "report"
+kind = "command"
+command = """
+echo "processed 154321 rows from the orders table in 2.5432s"
+echo "connected to 127.0.0.1 as app with password $DB_PASSWORD."
+exit 1
+"""
+"#,
+    );
+    let env = [
+        ("DB_PASSWORD", "4321"),
+        ("DB_HOST", "127.0.0.1"),
+        ("DB_PORT", "5432"),
+        ("DB_NAME", "orders"),
+    ];
+    let all = run_and_read(&ws, &env, &["report"]);
+    assert!(
+        all.contains("processed 154321 rows from the orders table in 2.5432s"),
+        "the line is kept as written:\n{all}"
+    );
+    assert!(
+        all.contains("connected to 127.0.0.1 as app with password ***."),
+        "the password standing alone is masked:\n{all}"
+    );
+    let (code, sources) = run_with(&ws, &env, &["sources"]);
+    assert_eq!(code, 0, "{sources}");
+    assert!(
+        sources.contains("postgres://app:***@127.0.0.1:5432/orders"),
+        "{sources}"
+    );
+}
+
+/// Item 11: a password shorter than 4 characters is masked where it stands alone
+/// (a server echoing it back), and `check` warns that it cannot be masked reliably.
+#[test]
+fn a_very_short_password_is_masked_and_check_warns() {
+    const SHORT: &str = "q7z";
+    let ws = Ws::new(
+        r#"[sources.app]
+kind = "postgres"
+url = "postgres://app:${DB_PASS}@127.0.0.1:1/db"
+
+[pipelines.p]
+[[pipelines.p.tasks]]
+id = "echo_back"
+kind = "command"
+command = """
+echo "server: password '$DB_PASS' rejected for app" >&2
+echo "server: password $DB_PASS rejected"
+exit 1
+"""
+"#,
+    );
+    let env = [("DB_PASS", SHORT)];
+    let (code, check) = run_with(&ws, &env, &["check"]);
+    assert_eq!(code, 0, "{check}");
+    let line = 3;
+    let want = format!(
+        "{}:{line}:7: warning: the password in this URL (from `${{DB_PASS}}`) has only 3 characters",
+        ws.file().display()
+    );
+    assert!(check.contains(&want), "expected `{want}` in:\n{check}");
+    assert!(!check.contains(SHORT), "{check}");
+    let (code, json) = run_with(&ws, &env, &["check", "--json"]);
+    assert_eq!(code, 0, "{json}");
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["ok"], true, "a warning refuses nothing: {v}");
+    assert_eq!(v["warnings"][0]["line"], line, "{v}");
+
+    let all = run_and_read(&ws, &env, &["echo_back"]);
+    assert!(!all.contains(SHORT), "the short password leaked:\n{all}");
+    assert!(all.contains("server: password '***' rejected"), "{all}");
+    assert!(all.contains("server: password *** rejected"), "{all}");
+    assert_files_without(ws.path(), &ws.file(), SHORT);
 }

@@ -11,7 +11,7 @@ use crate::text::one_line;
 
 pub fn check(cli: &Cli, as_json: bool) -> Result<u8> {
     let file = crate::config::find_workspace(cli.config.as_deref())?;
-    let (ok, problems) = match crate::config::load(&file) {
+    let (ok, problems, warnings) = match crate::config::load(&file) {
         Ok(ws) => {
             if !as_json {
                 let tasks: usize = ws.def.pipelines.values().map(|p| p.tasks.len()).sum();
@@ -25,20 +25,34 @@ pub fn check(cli: &Cli, as_json: bool) -> Result<u8> {
                     ws.def.pools.len()
                 );
             }
-            (true, Vec::new())
+            (true, Vec::new(), ws.warnings)
         }
-        Err(e) => (false, e.problems),
+        Err(e) => (false, e.problems, Vec::new()),
     };
     if as_json {
-        let list: Vec<_> = problems
-            .iter()
-            .map(|p| json!({"file": p.file, "line": p.line, "col": p.col, "message": p.message}))
-            .collect();
+        let list = |ps: &[crate::config::Problem]| -> Vec<_> {
+            ps.iter()
+                .map(
+                    |p| json!({"file": p.file, "line": p.line, "col": p.col, "message": p.message}),
+                )
+                .collect()
+        };
         println!(
             "{}",
-            serde_json::to_string_pretty(&json!({"ok": ok, "problems": list}))?
+            serde_json::to_string_pretty(
+                &json!({"ok": ok, "problems": list(&problems), "warnings": list(&warnings)})
+            )?
         );
     } else {
+        for w in &warnings {
+            println!(
+                "{}:{}:{}: warning: {}",
+                w.file.display(),
+                w.line,
+                w.col,
+                w.message
+            );
+        }
         for p in &problems {
             println!("{}", one_line(&p.to_string()));
         }

@@ -1,12 +1,13 @@
 //! `${VAR}` in string values, replaced in place in the spanned tree so positions
-//! survive, and registration of the secrets that interpolation brings in.
+//! survive; each value is then handed to `secrets` to register what it hides.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use toml::de::{DeTable, DeValue};
 
-use super::redact::{register_secret, url_passwords};
 use super::report::Report;
+use super::secrets::register_secrets;
 use super::tree::Node;
 
 /// Replaces `${VAR}` in every string value (arrays and inline tables included),
@@ -61,9 +62,11 @@ fn walk_value(
                     return;
                 }
             };
-            register_secrets(path, &text, &vars);
+            for warning in register_secrets(path, &text, &vars) {
+                r.warn(at, warning);
+            }
             if env_only {
-                register_secret(&text);
+                super::redact::register_secret(&text);
             }
             if text != s.as_ref() {
                 *s = Cow::Owned(text);
@@ -79,11 +82,18 @@ fn walk_value(
     }
 }
 
-/// The expanded text and the values substituted, or every error in the string.
+/// One `${NAME}` replaced: the variable, and where its value sits in the result.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Substitution {
+    pub name: String,
+    pub at: Range<usize>,
+}
+
+/// The expanded text and the substitutions made, or every error in the string.
 fn expand(
     s: &str,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(String, Vec<String>), Vec<String>> {
+) -> Result<(String, Vec<Substitution>), Vec<String>> {
     let mut out = String::with_capacity(s.len());
     let mut values = Vec::new();
     let mut errors = Vec::new();
@@ -110,8 +120,12 @@ fn expand(
             }
             match env(name) {
                 Some(v) => {
+                    let start = out.len();
                     out.push_str(&v);
-                    values.push(v);
+                    values.push(Substitution {
+                        name: name.to_string(),
+                        at: start..out.len(),
+                    });
                 }
                 None => errors.push(format!("environment variable `{name}` is not set")),
             }
@@ -153,59 +167,6 @@ fn is_var_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Registers what must never be printed: passwords in any URL; the whole value of a
-/// key named like a secret; the values interpolated into a source `url` (which may hide
-/// a password in a form we cannot parse); inline JSON credentials.
-fn register_secrets(path: &[String], value: &str, interpolated: &[String]) {
-    for p in url_passwords(value) {
-        register_secret(&p);
-    }
-    let Some(key) = path.last().map(|k| k.to_ascii_lowercase()) else {
-        return;
-    };
-    if ["password", "secret", "token", "key"]
-        .iter()
-        .any(|w| key.contains(w))
-    {
-        register_secret(value);
-    }
-    let in_source = path.len() == 3 && path[0] == "sources";
-    // sqlite URLs carry no credentials, only paths that messages should show.
-    if in_source && key == "url" && !value.starts_with("sqlite:") {
-        for v in interpolated {
-            register_secret(v);
-        }
-    }
-    if key == "credentials" && value.trim_start().starts_with('{') {
-        register_secret(value);
-        register_json_secrets(value);
-    }
-}
-
-/// A service-account key's private parts may be echoed one by one by a client error.
-fn register_json_secrets(json: &str) {
-    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(json) else {
-        return;
-    };
-    for (k, v) in map {
-        let k = k.to_ascii_lowercase();
-        if let serde_json::Value::String(s) = v
-            && ["private_key", "secret", "token", "password"]
-                .iter()
-                .any(|w| k.contains(w))
-        {
-            register_secret(&s);
-            // The PEM body also appears line by line in some messages.
-            for line in s
-                .lines()
-                .filter(|l| l.len() >= 16 && !l.starts_with("-----"))
-            {
-                register_secret(line);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,18 +179,25 @@ mod tests {
         }
     }
 
+    fn sub(name: &str, at: Range<usize>) -> Substitution {
+        Substitution {
+            name: name.into(),
+            at,
+        }
+    }
+
     #[test]
     fn expands_variables_and_escapes() {
         assert_eq!(
             expand("postgres://${HOST}:5432/x", &env),
             Ok((
                 "postgres://db.internal:5432/x".into(),
-                vec!["db.internal".into()]
+                vec![sub("HOST", 11..22)]
             ))
         );
         assert_eq!(
             expand("a${EMPTY}b", &env),
-            Ok(("ab".into(), vec![String::new()]))
+            Ok(("ab".into(), vec![sub("EMPTY", 1..1)]))
         );
         assert_eq!(
             expand("cost $5, $${HOST} $$", &env),

@@ -15,6 +15,8 @@ mod cycles;
 mod interpolate;
 pub mod notify;
 mod report;
+mod secret_spans;
+mod secrets;
 mod suggest;
 mod tasks;
 mod tree;
@@ -126,7 +128,13 @@ pub(crate) fn load_with_env(
     };
     apply_defaults(&mut def);
     let (file, dir) = absolute_location(file);
-    Ok(Workspace { file, dir, def })
+    let warnings = report.into_warnings();
+    Ok(Workspace {
+        file,
+        dir,
+        def,
+        warnings,
+    })
 }
 
 /// Kinds that DESIGN.md documents as defaults when `kind` is left out.

@@ -261,6 +261,8 @@ pub struct Workspace {
     /// The directory holding the workspace file; relative paths resolve here.
     pub dir: PathBuf,
     pub def: WorkspaceFile,
+    /// What `check` should say about a workspace that loads (it refuses nothing).
+    pub warnings: Vec<super::Problem>,
 }
 
 impl Workspace {

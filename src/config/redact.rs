@@ -3,32 +3,24 @@
 
 use std::sync::{OnceLock, PoisonError, RwLock};
 
-const MASK: &str = "***";
+use super::secret_spans::{param_value_ranges, url_password_ranges};
 
-/// Query/conninfo parameter names whose values are masked.
-const SECRET_PARAMS: &[&str] = &[
-    "password",
-    "pass",
-    "pwd",
-    "secret",
-    "token",
-    "key",
-    "access_key",
-    "sslpassword",
-];
+pub(crate) const MASK: &str = "***";
 
-/// Shorter values would mask innocent text everywhere.
-const MIN_SECRET_LEN: usize = 4;
+/// A secret shorter than this cannot be masked reliably: it is masked where it
+/// stands alone, but may also stand alone in innocent text, and may go unmasked
+/// glued to other text. `check` warns about one.
+pub(crate) const RELIABLE_SECRET_LEN: usize = 4;
 
 fn secrets() -> &'static RwLock<Vec<String>> {
     static SECRETS: OnceLock<RwLock<Vec<String>>> = OnceLock::new();
     SECRETS.get_or_init(|| RwLock::new(Vec::new()))
 }
 
-/// Remembers `value` so that `redact` masks it anywhere. Values shorter than 4
-/// characters are ignored.
+/// Remembers `value` so that `redact` masks it wherever it occurs whole (see
+/// `MASK_INSIDE_WORDS_LEN`), however short.
 pub fn register_secret(value: &str) {
-    if value.chars().count() < MIN_SECRET_LEN || value == MASK {
+    if value.is_empty() || value == MASK {
         return;
     }
     // A poisoned lock still holds a usable list; losing a secret would be worse.
@@ -40,6 +32,12 @@ pub fn register_secret(value: &str) {
     }
 }
 
+/// Secrets this long are masked wherever they occur, even inside a longer token
+/// (`password%3D<secret>` in an encoded URL is still the secret): by chance a
+/// string this long is not part of innocent text. Shorter ones are masked only
+/// where they occur whole, so that a secret `4321` leaves `154321 rows` intact.
+const MASK_INSIDE_WORDS_LEN: usize = 8;
+
 /// Masks URL passwords (`scheme://user:***@host`), secret query parameters
 /// (`?password=***`) and every registered secret value.
 pub fn redact(text: &str) -> String {
@@ -48,7 +46,7 @@ pub fn redact(text: &str) -> String {
         let mut s = text.to_string();
         for secret in list.iter() {
             if s.contains(secret.as_str()) {
-                s = s.replace(secret.as_str(), MASK);
+                s = mask_secret(&s, secret);
             }
         }
         s
@@ -57,19 +55,29 @@ pub fn redact(text: &str) -> String {
     mask_ranges(&out, &param_value_ranges(&out))
 }
 
-/// Passwords written in URLs inside `text` (raw, and percent-decoded when that differs),
-/// so the loader can register them as secrets.
-pub(crate) fn url_passwords(text: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for r in url_password_ranges(text) {
-        let raw = &text[r];
-        let decoded = percent_decode(raw);
-        if decoded != raw {
-            found.push(decoded);
-        }
-        found.push(raw.to_string());
-    }
-    found
+/// `text` with each occurrence of `secret` masked: every one for a long secret,
+/// only those not inside a longer word for a short one.
+fn mask_secret(text: &str, secret: &str) -> String {
+    let inside_words_too = secret.chars().count() >= MASK_INSIDE_WORDS_LEN;
+    let ranges: Vec<_> = text
+        .match_indices(secret)
+        .map(|(at, _)| at..at + secret.len())
+        .filter(|r| inside_words_too || stands_alone(text, r.clone()))
+        .collect();
+    mask_ranges(text, &ranges)
+}
+
+/// Whether `text[r]` is not glued to a letter, digit or `_` on a side where it
+/// starts or ends with one itself: `4321` stands alone in `password 4321.` but
+/// not in `154321`.
+fn stands_alone(text: &str, r: std::ops::Range<usize>) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let inner = &text[r.clone()];
+    let glued_before = inner.chars().next().is_some_and(word)
+        && text[..r.start].chars().next_back().is_some_and(word);
+    let glued_after = inner.chars().next_back().is_some_and(word)
+        && text[r.end..].chars().next().is_some_and(word);
+    !glued_before && !glued_after
 }
 
 fn mask_ranges(text: &str, ranges: &[std::ops::Range<usize>]) -> String {
@@ -85,101 +93,6 @@ fn mask_ranges(text: &str, ranges: &[std::ops::Range<usize>]) -> String {
     }
     out.push_str(&text[at..]);
     out
-}
-
-/// Byte ranges of the password in every `scheme://user:password@host`.
-fn url_password_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
-    let mut ranges = Vec::new();
-    let mut search = 0;
-    while let Some(found) = text[search..].find("://") {
-        let auth_start = search + found + 3;
-        search = auth_start;
-        // The authority ends at the first path/query/fragment or whitespace; the
-        // userinfo ends at its last '@' (an unencoded '@' in a password is common).
-        let rest = &text[auth_start..];
-        let auth_len = rest
-            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace() || is_quote(c))
-            .unwrap_or(rest.len());
-        let authority = &rest[..auth_len];
-        let Some(at) = authority.rfind('@') else {
-            continue;
-        };
-        let Some(colon) = authority[..at].find(':') else {
-            continue;
-        };
-        let (start, end) = (auth_start + colon + 1, auth_start + at);
-        if start < end && &text[start..end] != MASK {
-            ranges.push(start..end);
-        }
-        search = auth_start + auth_len;
-    }
-    ranges
-}
-
-/// Byte ranges of the values of secret parameters: after `?` or `&` (URL query) or
-/// at a word start (conninfo `password=… host=…`). Bare `key=` only counts in a query,
-/// where it cannot be prose such as "duplicate key=5".
-fn param_value_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
-    let mut ranges = Vec::new();
-    let lower = text.to_ascii_lowercase();
-    let bytes = text.as_bytes();
-    let mut search = 0;
-    while let Some(found) = lower[search..].find('=') {
-        let eq = search + found;
-        search = eq + 1;
-        let name_len: usize = lower[..eq]
-            .chars()
-            .rev()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .count(); // ASCII only, so chars == bytes
-        let name_start = eq - name_len;
-        let name = &lower[name_start..eq];
-        if !SECRET_PARAMS.contains(&name) {
-            continue;
-        }
-        let before = name_start.checked_sub(1).map(|i| bytes[i]);
-        let in_query = matches!(before, Some(b'?' | b'&'));
-        let word_start = matches!(before, None | Some(b' ' | b'\t' | b'\n' | b';' | b'('));
-        if !(in_query || (word_start && name != "key" && name != "pass")) {
-            continue;
-        }
-        let value_start = eq + 1;
-        let value_len = text[value_start..]
-            .find(|c: char| {
-                matches!(c, '&' | '#' | ';' | ')' | ',' | '>') || c.is_whitespace() || is_quote(c)
-            })
-            .unwrap_or(text.len() - value_start);
-        let value_end = value_start + value_len;
-        if value_len > 0 && &text[value_start..value_end] != MASK {
-            ranges.push(value_start..value_end);
-        }
-        search = value_end;
-    }
-    ranges
-}
-
-fn is_quote(c: char) -> bool {
-    matches!(c, '"' | '\'' | '`')
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(hex) = s.get(i + 1..i + 3)
-            && hex.bytes().all(|b| b.is_ascii_hexdigit())
-            && let Ok(b) = u8::from_str_radix(hex, 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -239,11 +152,36 @@ mod tests {
     }
 
     #[test]
-    fn ignores_short_secrets_and_keeps_plain_text() {
-        register_secret("abc");
+    fn keeps_plain_text() {
         let plain = "table abc has 3 rows; duplicate key=5 in index users_pkey; pass=ok; \
                      ratio 1:2 @ 10:30 see http://example.com/path?page=2&sort=id";
         assert_eq!(redact(plain), plain);
+    }
+
+    #[test]
+    fn short_secrets_are_masked_only_where_they_occur_whole() {
+        register_secret("7g3k");
+        register_secret("q9");
+        assert_eq!(
+            redact("pw 7g3k. (7g3k) '7g3k' x=7g3k; q9 said 'q9'"),
+            "pw ***. (***) '***' x=***; *** said '***'"
+        );
+        for text in [
+            "47g3k1 rows",
+            "a7g3k",
+            "7g3k_b",
+            "ключ7g3k",
+            "2.7g3ks",
+            "aq9 q99",
+        ] {
+            assert_eq!(redact(text), text);
+        }
+        // A long one is the secret even glued to other text (an encoded URL).
+        register_secret("Glued-long-secret-81");
+        assert_eq!(
+            redact("body=password%3DGlued-long-secret-81x"),
+            "body=password%3D***x"
+        );
     }
 
     #[test]
@@ -251,18 +189,5 @@ mod tests {
         register_secret("wxyz-inner");
         register_secret("prefix-wxyz-inner-suffix");
         assert_eq!(redact("v=prefix-wxyz-inner-suffix;"), "v=***;");
-    }
-
-    #[test]
-    fn finds_url_passwords_raw_and_decoded() {
-        assert_eq!(
-            url_passwords("a postgres://u:p%40ss%21@h/db and mysql://x:plain@y"),
-            vec![
-                "p@ss!".to_string(),
-                "p%40ss%21".to_string(),
-                "plain".to_string()
-            ]
-        );
-        assert!(url_passwords("no urls here: a@b:c").is_empty());
     }
 }

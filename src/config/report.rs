@@ -10,6 +10,7 @@ pub(crate) struct Report<'t> {
     text: &'t str,
     line_starts: Vec<usize>,
     problems: Vec<Problem>,
+    warnings: Vec<Problem>,
 }
 
 impl<'t> Report<'t> {
@@ -22,6 +23,7 @@ impl<'t> Report<'t> {
             text,
             line_starts,
             problems: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -49,6 +51,24 @@ impl<'t> Report<'t> {
             col,
             message: message.into(),
         });
+    }
+
+    /// Records something worth saying at byte `offset` that refuses nothing.
+    pub fn warn(&mut self, offset: usize, message: impl Into<String>) {
+        let (line, col) = self.position(offset);
+        self.warnings.push(Problem {
+            file: self.file.clone(),
+            line,
+            col,
+            message: message.into(),
+        });
+    }
+
+    /// Warnings in file order, for a workspace that loaded.
+    pub fn into_warnings(mut self) -> Vec<Problem> {
+        self.warnings.sort_by_key(|p| (p.line, p.col));
+        self.warnings.dedup();
+        self.warnings
     }
 
     /// A toml parse or deserialize error, at its span (or 1:1 when it has none).

@@ -88,6 +88,7 @@ mod tests {
             file: dir.join("switchyard.toml"),
             dir: dir.to_path_buf(),
             def: Default::default(),
+            warnings: Vec::new(),
         }
     }
 

@@ -5,11 +5,12 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::Command;
 
 use super::{BoxFuture, ExecResult, Executor, Failure, Outcome, TaskContext};
 use crate::engine::process::kill_group;
+use crate::engine::store;
 
 pub struct CommandExecutor;
 
@@ -150,20 +151,90 @@ async fn run(ctx: &TaskContext) -> ExecResult {
     }
 }
 
+/// Bytes of one output line read into memory; the rest of a longer line is
+/// skipped. Twice what the store keeps, so that a secret crossing the store's
+/// cut is still whole when the line is redacted (see `store::cap_log_line`).
+const LINE_READ_MAX: usize = 2 * store::LOG_LINE_MAX_BYTES;
+
 /// Forwards every line of a pipe to the task log, remembering the last one
-/// (usually the error worth showing beside the state).
+/// (usually the error worth showing beside the state). Output is bytes: a line
+/// that is not UTF-8 is decoded lossily and reading goes on, since a reader
+/// that stops would kill the command with SIGPIPE on its next write.
 async fn pump<R: AsyncRead + Unpin>(
     stream: R,
     ctx: &TaskContext,
     last: std::sync::Arc<std::sync::Mutex<String>>,
 ) {
-    let mut lines = BufReader::new(stream).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
+    let mut reader = BufReader::new(stream);
+    let mut bytes = Vec::new();
+    loop {
+        match read_line_capped(&mut reader, &mut bytes, LINE_READ_MAX).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                ctx.report
+                    .log(format!("cannot read the command's output: {e}"));
+                // Keep the pipe drained: the command's exit status stays its own.
+                let _ = tokio::io::copy(&mut reader, &mut tokio::io::sink()).await;
+                return;
+            }
+        }
+        let line = String::from_utf8_lossy(&bytes).into_owned();
         if !line.trim().is_empty()
             && let Ok(mut l) = last.lock()
         {
             l.clone_from(&line);
         }
         ctx.report.log(line);
+    }
+}
+
+/// Reads one line into `line` without its `\n` (or `\r\n`), keeping at most
+/// `max` bytes of it and skipping the rest. False at the end of the stream.
+async fn read_line_capped<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    line: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<bool> {
+    line.clear();
+    let mut read_any = false;
+    loop {
+        let buf = reader.fill_buf().await?;
+        if buf.is_empty() {
+            return Ok(read_any);
+        }
+        read_any = true;
+        let (chunk, used, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..i], i + 1, true),
+            None => (buf, buf.len(), false),
+        };
+        let room = max.saturating_sub(line.len());
+        let whole = chunk.len() <= room;
+        line.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        reader.consume(used);
+        if done {
+            if whole && line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            return Ok(true);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reads_byte_lines_capped_and_without_their_ending() {
+        let input: &[u8] = b"caf\xe9\r\n0123456789\r\n\r\nlast";
+        let mut reader = BufReader::with_capacity(4, input);
+        let mut line = Vec::new();
+        let mut got = Vec::new();
+        while read_line_capped(&mut reader, &mut line, 6).await.unwrap() {
+            got.push(line.clone());
+        }
+        let want: [&[u8]; 4] = [b"caf\xe9", b"012345", b"", b"last"];
+        assert_eq!(got, want);
     }
 }

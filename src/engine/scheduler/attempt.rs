@@ -71,9 +71,10 @@ impl RunOwner {
                 }
             };
             // The error is stored, shown and sent in events: never with a secret
-            // (a command's last output line may echo one).
+            // (a command's last output line may echo one), nor longer than a log line.
             let result = result.map_err(|mut f| {
-                f.message = crate::config::redact::redact(&f.message);
+                let redacted = crate::config::redact::redact(&f.message);
+                f.message = crate::engine::store::cap_log_line(&redacted).into_owned();
                 f
             });
             if let Err(f) = &result {

@@ -12,6 +12,24 @@ use crate::engine::state::{RunState, TaskState};
 /// Lines kept per attempt; older lines are dropped (the tail holds the error).
 pub const LOG_LINES_PER_ATTEMPT: i64 = 10_000;
 
+/// Bytes kept of one log line: a line is for a person to read, and a 20 MB line
+/// (a command dumping a blob) would be stored whole otherwise.
+pub const LOG_LINE_MAX_BYTES: usize = 16 * 1024;
+
+/// `line` cut to `LOG_LINE_MAX_BYTES` (at a character boundary), saying so.
+/// Cut only text that is already redacted: a cut through a secret would leave
+/// a prefix that no longer matches it.
+pub fn cap_log_line(line: &str) -> std::borrow::Cow<'_, str> {
+    if line.len() <= LOG_LINE_MAX_BYTES {
+        return line.into();
+    }
+    let mut end = LOG_LINE_MAX_BYTES;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… (line cut at {LOG_LINE_MAX_BYTES} bytes)", &line[..end]).into()
+}
+
 /// What happened. Small notifications: a follower pulls detail (log lines,
 /// attempts) from the store when it needs it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -275,7 +293,7 @@ pub async fn append_logs(
                 .bind(attempt)
                 .bind(first_line + (c * 100 + k) as i64)
                 .bind(*at)
-                .bind(line);
+                .bind(cap_log_line(line).into_owned());
         }
         q.execute(&mut *tx).await?;
     }
