@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Result;
 use serde_json::json;
 
-use super::{Cli, open_engine};
+use super::{Cli, open_engine_for_reading};
 use crate::engine::lease::{self, lease_is_live};
 use crate::engine::state::{RunState, TaskState};
 use crate::engine::store::{InstanceRow, PoolUsage, RunRow, now_ms};
@@ -63,8 +63,10 @@ fn waiting_text(
 }
 
 pub async fn status(cli: &Cli, as_json: bool, run: Option<&str>, limit: i64) -> Result<u8> {
-    let engine = open_engine(cli).await?;
-    if !cli.readonly {
+    let engine = open_engine_for_reading(cli).await?;
+    // A store that cannot be written is shown as `--readonly` shows it.
+    let readonly = cli.readonly || engine.store.is_readonly();
+    if !readonly {
         lease::reap_dead_owners(&engine.store).await?;
     }
     let runs = match run {
@@ -86,7 +88,7 @@ pub async fn status(cli: &Cli, as_json: bool, run: Option<&str>, limit: i64) -> 
     let mut loaded = Vec::new();
     for mut r in runs {
         let mut insts = engine.store.instances(r.id).await?;
-        if cli.readonly {
+        if readonly {
             as_if_reaped(&mut r, &mut insts);
         }
         loaded.push((r, insts));
@@ -226,7 +228,7 @@ pub async fn logs(
     attempt: Option<i64>,
     as_json: bool,
 ) -> Result<u8> {
-    let engine = open_engine(cli).await?;
+    let engine = open_engine_for_reading(cli).await?;
     let id = engine.store.resolve_run(run).await?;
     let inst = engine.store.instance(id, task).await?;
     let attempt = attempt.unwrap_or(inst.attempt);

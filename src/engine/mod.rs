@@ -79,6 +79,24 @@ impl Engine {
     /// Opens the workspace's state store and brings pool sizes in line with it.
     pub async fn open(ws: Workspace) -> Result<Engine> {
         let store = Store::open(&ws.state_path()).await?;
+        Self::with_writable_store(ws, store).await
+    }
+
+    /// For commands that only read (status, logs, the console): a store this
+    /// user cannot write is opened read-only (`store.is_readonly()`) instead
+    /// of refused.
+    pub async fn open_for_reading(ws: Workspace) -> Result<Engine> {
+        let store = Store::open_for_reading(&ws.state_path()).await?;
+        if store.is_readonly() {
+            return Ok(Engine {
+                store,
+                ws: Arc::new(ws),
+            });
+        }
+        Self::with_writable_store(ws, store).await
+    }
+
+    async fn with_writable_store(ws: Workspace, store: Store) -> Result<Engine> {
         let pools: Vec<(String, i64)> = ws
             .def
             .pools

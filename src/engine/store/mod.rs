@@ -36,6 +36,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
 pub struct Store {
     pool: SqlitePool,
     path: PathBuf,
+    /// Opened without write access (`--readonly`, or a store this user cannot write).
+    readonly: bool,
 }
 
 fn is_locked(e: &anyhow::Error) -> bool {
@@ -43,6 +45,36 @@ fn is_locked(e: &anyhow::Error) -> bool {
         let t = c.to_string();
         t.contains("database is locked") || t.contains("(code: 5)")
     })
+}
+
+/// SQLite's primary result code of the first database error in `e`'s chain.
+fn sqlite_code(e: &anyhow::Error) -> Option<i64> {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<sqlx::Error>())
+        .find_map(|e| e.as_database_error()?.code()?.parse::<i64>().ok())
+        .map(|code| code & 0xff)
+}
+
+/// SQLITE_READONLY (any variant): the file, its directory or its `-shm`
+/// cannot be written by this user.
+fn is_readonly_error(e: &anyhow::Error) -> bool {
+    sqlite_code(e) == Some(8)
+}
+
+/// SQLITE_CANTOPEN: e.g. a read-only directory without the WAL index.
+fn is_cantopen_error(e: &anyhow::Error) -> bool {
+    sqlite_code(e) == Some(14)
+}
+
+/// How a store is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Read and write; creates the store and brings its schema up to date.
+    Write,
+    /// SQLite's read-only mode: sees other processes' writes, writes nothing.
+    Read,
+    /// For a read-only directory without a WAL: the file is read as it is.
+    Immutable,
 }
 
 /// Milliseconds since the Unix epoch: every time in the store.
@@ -64,7 +96,17 @@ pub fn local_hms(ms: i64) -> String {
 impl Store {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Store> {
-        Self::open_with(path, false).await
+        Self::open_with(path, Access::Write).await.map_err(|e| {
+            if is_readonly_error(&e) {
+                anyhow::anyhow!(
+                    "state store {} cannot be written by this user (attempt to write a readonly \
+                     database): only commands that read (status, logs, the console) work on it",
+                    path.display()
+                )
+            } else {
+                e
+            }
+        })
     }
 
     /// For `--readonly`: the store must exist and be current; nothing is written.
@@ -75,28 +117,63 @@ impl Store {
                 path.display()
             );
         }
-        Self::open_with(path, true).await
+        match Self::open_with(path, Access::Read).await {
+            // SQLite reads a WAL database only with its `-shm` index, which a
+            // read-only directory cannot hold. Without a `-wal` file the main
+            // file is the whole store, so it can be read as it is.
+            Err(e)
+                if (is_readonly_error(&e) || is_cantopen_error(&e)) && !wal_path(path).exists() =>
+            {
+                Self::open_with(path, Access::Immutable).await
+            }
+            other => other,
+        }
     }
 
-    async fn open_with(path: &Path, readonly: bool) -> Result<Store> {
-        if let Some(dir) = path.parent() {
+    /// For commands that only read: like `open`, but a store this user
+    /// cannot write is opened read-only instead of refused (`is_readonly`).
+    pub async fn open_for_reading(path: &Path) -> Result<Store> {
+        match Self::open_with(path, Access::Write).await {
+            Err(e) if is_readonly_error(&e) && path.exists() => {
+                tracing::info!("state store {} is read-only here: {e:#}", path.display());
+                Self::open_readonly(path).await
+            }
+            other => other,
+        }
+    }
+
+    /// True when this store was opened without write access.
+    pub fn is_readonly(&self) -> bool {
+        self.readonly
+    }
+
+    async fn open_with(path: &Path, access: Access) -> Result<Store> {
+        if let Some(dir) = path.parent()
+            && access == Access::Write
+        {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create state directory {}", dir.display()))?;
         }
-        let opts = SqliteConnectOptions::from_str("sqlite://")?
+        let mut opts = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
-            .create_if_missing(!readonly)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(false);
+        opts = match access {
+            Access::Write => opts
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal),
+            // The journal mode is the file's: a reader cannot set it.
+            Access::Read => opts.read_only(true),
+            Access::Immutable => opts.read_only(true).immutable(true),
+        };
         // Switching a new file to WAL needs an exclusive lock that SQLite's
         // busy timeout does not wait for: when two processes create the store
         // at once, the loser retries for a while instead of failing.
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         let mut pause = Duration::from_millis(20);
         loop {
-            match Self::connect(path, opts.clone(), readonly).await {
+            match Self::connect(path, opts.clone(), access).await {
                 Err(e) if is_locked(&e) && std::time::Instant::now() < deadline => {
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_millis(500));
@@ -109,7 +186,7 @@ impl Store {
         }
     }
 
-    async fn connect(path: &Path, opts: SqliteConnectOptions, readonly: bool) -> Result<Store> {
+    async fn connect(path: &Path, opts: SqliteConnectOptions, access: Access) -> Result<Store> {
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
@@ -118,8 +195,9 @@ impl Store {
         let store = Store {
             pool,
             path: path.to_path_buf(),
+            readonly: access != Access::Write,
         };
-        if readonly {
+        if store.readonly {
             store.check_schema().await?;
         } else {
             store.migrate().await?;
@@ -188,7 +266,27 @@ impl Store {
                 self.path.display()
             );
         }
+        probe_write(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Fails with SQLITE_READONLY when this user cannot write the store: SQLite
+/// opens a file it may not write read-only without saying so, and a
+/// transaction that changes nothing succeeds. The probe row is rolled back.
+async fn probe_write(tx: &mut Tx) -> Result<()> {
+    let mut probe = sqlx::Acquire::begin(&mut *tx).await?;
+    sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (-1, 0)")
+        .execute(&mut *probe)
+        .await?;
+    probe.rollback().await?;
+    Ok(())
+}
+
+/// The write-ahead log beside a store file.
+fn wal_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push("-wal");
+    PathBuf::from(p)
 }
