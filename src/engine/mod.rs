@@ -230,6 +230,18 @@ impl Engine {
         max_active: usize,
         shutdown: CancellationToken,
     ) -> Result<Vec<(i64, RunState)>> {
+        self.execute_owned(owner, run_ids, max_active, shutdown)
+            .await
+            .map_err(|e| self.store.explain(e, None))
+    }
+
+    async fn execute_owned(
+        &self,
+        owner: Arc<Owner>,
+        run_ids: &[i64],
+        max_active: usize,
+        shutdown: CancellationToken,
+    ) -> Result<Vec<(i64, RunState)>> {
         let heartbeat = lease::spawn_heartbeat(self.store.clone(), owner.token.clone());
         let mut waiting: std::collections::VecDeque<i64> = run_ids.iter().copied().collect();
         let mut active = tokio::task::JoinSet::new();
@@ -270,7 +282,7 @@ impl Engine {
             match joined {
                 Ok((id, Ok(state))) => results.push((id, state)),
                 Ok((id, Err(e))) => {
-                    first_error.get_or_insert(e.context(format!("run {id}")));
+                    first_error.get_or_insert(self.store.explain(e, Some(id)));
                 }
                 Err(e) => {
                     first_error.get_or_insert(anyhow::anyhow!("a run executor crashed: {e}"));

@@ -61,6 +61,23 @@ fn is_readonly_error(e: &anyhow::Error) -> bool {
     sqlite_code(e) == Some(8)
 }
 
+/// SQLITE_FULL: the disk holding the store (or its WAL) has no room left.
+fn is_full_error(e: &anyhow::Error) -> bool {
+    sqlite_code(e) == Some(13)
+}
+
+/// A write to the store failed for want of disk space. The failed
+/// transaction was rolled back: the store holds what was committed before.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the state store {path} cannot be written: database or disk is full; free space on its disk{then}"
+)]
+pub struct StoreFull {
+    pub path: String,
+    /// What to do once there is room again.
+    pub then: String,
+}
+
 /// SQLITE_CANTOPEN: e.g. a read-only directory without the WAL index.
 fn is_cantopen_error(e: &anyhow::Error) -> bool {
     sqlite_code(e) == Some(14)
@@ -142,6 +159,26 @@ impl Store {
         }
     }
 
+    /// An error of a run's owner as people should read it: a full disk is
+    /// said so, with the store's path (SQLite's own message is bare).
+    pub fn explain(&self, e: anyhow::Error, run_id: Option<i64>) -> anyhow::Error {
+        if e.chain().any(|c| c.is::<StoreFull>()) || !is_full_error(&e) {
+            return match run_id {
+                Some(id) => e.context(format!("run {id}")),
+                None => e,
+            };
+        }
+        let then = match run_id {
+            Some(id) => format!(", then `switchyard rerun {id} --failed` carries run {id} on"),
+            None => String::new(),
+        };
+        StoreFull {
+            path: self.path.display().to_string(),
+            then,
+        }
+        .into()
+    }
+
     /// True when this store was opened without write access.
     pub fn is_readonly(&self) -> bool {
         self.readonly
@@ -190,6 +227,7 @@ impl Store {
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
+            .after_release(|conn, _| Box::pin(still_usable(conn)))
             .connect_with(opts)
             .await?;
         let store = Store {
@@ -282,6 +320,28 @@ async fn probe_write(tx: &mut Tx) -> Result<()> {
         .await?;
     probe.rollback().await?;
     Ok(())
+}
+
+/// Is a connection given back to the pool fit to be used again? A dropped
+/// transaction is rolled back on its way back; when that rollback fails
+/// (SQLite already rolled back after "database or disk is full" on COMMIT,
+/// and says "no transaction is active") the connection still counts itself
+/// in a transaction and every later `BEGIN` on it would fail with
+/// "attempted to call begin_with at non-zero transaction depth". Such a
+/// connection is closed instead (closing rolls back whatever is left).
+async fn still_usable(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
+    // The rollback of a dropped transaction is queued on the connection:
+    // a ping is answered after it.
+    conn.ping().await?;
+    if conn.is_in_transaction() {
+        tracing::warn!("closing a state store connection left in a failed transaction");
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// The write-ahead log beside a store file.
