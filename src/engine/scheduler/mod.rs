@@ -247,6 +247,12 @@ impl RunOwner {
     /// when the run is over.
     async fn step(&mut self) -> Result<Option<RunState>> {
         let now = now_ms();
+        // Deleted or replaced, the store no longer records this run, and
+        // another process may start it again: stop its tasks here.
+        if let Err(gone) = self.store.check_identity() {
+            self.abandon().await;
+            bail!("{gone}; stopped run {}'s tasks here", self.run_id);
+        }
         let mut tx = self.store.begin().await?;
         // Heartbeat and lease check in one statement: all writes below depend on it.
         let held = sqlx::query("UPDATE runs SET heartbeat_at = ? WHERE id = ? AND owner_token = ?")

@@ -38,6 +38,25 @@ pub struct Store {
     path: PathBuf,
     /// Opened without write access (`--readonly`, or a store this user cannot write).
     readonly: bool,
+    /// The file opened (device, inode): a store deleted or replaced under a
+    /// live process is noticed by `check_identity`.
+    identity: Option<(u64, u64)>,
+}
+
+fn file_identity(path: &Path) -> std::io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path)?;
+    Ok((m.dev(), m.ino()))
+}
+
+/// The store's file is no longer the one this process opened: writes would
+/// go to a file nobody else sees.
+#[derive(Debug, thiserror::Error)]
+#[error("the state store {path} was {what} while this process was using it")]
+pub struct StoreGone {
+    pub path: String,
+    /// "deleted" or "replaced by another file".
+    pub what: &'static str,
 }
 
 fn is_locked(e: &anyhow::Error) -> bool {
@@ -179,6 +198,26 @@ impl Store {
         .into()
     }
 
+    /// Fails with `StoreGone` when the file at the store's path was deleted,
+    /// or is another file than the one opened. An owner checks it with every
+    /// heartbeat: SQLite itself goes on writing into the unlinked file.
+    pub fn check_identity(&self) -> Result<(), StoreGone> {
+        let Some(opened) = self.identity else {
+            return Ok(());
+        };
+        let what = match file_identity(&self.path) {
+            Ok(now) if now == opened => return Ok(()),
+            Ok(_) => "replaced by another file",
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "deleted",
+            // Cannot tell (e.g. a permission change on the directory).
+            Err(_) => return Ok(()),
+        };
+        Err(StoreGone {
+            path: self.path.display().to_string(),
+            what,
+        })
+    }
+
     /// True when this store was opened without write access.
     pub fn is_readonly(&self) -> bool {
         self.readonly
@@ -234,6 +273,7 @@ impl Store {
             pool,
             path: path.to_path_buf(),
             readonly: access != Access::Write,
+            identity: file_identity(path).ok(),
         };
         if store.readonly {
             store.check_schema().await?;
