@@ -28,16 +28,35 @@ pub fn check(cli: &Cli, as_json: bool) -> Result<u8> {
         }
         Err(e) => (false, e.problems),
     };
+    let warnings = if ok {
+        crate::config::warnings(&file)
+    } else {
+        Vec::new()
+    };
     if as_json {
-        let list: Vec<_> = problems
-            .iter()
-            .map(|p| json!({"file": p.file, "line": p.line, "col": p.col, "message": p.message}))
-            .collect();
+        let list = |ps: &[crate::config::Problem]| -> Vec<_> {
+            ps.iter()
+                .map(
+                    |p| json!({"file": p.file, "line": p.line, "col": p.col, "message": p.message}),
+                )
+                .collect()
+        };
         println!(
             "{}",
-            serde_json::to_string_pretty(&json!({"ok": ok, "problems": list}))?
+            serde_json::to_string_pretty(
+                &json!({"ok": ok, "problems": list(&problems), "warnings": list(&warnings)})
+            )?
         );
     } else {
+        for w in &warnings {
+            println!(
+                "{}:{}:{}: warning: {}",
+                w.file.display(),
+                w.line,
+                w.col,
+                w.message
+            );
+        }
         for p in &problems {
             println!("{p}");
         }

@@ -162,7 +162,7 @@ impl Engine {
             task_id: def.id.clone(),
             kind: def.kind.clone(),
             pool: def.pool.clone(),
-            slots: i64::from(def.partitions.unwrap_or(1).max(1)),
+            slots: def.wanted_slots(),
             upstream: Vec::new(),
             params: Some(serde_json::json!({ "def": def })),
         };

@@ -3,9 +3,10 @@
 //! to the writer through the bounded channel.
 //!
 //! Partitioned exports split a table on its single integer primary key into
-//! key ranges read in parallel, each on its own connection that imported
-//! one snapshot exported by a coordinator transaction, so together they see
-//! the table as it was at one instant. Any partition failing fails the
+//! key ranges read in parallel: the coordinator transaction exports a
+//! snapshot and reads the first range itself, every other range is read on
+//! a connection of its own that imported the snapshot, so together they see
+//! the table as it was at one instant, on one connection per partition. Any partition failing fails the
 //! export and drops (closes) the others' connections, which stops their COPY.
 
 use std::sync::Arc;
@@ -279,7 +280,7 @@ pub(crate) async fn export(
         bytes: AtomicI64::new(0),
         report,
     });
-    let mut conn = PostgresSource::dedicated(src.options()).await?;
+    let mut conn = src.take_for_export().await?;
     let mut warnings = Vec::new();
     let ignored = |what: &str| {
         format!(
@@ -434,10 +435,30 @@ async fn partitioned(
         }
     };
     send_schema(out, plan).await?;
-    let mut converted = vec![0u64; plan.columns.len()];
     let count = ranges.len();
+    let mut ranges = ranges.into_iter().enumerate();
+    // The coordinator reads the first range itself, in the transaction that
+    // holds the snapshot: N partitions use N connections, one per pool slot.
+    let first = ranges.next();
+    let own = async {
+        let Some((i, (filter, what))) = first else {
+            return Ok(vec![0u64; plan.columns.len()]);
+        };
+        let sql = plan.copy_sql(&filter);
+        run_copy(
+            &mut coordinator,
+            &sql,
+            plan,
+            opts.lossy,
+            opts.batch_rows,
+            out,
+            progress,
+        )
+        .await
+        .with_context(|| format!("partition {}/{count} ({what})", i + 1))
+    };
     let mut tasks = JoinSet::new();
-    for (i, (filter, what)) in ranges.into_iter().enumerate() {
+    for (i, (filter, what)) in ranges {
         let sql = plan.copy_sql(&filter);
         let (conn_opts, plan, out, progress) = (
             conn_opts.clone(),
@@ -463,25 +484,36 @@ async fn partitioned(
                 .with_context(|| format!("partition {}/{count} ({what})", i + 1))
         });
     }
-    while let Some(joined) = tasks.join_next().await {
-        let counts = match joined {
-            Ok(Ok(counts)) => counts,
-            Ok(Err(e)) => {
-                // Dropping the others closes their connections.
-                tasks.abort_all();
-                return Err(e);
-            }
-            Err(e) => {
-                tasks.abort_all();
-                return Err(anyhow!("a partition task stopped: {e}"));
-            }
-        };
-        for (total, n) in converted.iter_mut().zip(counts) {
-            *total += n;
+    let others = async {
+        let mut converted = vec![0u64; plan.columns.len()];
+        while let Some(joined) = tasks.join_next().await {
+            let counts = match joined {
+                Ok(Ok(counts)) => counts,
+                Ok(Err(e)) => {
+                    // Dropping the others closes their connections.
+                    tasks.abort_all();
+                    return Err(e);
+                }
+                Err(e) => {
+                    tasks.abort_all();
+                    return Err(anyhow!("a partition task stopped: {e}"));
+                }
+            };
+            add_counts(&mut converted, &counts);
         }
-    }
+        Ok(converted)
+    };
+    // The first error drops the other side: its COPYs' connections close.
+    let (mut converted, counts) = tokio::try_join!(others, own)?;
+    add_counts(&mut converted, &counts);
     sqlx::raw_sql("COMMIT").execute(&mut coordinator).await?;
     Ok(converted)
+}
+
+fn add_counts(total: &mut [u64], counts: &[u64]) {
+    for (t, n) in total.iter_mut().zip(counts) {
+        *t += n;
+    }
 }
 
 /// The first `rows` rows of a table as one batch. Values without an exact

@@ -128,7 +128,7 @@ impl RunOwner {
     async fn refresh_pools_from_workspace(&self) -> Result<()> {
         let mut tx = self.store.begin().await?;
         for (id, def) in &self.defs {
-            let slots = i64::from(def.partitions.unwrap_or(1).max(1));
+            let slots = def.wanted_slots();
             sqlx::query(
                 "UPDATE task_instances SET pool = ?, slots = ? WHERE run_id = ? AND task_id = ? AND state <> 'running' AND (pool IS DISTINCT FROM ? OR slots <> ?)",
             )
