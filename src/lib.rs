@@ -7,4 +7,6 @@ pub mod config;
 pub mod connectors;
 pub mod engine;
 pub mod format;
+/// This host's name and its processes: used by several layers.
+pub mod host;
 pub mod tui;
