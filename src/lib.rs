@@ -8,5 +8,7 @@ pub mod config;
 pub mod connectors;
 pub mod engine;
 pub mod format;
+/// This host's name and its processes: used by several layers.
+pub mod host;
 pub mod text;
 pub mod tui;

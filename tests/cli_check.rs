@@ -266,7 +266,10 @@ command = "true"
     let (code, out, err) = ws.run(&["check", "--json"]);
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v, serde_json::json!({"ok": true, "problems": []}));
+    assert_eq!(
+        v,
+        serde_json::json!({"ok": true, "problems": [], "warnings": []})
+    );
 
     // A toml syntax error is reported at its position, not as a panic.
     let broken = "[pipelines.p]\n[[pipelines.p.tasks]]\nid = \"a\nkind = \"command\"\n";

@@ -139,3 +139,53 @@ fn pool_resize_from_another_process_takes_effect_while_running() {
     );
     all_succeeded(&ws, "latest");
 }
+
+/// A task with more partitions than its pool has slots holds the whole
+/// pool, and is counted as holding exactly that: `replica 2/2`, not `8/2`.
+#[test]
+fn a_task_wanting_more_slots_than_the_pool_is_counted_as_holding_the_pool() {
+    let ws = Ws::new(
+        r#"
+[pools.replica]
+size = 2
+
+[pipelines.p]
+[[pipelines.p.tasks]]
+id = "wide"
+kind = "command"
+command = "sh wait_flag.sh go"
+pool = "replica"
+partitions = 8
+
+[[pipelines.p.tasks]]
+id = "after_wide"
+kind = "command"
+command = "true"
+pool = "replica"
+"#,
+    );
+    ws.install_scripts();
+    let mut run = Bg::new(ws.spawn(&["run", "p", "--date", "2026-07-01"]));
+    let waiting = |ws: &Ws| -> Option<String> {
+        let s = ws.try_status(Some("latest"))?;
+        let tasks = s["runs"][0]["tasks"].as_array()?.clone();
+        let wide = tasks.iter().find(|t| t["id"] == "wide")?;
+        let other = tasks.iter().find(|t| t["id"] == "after_wide")?;
+        (wide["state"] == "running" && other["state"] == "queued")
+            .then(|| other["waiting_on"].as_str().unwrap_or_default().to_string())
+    };
+    // Slots go in run order: `wide` takes the pool, `after_wide` waits.
+    let mut seen = None;
+    wait_until(
+        Duration::from_secs(30),
+        "wide running, after_wide queued",
+        || {
+            seen = waiting(&ws);
+            seen.is_some()
+        },
+    );
+    ws.touch("go");
+    let (code, _, err) = run.wait(Duration::from_secs(60));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(seen.as_deref(), Some("pool replica 2/2"));
+}

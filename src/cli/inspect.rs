@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Result;
 use serde_json::json;
 
-use super::{Cli, exit, open_engine};
+use super::{Cli, exit, open_engine_for_reading};
 use crate::engine::lease::{self, lease_is_live};
 use crate::engine::state::{RunState, TaskState};
 use crate::engine::store::{InstanceRow, LogLine, PoolUsage, RunRow, now_ms};
@@ -64,8 +64,10 @@ fn waiting_text(
 }
 
 pub async fn status(cli: &Cli, as_json: bool, run: Option<&str>, limit: i64) -> Result<u8> {
-    let engine = open_engine(cli).await?;
-    if !cli.readonly {
+    let engine = open_engine_for_reading(cli).await?;
+    // A store that cannot be written is shown as `--readonly` shows it.
+    let readonly = cli.readonly || engine.store.is_readonly();
+    if !readonly {
         lease::reap_dead_owners(&engine.store).await?;
     }
     let runs = match run {
@@ -87,7 +89,7 @@ pub async fn status(cli: &Cli, as_json: bool, run: Option<&str>, limit: i64) -> 
     let mut loaded = Vec::new();
     for mut r in runs {
         let mut insts = engine.store.instances(r.id).await?;
-        if cli.readonly {
+        if readonly {
             as_if_reaped(&mut r, &mut insts);
         }
         loaded.push((r, insts));
@@ -239,7 +241,7 @@ pub async fn logs(
     attempt: Option<i64>,
     as_json: bool,
 ) -> Result<u8> {
-    let engine = open_engine(cli).await?;
+    let engine = open_engine_for_reading(cli).await?;
     let id = engine.store.resolve_run(run).await?;
     let inst = engine.store.instance(id, task).await?;
     if let Some(n) = attempt

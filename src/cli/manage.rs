@@ -29,6 +29,10 @@ pub fn check(cli: &Cli, as_json: bool) -> Result<u8> {
         }
         Err(e) => (false, e.problems, Vec::new()),
     };
+    let mut warnings = warnings;
+    if ok {
+        warnings.extend(crate::config::warnings(&file));
+    }
     if as_json {
         let list = |ps: &[crate::config::Problem]| -> Vec<_> {
             ps.iter()

@@ -341,7 +341,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 "the console needs a terminal; for scripts use `switchyard status --json`",
             ));
         }
-        let engine = open_engine(&cli).await?;
+        let engine = open_engine_for_reading(&cli).await?;
+        let readonly = cli.readonly || engine.store.is_readonly();
         let start_at = match &cli.open_run {
             Some(spec) => Some((
                 engine
@@ -353,7 +354,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             )),
             None => None,
         };
-        crate::tui::run(engine, cli.readonly, cli.theme.as_deref(), start_at).await?;
+        crate::tui::run(engine, readonly, cli.theme.as_deref(), start_at).await?;
         return Ok(0);
     };
     match command {
@@ -504,6 +505,17 @@ pub async fn open_engine(cli: &Cli) -> anyhow::Result<crate::engine::Engine> {
         return crate::engine::Engine::open_readonly(ws).await;
     }
     crate::engine::Engine::open(ws).await
+}
+
+/// Like `open_engine`, for commands that only read: a state store this user
+/// cannot write is read as with `--readonly` (see `Store::is_readonly`).
+pub async fn open_engine_for_reading(cli: &Cli) -> anyhow::Result<crate::engine::Engine> {
+    let file = crate::config::find_workspace(cli.config.as_deref())?;
+    let ws = crate::config::load(&file).map_err(|e| exit(2, e.to_string()))?;
+    if cli.readonly {
+        return crate::engine::Engine::open_readonly(ws).await;
+    }
+    crate::engine::Engine::open_for_reading(ws).await
 }
 
 #[cfg(test)]

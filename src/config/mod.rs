@@ -21,8 +21,10 @@ mod suggest;
 mod tasks;
 mod tree;
 mod validate;
+mod warnings;
 
 pub use model::*;
+pub use warnings::warnings;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

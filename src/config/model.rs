@@ -165,6 +165,14 @@ pub struct TaskDef {
     pub command: Option<String>,
 }
 
+impl TaskDef {
+    /// Pool slots an attempt asks for: one per partition (an export reads
+    /// each on a connection of its own).
+    pub fn wanted_slots(&self) -> i64 {
+        i64::from(self.partitions.unwrap_or(1).max(1))
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CheckSide {
     pub target: String,

@@ -86,6 +86,24 @@ impl Engine {
     /// Opens the workspace's state store and brings pool sizes in line with it.
     pub async fn open(ws: Workspace) -> Result<Engine> {
         let store = Store::open(&ws.state_path()).await?;
+        Self::with_writable_store(ws, store).await
+    }
+
+    /// For commands that only read (status, logs, the console): a store this
+    /// user cannot write is opened read-only (`store.is_readonly()`) instead
+    /// of refused.
+    pub async fn open_for_reading(ws: Workspace) -> Result<Engine> {
+        let store = Store::open_for_reading(&ws.state_path()).await?;
+        if store.is_readonly() {
+            return Ok(Engine {
+                store,
+                ws: Arc::new(ws),
+            });
+        }
+        Self::with_writable_store(ws, store).await
+    }
+
+    async fn with_writable_store(ws: Workspace, store: Store) -> Result<Engine> {
         let pools: Vec<(String, i64)> = ws
             .def
             .pools
@@ -233,7 +251,7 @@ impl Engine {
             task_id: def.id.clone(),
             kind: def.kind.clone(),
             pool: def.pool.clone(),
-            slots: i64::from(def.partitions.unwrap_or(1).max(1)),
+            slots: def.wanted_slots(),
             upstream: Vec::new(),
             params: Some(serde_json::json!({ "def": def })),
         };
@@ -301,6 +319,18 @@ impl Engine {
         max_active: usize,
         shutdown: CancellationToken,
     ) -> Result<Vec<(i64, RunState)>> {
+        self.execute_owned(owner, run_ids, max_active, shutdown)
+            .await
+            .map_err(|e| self.store.explain(e, None))
+    }
+
+    async fn execute_owned(
+        &self,
+        owner: Arc<Owner>,
+        run_ids: &[i64],
+        max_active: usize,
+        shutdown: CancellationToken,
+    ) -> Result<Vec<(i64, RunState)>> {
         let heartbeat = lease::spawn_heartbeat(self.store.clone(), owner.token.clone());
         let mut waiting: std::collections::VecDeque<i64> = run_ids.iter().copied().collect();
         let mut active = tokio::task::JoinSet::new();
@@ -341,7 +371,7 @@ impl Engine {
             match joined {
                 Ok((id, Ok(state))) => results.push((id, state)),
                 Ok((id, Err(e))) => {
-                    first_error.get_or_insert(e.context(format!("run {id}")));
+                    first_error.get_or_insert(self.store.explain(e, Some(id)));
                 }
                 Err(e) => {
                     first_error.get_or_insert(anyhow::anyhow!("a run executor crashed: {e}"));

@@ -14,6 +14,7 @@ fn object(path: &str, size: u64) -> ObjectInfo {
         size,
         modified: Some(1_714_533_245_000),
         is_prefix: path.ends_with('/'),
+        partial: None,
     }
 }
 
@@ -226,4 +227,53 @@ fn a_run_that_changes_refreshes_the_store_on_screen_quietly() {
     );
     assert!(fx.contains(&list_of("")), "{fx:?}");
     assert!(s.browse.stores.listing.ready().is_some());
+}
+
+fn left_partial(path: &str, size: u64) -> ObjectInfo {
+    ObjectInfo {
+        partial: Some(crate::connectors::store::PartialFile {
+            pid: Some(4242),
+            host: None,
+            writer: crate::connectors::store::Writer::Dead,
+            object: Some("users.parquet".into()),
+        }),
+        ..object(path, size)
+    }
+}
+
+#[test]
+fn a_partial_file_is_not_loaded_but_can_be_deleted() {
+    let (mut s, k) = setup(false);
+    key(&mut s, &k, "5");
+    listed(
+        &mut s,
+        &k,
+        "",
+        vec![left_partial("users.parquet.4242-0.partial", 25_700_000)],
+    );
+    assert!(key(&mut s, &k, "l").is_empty());
+    assert!(s.modal.is_none(), "no load form for an unfinished file");
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("cannot be loaded")),
+        "{:?}",
+        s.flash
+    );
+    s.flash = None;
+    key(&mut s, &k, "enter");
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains(".partial"))
+    );
+    key(&mut s, &k, "d");
+    let fx = key(&mut s, &k, "enter");
+    assert_eq!(
+        fx,
+        vec![Effect::Browse(BrowseEffect::Delete {
+            store: "lake".into(),
+            path: "users.parquet.4242-0.partial".into()
+        })]
+    );
 }

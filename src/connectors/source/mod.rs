@@ -6,6 +6,7 @@
 mod pg_column;
 mod pg_copy;
 mod pg_export;
+mod pg_partition;
 mod pg_value;
 
 use std::fmt;

@@ -2,11 +2,8 @@
 //! dedicated connection, decoded chunk by chunk into Arrow batches that go
 //! to the writer through the bounded channel.
 //!
-//! Partitioned exports split a table on its single integer primary key into
-//! key ranges read in parallel, each on its own connection that imported
-//! one snapshot exported by a coordinator transaction, so together they see
-//! the table as it was at one instant. Any partition failing fails the
-//! export and drops (closes) the others' connections, which stops their COPY.
+//! Partitioned exports (ranges read in parallel under one snapshot) are in
+//! `pg_partition.rs`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -14,14 +11,13 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use anyhow::{Context, Result, anyhow};
 use arrow_array::RecordBatch;
 use arrow_schema::{Schema, SchemaRef};
-use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Column as _, Executor, SqlSafeStr, Statement, TypeInfo as _};
-use tokio::task::JoinSet;
 
 use super::pg_copy::{CopyColumn, CopyDecoder, conversion_warnings};
+use super::pg_partition::{partitioned, split_of};
 use super::postgres::{
-    PgCol, PostgresSource, TableInfo, TypeResolver, arrow_field, quote_ident, quote_literal,
-    quote_table, table_info,
+    PgCol, PostgresSource, TypeResolver, arrow_field, quote_ident, quote_table, table_info,
 };
 use super::{
     BatchSender, ExportInput, ExportMsg, ExportOptions, ExportStats, Lossy, ProgressFn, TableName,
@@ -31,7 +27,7 @@ use crate::format::types::postgres::PgKind;
 /// What to copy and how to decode it.
 pub(crate) struct Plan {
     schema: SchemaRef,
-    columns: Vec<CopyColumn>,
+    pub(super) columns: Vec<CopyColumn>,
     /// The `SELECT` to copy; a table's may take a `WHERE` or `LIMIT` suffix.
     select: String,
 }
@@ -86,7 +82,7 @@ impl Plan {
         Plan::new(cols, select)
     }
 
-    fn copy_sql(&self, suffix: &str) -> String {
+    pub(super) fn copy_sql(&self, suffix: &str) -> String {
         format!("COPY ({}{suffix}) TO STDOUT (FORMAT binary)", self.select)
     }
 }
@@ -140,7 +136,7 @@ async fn query_columns(conn: &mut PgConnection, q: &str) -> Result<Vec<PgCol>> {
 }
 
 /// Rows and bytes done across all partitions, reported as they grow.
-struct Progress {
+pub(super) struct Progress {
     rows: AtomicI64,
     bytes: AtomicI64,
     report: ProgressFn,
@@ -155,7 +151,7 @@ impl Progress {
 }
 
 /// One COPY into the channel; returns the converted-value counts per column.
-async fn run_copy(
+pub(super) async fn run_copy(
     conn: &mut PgConnection,
     sql: &str,
     plan: &Plan,
@@ -190,83 +186,6 @@ async fn run_copy(
     Ok(dec.converted())
 }
 
-/// The key column when the table has a single-column integer primary key.
-fn partition_key<'a>(pk: &[String], cols: &'a [PgCol]) -> Option<&'a PgCol> {
-    let [pk] = pk else { return None };
-    cols.iter()
-        .find(|c| &c.name == pk)
-        .filter(|c| matches!(c.kind, PgKind::Int2 | PgKind::Int4 | PgKind::Int8))
-}
-
-/// How a partitioned export divides a table between its connections.
-enum Split {
-    /// Ranges of heap pages (`ctid`): each connection reads only its own
-    /// pages by a TID range scan, which costs the server about what one
-    /// sequential scan costs (key ranges go through the index: ~15% more
-    /// server CPU measured on the 5M-row bench table). PostgreSQL 14+, plain
-    /// tables and materialized views.
-    Pages,
-    /// Ranges of a single-column integer primary key (quoted identifier).
-    Key(String),
-}
-
-/// The split for a table, or None when it can only be read as one stream.
-async fn split_of(conn: &mut PgConnection, info: &TableInfo) -> Result<Option<Split>> {
-    if matches!(info.relkind.as_str(), "r" | "m") {
-        let version: i32 = sqlx::query_scalar("SELECT current_setting('server_version_num')::int4")
-            .fetch_one(&mut *conn)
-            .await?;
-        if version >= 140_000 {
-            return Ok(Some(Split::Pages));
-        }
-    }
-    Ok(partition_key(&info.detail.primary_key, &info.cols)
-        .map(|c| Split::Key(quote_ident(&c.name))))
-}
-
-/// Page ranges `[a, b)` covering `0..pages` in at most `n` parts; the last
-/// one is open-ended (None), so pages added after the size was read are
-/// still covered (their rows are outside the snapshot anyway).
-pub(crate) fn page_ranges(pages: i64, n: u32) -> Vec<(i64, Option<i64>)> {
-    let n = i64::from(n.max(1)).min(pages.max(1));
-    let step = (pages + n - 1) / n.max(1);
-    (0..n)
-        .map(|k| {
-            let a = k * step;
-            let b = if k == n - 1 {
-                None
-            } else {
-                Some((k + 1) * step)
-            };
-            (a, b)
-        })
-        .collect()
-}
-
-/// The WHERE clause of one page range (numbers only: nothing user-given).
-fn page_filter(a: i64, b: Option<i64>) -> String {
-    match b {
-        Some(b) => format!(" WHERE ctid >= '({a},0)'::tid AND ctid < '({b},0)'::tid"),
-        None => format!(" WHERE ctid >= '({a},0)'::tid"),
-    }
-}
-
-/// `[lo, hi]` cut into at most `n` contiguous inclusive ranges of equal width.
-pub(crate) fn key_ranges(lo: i64, hi: i64, n: u32) -> Vec<(i64, i64)> {
-    let (lo, hi) = (i128::from(lo), i128::from(hi));
-    let span = hi - lo + 1;
-    if span <= 0 {
-        return Vec::new();
-    }
-    let n = i128::from(n.max(1)).min(span);
-    let step = (span + n - 1) / n;
-    (0..n)
-        .map(|k| lo + k * step)
-        .filter(|&a| a <= hi)
-        .map(|a| (a as i64, (a + step - 1).min(hi) as i64))
-        .collect()
-}
-
 pub(crate) async fn export(
     src: &PostgresSource,
     input: &ExportInput,
@@ -279,7 +198,7 @@ pub(crate) async fn export(
         bytes: AtomicI64::new(0),
         report,
     });
-    let mut conn = PostgresSource::dedicated(src.options()).await?;
+    let mut conn = src.take_for_export().await?;
     let mut warnings = Vec::new();
     let ignored = |what: &str| {
         format!(
@@ -348,7 +267,7 @@ pub(crate) async fn export(
     })
 }
 
-async fn send_schema(out: &BatchSender, plan: &Plan) -> Result<()> {
+pub(super) async fn send_schema(out: &BatchSender, plan: &Plan) -> Result<()> {
     out.send(ExportMsg::Schema(plan.schema.clone()))
         .await
         .map_err(|_| anyhow!("the writer stopped reading"))
@@ -365,123 +284,6 @@ async fn single(
     send_schema(out, plan).await?;
     let sql = plan.copy_sql(suffix);
     run_copy(conn, &sql, plan, opts.lossy, opts.batch_rows, out, progress).await
-}
-
-const REPEATABLE_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
-
-#[allow(clippy::too_many_arguments)]
-async fn partitioned(
-    conn_opts: &PgConnectOptions,
-    mut coordinator: PgConnection,
-    rel: &str,
-    split: &Split,
-    plan: &Arc<Plan>,
-    opts: &ExportOptions,
-    out: &BatchSender,
-    progress: &Arc<Progress>,
-) -> Result<Vec<u64>> {
-    // The coordinator's transaction holds the snapshot: it stays open until
-    // every partition has finished reading.
-    sqlx::raw_sql(REPEATABLE_READ)
-        .execute(&mut coordinator)
-        .await?;
-    let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
-        .fetch_one(&mut coordinator)
-        .await?;
-    // Each range as (WHERE clause, what it covers for an error message).
-    // The bounds query waits behind a lock on the table like the COPYs would.
-    let ranges: Vec<(String, String)> = match split {
-        Split::Pages => {
-            let size = format!(
-                "SELECT /* partition bounds */ pg_relation_size({}::regclass)::int8 \
-                 / current_setting('block_size')::int8",
-                quote_literal(rel)
-            );
-            let pages: i64 = sqlx::query_scalar(AssertSqlSafe(size))
-                .fetch_one(&mut coordinator)
-                .await?;
-            page_ranges(pages, opts.partitions)
-                .into_iter()
-                .map(|(a, b)| {
-                    let what = match b {
-                        Some(b) => format!("pages {a} to {}", b - 1),
-                        None => format!("pages from {a}"),
-                    };
-                    (page_filter(a, b), what)
-                })
-                .collect()
-        }
-        Split::Key(key) => {
-            let bounds = format!(
-                "SELECT /* partition bounds */ min({key})::int8, max({key})::int8 FROM {rel}"
-            );
-            let (lo, hi): (Option<i64>, Option<i64>) = sqlx::query_as(AssertSqlSafe(bounds))
-                .fetch_one(&mut coordinator)
-                .await?;
-            match (lo, hi) {
-                // Quoted literals: `-9223372036854775808::int8` would overflow.
-                (Some(lo), Some(hi)) => key_ranges(lo, hi, opts.partitions)
-                    .into_iter()
-                    .map(|(a, b)| {
-                        (
-                            format!(" WHERE {key} BETWEEN '{a}'::int8 AND '{b}'::int8"),
-                            format!("keys {a} to {b}"),
-                        )
-                    })
-                    .collect(),
-                _ => Vec::new(), // an empty table
-            }
-        }
-    };
-    send_schema(out, plan).await?;
-    let mut converted = vec![0u64; plan.columns.len()];
-    let count = ranges.len();
-    let mut tasks = JoinSet::new();
-    for (i, (filter, what)) in ranges.into_iter().enumerate() {
-        let sql = plan.copy_sql(&filter);
-        let (conn_opts, plan, out, progress) = (
-            conn_opts.clone(),
-            plan.clone(),
-            out.clone(),
-            progress.clone(),
-        );
-        let set_snapshot = format!("SET TRANSACTION SNAPSHOT {}", quote_literal(&snapshot));
-        let (lossy, batch_rows) = (opts.lossy, opts.batch_rows);
-        tasks.spawn(async move {
-            let part = async {
-                let mut conn = PostgresSource::dedicated(&conn_opts).await?;
-                sqlx::raw_sql(REPEATABLE_READ).execute(&mut conn).await?;
-                sqlx::raw_sql(AssertSqlSafe(set_snapshot))
-                    .execute(&mut conn)
-                    .await?;
-                let n =
-                    run_copy(&mut conn, &sql, &plan, lossy, batch_rows, &out, &progress).await?;
-                sqlx::raw_sql("COMMIT").execute(&mut conn).await?;
-                anyhow::Ok(n)
-            };
-            part.await
-                .with_context(|| format!("partition {}/{count} ({what})", i + 1))
-        });
-    }
-    while let Some(joined) = tasks.join_next().await {
-        let counts = match joined {
-            Ok(Ok(counts)) => counts,
-            Ok(Err(e)) => {
-                // Dropping the others closes their connections.
-                tasks.abort_all();
-                return Err(e);
-            }
-            Err(e) => {
-                tasks.abort_all();
-                return Err(anyhow!("a partition task stopped: {e}"));
-            }
-        };
-        for (total, n) in converted.iter_mut().zip(counts) {
-            *total += n;
-        }
-    }
-    sqlx::raw_sql("COMMIT").execute(&mut coordinator).await?;
-    Ok(converted)
 }
 
 /// The first `rows` rows of a table as one batch. Values without an exact
@@ -506,42 +308,5 @@ pub(crate) async fn preview(
     match rx.try_recv() {
         Ok(ExportMsg::Batch(b)) => Ok(b),
         _ => Ok(RecordBatch::new_empty(plan.schema.clone())),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn page_ranges_cover_every_page_once_and_leave_the_end_open() {
-        assert_eq!(
-            page_ranges(10, 3),
-            vec![(0, Some(4)), (4, Some(8)), (8, None)]
-        );
-        assert_eq!(page_ranges(2, 4), vec![(0, Some(1)), (1, None)]);
-        // An empty (or just created) table: one open range reads what is there.
-        assert_eq!(page_ranges(0, 4), vec![(0, None)]);
-        assert_eq!(
-            page_ranges(98_177, 2),
-            vec![(0, Some(49_089)), (49_089, None)]
-        );
-        assert_eq!(
-            page_filter(4, Some(8)),
-            " WHERE ctid >= '(4,0)'::tid AND ctid < '(8,0)'::tid"
-        );
-        assert_eq!(page_filter(8, None), " WHERE ctid >= '(8,0)'::tid");
-    }
-
-    #[test]
-    fn key_ranges_cover_the_span_once() {
-        assert_eq!(key_ranges(1, 10, 3), vec![(1, 4), (5, 8), (9, 10)]);
-        assert_eq!(key_ranges(5, 6, 4), vec![(5, 5), (6, 6)]);
-        assert_eq!(key_ranges(7, 7, 4), vec![(7, 7)]);
-        assert_eq!(
-            key_ranges(i64::MIN, i64::MAX, 2),
-            vec![(i64::MIN, -1), (0, i64::MAX)]
-        );
-        assert!(key_ranges(3, 2, 2).is_empty());
     }
 }

@@ -100,6 +100,34 @@ impl PostgresSource {
             .map_err(|e| connect_error(opts, e))
     }
 
+    /// The connection an export starts on: an idle one of the catalog pool
+    /// (detached from it, so it never goes back after a COPY) or a new one.
+    /// Other idle catalog connections are closed: while an export runs, its
+    /// connections are all this source holds, one per partition, so a pool
+    /// slot stands for one connection to the server.
+    pub(crate) async fn take_for_export(&self) -> Result<PgConnection> {
+        // The connection of a catalog call that just ended (the row estimate)
+        // goes back to the pool in a task of its own: wait for it a little.
+        for _ in 0..100 {
+            if self.pool.num_idle() >= self.pool.size() as usize {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let mut idle = Vec::new();
+        while let Some(c) = self.pool.try_acquire() {
+            idle.push(c.detach());
+        }
+        let first = idle.pop();
+        for c in idle {
+            let _ = c.close().await;
+        }
+        match first {
+            Some(c) => Ok(c),
+            None => Self::dedicated(&self.opts).await,
+        }
+    }
+
     pub(crate) fn options(&self) -> &PgConnectOptions {
         &self.opts
     }

@@ -1,10 +1,12 @@
 //! A local directory as an object store (the default store).
 //!
-//! A writer writes `<final>.<pid>-<n>.partial` beside the final name and
-//! publishes it on `commit` with flush, fsync, rename and a directory fsync,
-//! so the final name only ever holds a complete file, even across a crash or
-//! `kill -9`. The `.partial` name is unique per writer so two writers of one
-//! path never share a file; `.partial` files are hidden from listings.
+//! A writer writes `<final>.<pid>-<n>@<host>.partial` beside the final name
+//! and publishes it on `commit` with flush, fsync, rename and a directory
+//! fsync, so the final name only ever holds a complete file, even across a
+//! crash or `kill -9`. The `.partial` name is unique per writer so two
+//! writers of one path never share a file. Listings show `.partial` files
+//! marked as such; one left by a dead writer is removed by the store's next
+//! write (see `partial.rs`).
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
@@ -14,11 +16,9 @@ use std::time::UNIX_EPOCH;
 
 use anyhow::{Context, Result, anyhow, bail};
 
+use super::partial::{self, PARTIAL_SUFFIX, is_partial};
 use super::{LocalCopy, ObjectInfo, ObjectStore, ObjectWriter};
 use crate::connectors::BoxFuture;
-
-/// Files being written end with this; they are never listed.
-pub const PARTIAL_SUFFIX: &str = ".partial";
 
 /// Distinguishes writers within one process (the pid tells processes apart).
 static WRITER_SEQ: AtomicU64 = AtomicU64::new(0);
@@ -71,10 +71,6 @@ fn checked_relative(path: &str) -> Result<PathBuf> {
     Ok(rel)
 }
 
-fn is_partial(name: &str) -> bool {
-    name.ends_with(PARTIAL_SUFFIX)
-}
-
 fn modified_ms(meta: &fs::Metadata) -> Option<i64> {
     let d = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
     i64::try_from(d.as_millis()).ok()
@@ -118,11 +114,11 @@ impl ObjectStore for LocalStore {
         // power cut; commit does it when there were any.
         let new_dirs = !dir.is_dir();
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        // What dead writers left: everywhere the first time, then here.
+        partial::sweep_tree_once(&self.root);
+        partial::sweep_dir(dir);
         let seq = WRITER_SEQ.fetch_add(1, Ordering::Relaxed);
-        let partial = dir.join(format!(
-            "{name}.{}-{seq}{PARTIAL_SUFFIX}",
-            std::process::id()
-        ));
+        let partial = dir.join(partial::partial_name(name, seq));
         let file = File::create_new(&partial)
             .with_context(|| format!("cannot create {}", partial.display()))?;
         Ok(Box::new(LocalWriter {
@@ -198,7 +194,7 @@ fn list_dir(root: &Path, prefix: &str) -> Result<Vec<ObjectInfo>> {
         let Ok(name) = entry.file_name().into_string() else {
             continue; // not UTF-8: not addressable by a store path
         };
-        if !name.starts_with(name_start) || is_partial(&name) {
+        if !name.starts_with(name_start) {
             continue;
         }
         // Follows symlinks; an entry deleted meanwhile is skipped.
@@ -211,9 +207,11 @@ fn list_dir(root: &Path, prefix: &str) -> Result<Vec<ObjectInfo>> {
                 size: 0,
                 modified: None,
                 is_prefix: true,
+                partial: None,
             }
         } else {
             ObjectInfo {
+                partial: is_partial(&name).then(|| partial::describe(&name, &meta)),
                 path: format!("{base}{name}"),
                 size: meta.len(),
                 modified: modified_ms(&meta),

@@ -168,16 +168,23 @@ async fn list_is_a_folder_listing() {
 
     let users = store.list("users/").await.unwrap();
     let paths: Vec<&str> = users.iter().map(|o| o.path.as_str()).collect();
+    let in_flight = format!("users/2024-01-03.parquet.{}-", std::process::id());
+    assert_eq!(paths.len(), 4, "{paths:?}");
     assert_eq!(
-        paths,
-        vec![
-            "users/2024-01-01.parquet",
-            "users/2024-01-02.parquet",
-            "users/archive/"
-        ],
-        "the file being written is hidden"
+        paths[..2],
+        ["users/2024-01-01.parquet", "users/2024-01-02.parquet"]
     );
+    assert!(paths[2].starts_with(&in_flight), "{paths:?}");
+    assert_eq!(paths[3], "users/archive/");
     assert_eq!(users[1].size, 2);
+    assert_eq!(users[0].partial, None);
+    // The file being written is listed as such: its writer (this process) lives.
+    let being_written = users[2].partial.as_ref().expect("marked partial");
+    assert_eq!(being_written.pid, Some(std::process::id()));
+    assert_eq!(
+        being_written.writer,
+        crate::connectors::store::Writer::Alive
+    );
 
     let started: Vec<String> = store
         .list("users/2024-01-0")
@@ -186,15 +193,17 @@ async fn list_is_a_folder_listing() {
         .into_iter()
         .map(|o| o.path)
         .collect();
+    assert_eq!(started.len(), 3, "{started:?}");
     assert_eq!(
-        started,
-        vec!["users/2024-01-01.parquet", "users/2024-01-02.parquet"]
+        started[..2],
+        ["users/2024-01-01.parquet", "users/2024-01-02.parquet"]
     );
+    assert!(started[2].starts_with(&in_flight), "{started:?}");
     assert!(store.list("nothing/here/").await.unwrap().is_empty());
 
     store.delete("users/2024-01-01.parquet").await.unwrap();
     store.delete("users/2024-01-01.parquet").await.unwrap();
-    assert_eq!(store.list("users/").await.unwrap().len(), 2);
+    assert_eq!(store.list("users/").await.unwrap().len(), 3);
     assert!(store.fetch("users/2024-01-01.parquet").await.is_err());
     assert!(
         store.fetch("users/").await.is_err(),
@@ -254,8 +263,37 @@ async fn a_writer_killed_midway_publishes_nothing() {
 
     assert!(!store.root().join("big/export.parquet").exists());
     assert!(store.fetch("big/export.parquet").await.is_err());
-    // The orphaned partial stays on disk but is invisible to readers.
-    assert!(store.list("big/").await.unwrap().is_empty());
+    // The orphaned partial is listed as left behind by a dead writer...
+    let listed = store.list("big/").await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let left = listed[0].partial.as_ref().expect("marked partial");
+    assert_eq!(left.pid, Some(child.id()));
+    assert_eq!(left.writer, crate::connectors::store::Writer::Dead);
+
+    // ...and the store's next write, anywhere in it, removes it.
+    let mut w = store.create("elsewhere/next.csv").unwrap();
+    w.write_all(b"x").unwrap();
+    w.commit().unwrap();
+    assert_eq!(files_under(store.root()), vec!["elsewhere/next.csv"]);
+
+    // Later ones go when their directory is next written.
+    let dead = store
+        .root()
+        .join(format!("big/export.parquet.{}-9.partial", child.id()));
+    fs::write(&dead, b"left").unwrap();
+    let live = store.root().join(partial::partial_name("live.parquet", 99));
+    fs::write(&live, b"mine").unwrap();
+    let far = store.root().join(format!(
+        "big/far.parquet.{}-0@elsewhere.partial",
+        child.id()
+    ));
+    fs::write(&far, b"theirs").unwrap();
+    let mut w = store.create("big/export.parquet").unwrap();
+    w.write_all(b"done").unwrap();
+    w.commit().unwrap();
+    assert!(!dead.exists(), "a dead writer's partial stays");
+    assert!(live.exists(), "a live writer's partial was removed");
+    assert!(far.exists(), "another host's partial was judged here");
 }
 
 #[tokio::test]

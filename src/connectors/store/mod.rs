@@ -6,6 +6,7 @@
 //! completes). A writer dropped without `commit` leaves nothing behind.
 
 pub mod local;
+pub mod partial;
 pub mod s3;
 
 use std::io::Write;
@@ -24,6 +25,34 @@ pub struct ObjectInfo {
     /// Milliseconds since the epoch.
     pub modified: Option<i64>,
     pub is_prefix: bool,
+    /// Set for a local `*.partial` file: not an object yet, but disk in use.
+    pub partial: Option<PartialFile>,
+}
+
+/// A file still being written, or one its writer left when it died.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartialFile {
+    /// The writer, from the file's name (None: not a name switchyard gives).
+    pub pid: Option<u32>,
+    /// The writer's host; None for names from before hosts were recorded.
+    pub host: Option<String>,
+    pub writer: Writer,
+    /// The name of the object it was to become (None: not known).
+    pub object: Option<String>,
+}
+
+/// What is known of a `.partial` file's writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Writer {
+    /// Alive on this host: the file is being written.
+    Alive,
+    /// Dead: the file was left behind; the store's next write removes it.
+    Dead,
+    /// On another host, where its pid cannot be checked.
+    Elsewhere,
+    /// The name does not say (not a name switchyard gives).
+    Unknown,
 }
 
 /// A file being written; invisible under its final name until `commit`.

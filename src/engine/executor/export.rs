@@ -83,7 +83,15 @@ async fn run(ctx: &TaskContext) -> ExecResult {
             .map(|e| format!(" (about {e} rows)"))
             .unwrap_or_default()
     ));
-    let partitions = t.partitions.unwrap_or(1).max(1);
+    // One connection per partition: never more than the slots held.
+    let wanted = t.partitions.unwrap_or(1).max(1);
+    let partitions = wanted.min(ctx.slots.max(1));
+    if partitions < wanted {
+        ctx.report.log(format!(
+            "partitions = {wanted} read as {partitions}: the task holds {partitions} slots of pool `{}`",
+            t.pool.as_deref().unwrap_or_default()
+        ));
+    }
     let opts = ExportOptions {
         partitions,
         // Partitions decode side by side: smaller batches keep the sum bounded.

@@ -29,6 +29,9 @@ pub struct TaskContext {
     pub run_date: String,
     pub task_id: String,
     pub attempt: i64,
+    /// Pool slots this attempt holds (its partitions, or fewer when its pool
+    /// is smaller): at most this many connections to its source at once.
+    pub slots: u32,
     /// The task as the workspace file says it now (a rerun picks up fixes).
     pub task: TaskDef,
     pub workspace: Arc<Workspace>,

@@ -22,6 +22,7 @@ impl RunOwner {
             self.insts[i].progress.clone(),
         );
         let attempt = row.attempt;
+        let slots = u32::try_from(row.slots.max(1)).unwrap_or(u32::MAX);
         let kind = row.kind.clone();
         let task_id = row.task_id.clone();
         let run_id = self.run_id;
@@ -48,6 +49,7 @@ impl RunOwner {
                 run_date,
                 task_id,
                 attempt,
+                slots,
                 task,
                 fan_out,
                 workspace: ws,

@@ -78,6 +78,12 @@ impl RunOwner {
             }
             let stop = self.insts[i].stop.take();
             self.insts[i].cancel = None;
+            // Held slots are given back: the next attempt asks for what the
+            // task wants, from the pool's size at that time.
+            let def = crate::engine::plan::resolve_def(&self.defs, &self.insts[i].row).ok();
+            if let Some(d) = &def {
+                self.insts[i].row.slots = d.wanted_slots();
+            }
             dirty.insert(i);
             let (cause, error, exit) = match (&c.result, stop) {
                 (Ok(out), _) => {
@@ -105,7 +111,6 @@ impl RunOwner {
                     None,
                 ),
                 (Err(f), None) => {
-                    let def = crate::engine::plan::resolve_def(&self.defs, &self.insts[i].row).ok();
                     let def = def.as_ref();
                     let retries = def.and_then(|d| d.retries).unwrap_or(0) as i64;
                     let used = self.insts[i].row.attempt - self.insts[i].row.retry_base;
@@ -253,10 +258,12 @@ impl RunOwner {
                     let Some((free, size)) = pools.get_mut(&pool) else {
                         continue;
                     };
-                    // A task wanting more slots than the pool has takes them all.
+                    // A task wanting more slots than the pool has takes them
+                    // all, and no more: its attempt is told how many it holds.
                     let want = slots.min((*size).max(1));
                     if want <= *free {
                         *free -= want;
+                        self.insts[i].row.slots = want;
                         None
                     } else {
                         Some(InstanceRow::pool_wait(&pool))

@@ -128,7 +128,7 @@ impl RunOwner {
     async fn refresh_pools_from_workspace(&self) -> Result<()> {
         let mut tx = self.store.begin().await?;
         for (id, def) in &self.defs {
-            let slots = i64::from(def.partitions.unwrap_or(1).max(1));
+            let slots = def.wanted_slots();
             sqlx::query(
                 "UPDATE task_instances SET pool = ?, slots = ? WHERE run_id = ? AND task_id = ? AND state <> 'running' AND (pool IS DISTINCT FROM ? OR slots <> ?)",
             )
@@ -247,6 +247,12 @@ impl RunOwner {
     /// when the run is over.
     async fn step(&mut self) -> Result<Option<RunState>> {
         let now = now_ms();
+        // Deleted or replaced, the store no longer records this run, and
+        // another process may start it again: stop its tasks here.
+        if let Err(gone) = self.store.check_identity() {
+            self.abandon().await;
+            bail!("{gone}; stopped run {}'s tasks here", self.run_id);
+        }
         let mut tx = self.store.begin().await?;
         // Heartbeat and lease check in one statement: all writes below depend on it.
         let held = sqlx::query("UPDATE runs SET heartbeat_at = ? WHERE id = ? AND owner_token = ?")

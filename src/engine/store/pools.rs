@@ -105,19 +105,20 @@ pub async fn pool_slots(
     .bind(name)
     .fetch_one(&mut **tx)
     .await?;
+    let size = size.unwrap_or(0);
+    // An instance wanting more slots than the pool has is granted the
+    // whole pool, so that is all it is owed.
     let owed: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(SUM(slots), 0) FROM task_instances WHERE pool = ? AND state = 'queued' AND run_id <> ? AND queued_at < ?",
+        "SELECT COALESCE(SUM(CASE WHEN slots < ? THEN slots ELSE ? END), 0) FROM task_instances WHERE pool = ? AND state = 'queued' AND run_id <> ? AND queued_at < ?",
     )
+    .bind(size.max(1))
+    .bind(size.max(1))
     .bind(name)
     .bind(run_id)
     .bind(oldest_queued_at)
     .fetch_one(&mut **tx)
     .await?;
-    Ok(PoolSlots {
-        used,
-        size: size.unwrap_or(0),
-        owed,
-    })
+    Ok(PoolSlots { used, size, owed })
 }
 
 impl Store {

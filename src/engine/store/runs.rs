@@ -288,7 +288,7 @@ pub async fn instances_in(tx: &mut Tx, run_id: i64) -> Result<Vec<InstanceRow>> 
 /// Writes every mutable column of an instance.
 pub async fn save_instance(tx: &mut Tx, i: &InstanceRow) -> Result<()> {
     sqlx::query(
-        "UPDATE task_instances SET state = ?, attempt = ?, retry_base = ?, rows_done = ?, bytes_done = ?, total_estimate = ?, error = ?, waiting_on = ?, next_try_at = ?, started_at = ?, finished_at = ?, updated_at = ?, cancel_requested = ?, queued_at = ? WHERE run_id = ? AND task_id = ?",
+        "UPDATE task_instances SET state = ?, attempt = ?, retry_base = ?, rows_done = ?, bytes_done = ?, total_estimate = ?, error = ?, waiting_on = ?, next_try_at = ?, started_at = ?, finished_at = ?, updated_at = ?, cancel_requested = ?, queued_at = ?, slots = ? WHERE run_id = ? AND task_id = ?",
     )
     .bind(i.state.as_str())
     .bind(i.attempt)
@@ -304,6 +304,7 @@ pub async fn save_instance(tx: &mut Tx, i: &InstanceRow) -> Result<()> {
     .bind(i.updated_at)
     .bind(i64::from(i.cancel_requested))
     .bind(i.queued_at)
+    .bind(i.slots)
     .bind(i.run_id)
     .bind(&i.task_id)
     .execute(&mut **tx)

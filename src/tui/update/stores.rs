@@ -62,6 +62,11 @@ pub(super) fn stores_act(s: &mut State, action: &Action, fx: &mut Vec<Effect>) -
                 v.cursor = 0;
                 list(s, false, fx);
             }
+            Some(o) if o.partial.is_some() => flash(
+                s,
+                false,
+                "an unfinished .partial file: d deletes it (a dead writer's goes at the next write)",
+            ),
             Some(_) => flash(
                 s,
                 false,
@@ -92,6 +97,9 @@ pub(super) fn stores_act(s: &mut State, action: &Action, fx: &mut Vec<Effect>) -
             let Some(o) = v.selected().filter(|o| !o.is_prefix).cloned() else {
                 return flash_true(s, "choose a file to load (Enter opens a folder)");
             };
+            if o.partial.is_some() {
+                return flash_true(s, "a .partial file is unfinished: it cannot be loaded");
+            }
             let Some(store) = v.store_name().map(String::from) else {
                 return true;
             };

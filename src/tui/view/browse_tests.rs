@@ -308,6 +308,7 @@ fn object(path: &str, size: u64, mins_ago: i64) -> ObjectInfo {
         size,
         modified: Some(NOW - mins_ago * 60_000),
         is_prefix: path.ends_with('/'),
+        partial: None,
     }
 }
 
@@ -331,6 +332,56 @@ fn stores_state() -> State {
 #[test]
 fn stores_listing() {
     both("stores_listing", &stores_state());
+}
+
+#[test]
+fn stores_listing_with_leftover_partial_files() {
+    use crate::connectors::store::{PartialFile, Writer};
+    let mut s = stores_state();
+    let partial = |path: &str, size: u64, mins_ago: i64, pid: u32, writer: Writer| ObjectInfo {
+        partial: Some(PartialFile {
+            pid: Some(pid),
+            host: (writer == Writer::Elsewhere).then(|| "etl-2".to_string()),
+            writer,
+            object: path
+                .rsplit('/')
+                .next()
+                .and_then(|n| n.split(".parquet.").next())
+                .map(|n| format!("{n}.parquet")),
+        }),
+        ..object(path, size, mins_ago)
+    };
+    let Load::Ready(list) = &mut s.browse.stores.listing else {
+        unreachable!()
+    };
+    list.insert(
+        2,
+        partial(
+            "raw/2024-05-01/main.order_items.parquet.4242-0@etl-1.partial",
+            29_200_000,
+            300,
+            4242,
+            Writer::Dead,
+        ),
+    );
+    list.insert(
+        4,
+        partial(
+            "raw/2024-05-01/main.orders.parquet.5150-1@etl-1.partial",
+            0,
+            1,
+            5150,
+            Writer::Alive,
+        ),
+    );
+    list.push(partial(
+        "raw/2024-05-01/main.users.parquet.77-0@etl-2.partial",
+        4096,
+        2,
+        77,
+        Writer::Elsewhere,
+    ));
+    both("stores_listing_partials", &s);
 }
 
 #[test]

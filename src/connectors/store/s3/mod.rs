@@ -184,6 +184,7 @@ impl S3Store {
                         size: 0,
                         modified: None,
                         is_prefix: true,
+                        partial: None,
                     });
                 }
             }
@@ -197,6 +198,7 @@ impl S3Store {
                     size: o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
                     modified: o.last_modified().and_then(|t| t.to_millis().ok()),
                     is_prefix: false,
+                    partial: None,
                 });
             }
             match page.next_continuation_token() {
