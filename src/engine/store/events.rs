@@ -385,18 +385,6 @@ impl Store {
         attempt: i64,
         n: i64,
     ) -> Result<Vec<LogLine>> {
-        let mut lines = self.logs_newest_first(run_id, task_id, attempt, n).await?;
-        lines.reverse();
-        Ok(lines)
-    }
-
-    async fn logs_newest_first(
-        &self,
-        run_id: i64,
-        task_id: &str,
-        attempt: i64,
-        n: i64,
-    ) -> Result<Vec<LogLine>> {
         let rows = sqlx::query(
             "SELECT attempt, line_no, at, line FROM logs WHERE run_id = ? AND task_id = ? AND attempt = ? ORDER BY line_no DESC LIMIT ?",
         )
@@ -406,7 +394,9 @@ impl Store {
         .bind(n)
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(log_line).collect()
+        let mut lines: Vec<LogLine> = rows.iter().map(log_line).collect::<Result<_>>()?;
+        lines.reverse();
+        Ok(lines)
     }
 
     pub async fn journal(&self, run_id: Option<i64>, limit: i64) -> Result<Vec<JournalEntry>> {
