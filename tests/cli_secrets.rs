@@ -308,3 +308,52 @@ exit 1
     assert!(all.contains("server: password *** rejected"), "{all}");
     assert_files_without(ws.path(), &ws.file(), SHORT);
 }
+
+/// Item 9: a `${VAR}` named like a secret is masked wherever its value appears,
+/// also when it is used in a `command` or `sql` text rather than in a URL.
+#[test]
+fn a_secret_variable_in_a_command_or_sql_is_masked() {
+    const TOKEN: &str = "Tk-bearer-20260701-abc";
+    const KEY: &str = "Ky-api-31337-def";
+    let ws = Ws::new(
+        r#"[warehouses.wh]
+path = "./wh.db"
+
+[sources.files]
+kind = "sqlite"
+path = "./missing/${API_TOKEN}.db"
+
+[pipelines.p]
+[[pipelines.p.tasks]]
+id = "call_api"
+kind = "command"
+command = """
+echo "GET /v1/orders -H 'Authorization: Bearer ${API_TOKEN}'"
+echo "curl: (22) 401 for Bearer ${API_TOKEN}" >&2
+exit 22
+"""
+
+[[pipelines.p.tasks]]
+id = "query"
+kind = "sql"
+target = "wh"
+sql = "select * from \"${SHOP_API_KEY}\""
+"#,
+    );
+    let env = [("API_TOKEN", TOKEN), ("SHOP_API_KEY", KEY)];
+    let mut all = run_and_read(&ws, &env, &["call_api", "query"]);
+    // A command's error goes to stderr and to the tracing log.
+    let (code, out) = run_with(&ws, &env, &["sources", "files"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("missing/***.db"), "{out}");
+    all.push_str(&out);
+    let traced = ws.read(".home/logs/switchyard.log");
+    assert!(traced.contains("missing/***.db"), "{traced}");
+    all.push_str(&traced);
+    for secret in [TOKEN, KEY] {
+        assert!(!all.contains(secret), "{secret} leaked:\n{all}");
+        assert_files_without(ws.path(), &ws.file(), secret);
+    }
+    assert!(all.contains("Authorization: Bearer ***'"), "{all}");
+    assert!(all.contains("no such table: ***"), "{all}");
+}

@@ -40,11 +40,16 @@ pub(crate) fn register_secrets(
             }
         }
     }
+    // A variable named like a secret, wherever it is used: a token in a `command`
+    // or `sql` text is as secret as one in a URL.
+    for sub in interpolated.iter().filter(|s| is_secret_name(&s.name)) {
+        found.push(Found {
+            secret: value[sub.at.clone()].to_string(),
+            what: format!("`${{{}}}`", sub.name),
+        });
+    }
     if let Some(key) = path.last().map(|k| k.to_ascii_lowercase()) {
-        if ["password", "secret", "token", "key"]
-            .iter()
-            .any(|w| key.contains(w))
-        {
+        if is_secret_name(&key) {
             let all = 0..value.len();
             found.push(Found {
                 secret: value.to_string(),
@@ -73,6 +78,22 @@ pub(crate) fn register_secrets(
         }
     }
     warnings
+}
+
+/// Whether a variable or key name marks its value secret: `*PASSWORD*`,
+/// `*SECRET*`, `*_TOKEN`, `*_KEY`, `*_PASS`, `*_PWD`, `*ACCESS_KEY*` (any case).
+/// Not `key` alone (a load's merge key names columns) nor `PWD` alone (the
+/// shell's working directory).
+pub(crate) fn is_secret_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    let words: Vec<&str> = upper.split(['_', '-']).collect();
+    let last = words.last().copied().unwrap_or_default();
+    let compound = words.len() > 1;
+    ["PASSWORD", "PASSWD", "SECRET", "ACCESS_KEY"]
+        .iter()
+        .any(|w| upper.contains(w))
+        || last == "TOKEN"
+        || (compound && matches!(last, "KEY" | "PASS" | "PWD"))
 }
 
 /// A URL's password as written and, when that differs, percent-decoded (as the
@@ -129,6 +150,45 @@ fn register_json_secrets(json: &str) {
             {
                 register_secret(line);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_mark_a_secret() {
+        for name in [
+            "API_TOKEN",
+            "token",
+            "SHOP_API_KEY",
+            "routing_key",
+            "secret_access_key",
+            "access_key_id",
+            "DB_PASSWORD",
+            "PGPASSWORD",
+            "client_secret",
+            "secret",
+            "DB_PASS",
+            "MYSQL_PWD",
+            "password",
+        ] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in [
+            "key",
+            "PWD",
+            "DB_HOST",
+            "DB_PORT",
+            "DB_NAME",
+            "TOKEN_URL",
+            "KEYRING",
+            "url",
+            "PATH",
+        ] {
+            assert!(!is_secret_name(name), "{name}");
         }
     }
 }
