@@ -357,3 +357,62 @@ sql = "select * from \"${SHOP_API_KEY}\""
     assert!(all.contains("Authorization: Bearer ***'"), "{all}");
     assert!(all.contains("no such table: ***"), "{all}");
 }
+
+/// Item 10: a password written in the file is masked whatever characters it
+/// holds (` `, `"`, `#`, `?`, `/` end a URL's authority in free text), and a
+/// `?password=` value is masked also where it appears outside URL syntax.
+#[test]
+fn literal_passwords_with_any_character_are_masked() {
+    let passwords = [
+        "Sp ace-pw1",
+        "Qu\"ote-pw2",
+        "Ha#sh-pw3",
+        "Que?ry-pw4",
+        "Sla/sh-pw5",
+        "pa ss#w?d/x\"y",
+    ];
+    let mut toml = String::new();
+    for (i, pw) in passwords.iter().enumerate() {
+        let pw = pw.replace('"', "\\\"");
+        toml.push_str(&format!(
+            "[sources.pg{i}]\nkind = \"postgres\"\nurl = \"postgres://app:{pw}@127.0.0.1:1/db\"\n\n"
+        ));
+    }
+    toml.push_str(
+        r#"[sources.my]
+kind = "mysql"
+url = "mysql://a@127.0.0.1:1/db?password=Qp-literal-77x"
+
+[pipelines.p]
+[[pipelines.p.tasks]]
+id = "echo_back"
+kind = "command"
+command = "echo 'Access denied for user a (using password: Qp-literal-77x)'; exit 1"
+"#,
+    );
+    let ws = Ws::new(&toml);
+    let (code, text) = run_with(&ws, &[], &["sources"]);
+    assert_eq!(code, 0, "{text}");
+    let (code, json) = run_with(&ws, &[], &["sources", "--json"]);
+    assert_eq!(code, 0, "{json}");
+    let all = run_and_read(&ws, &[], &["echo_back"]);
+    for out in [&text, &json, &all] {
+        for pw in passwords.iter().chain(&["Qp-literal-77x"]) {
+            let json_pw = pw.replace('"', "\\\"");
+            assert!(
+                !out.contains(pw) && !out.contains(&json_pw),
+                "{pw} leaked:\n{out}"
+            );
+        }
+    }
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    for s in v["sources"].as_array().unwrap() {
+        let want = if s["name"] == "my" {
+            "mysql://a@127.0.0.1:1/db?password=***"
+        } else {
+            "postgres://app:***@127.0.0.1:1/db"
+        };
+        assert_eq!(s["url"], want, "{s}");
+    }
+    assert!(all.contains("(using password: ***)"), "{all}");
+}
