@@ -5,7 +5,9 @@ use std::ops::Range;
 
 use super::interpolate::Substitution;
 use super::redact::{RELIABLE_SECRET_LEN, register_secret};
-use super::secret_spans::{percent_decode, url_password_ranges};
+use super::secret_spans::{
+    percent_decode, url_password_ranges, whole_url_param_values, whole_url_password,
+};
 
 /// A secret found in a value, and how to name it without showing it.
 struct Found {
@@ -24,7 +26,14 @@ pub(crate) fn register_secrets(
     interpolated: &[Substitution],
 ) -> Vec<String> {
     let mut found = Vec::new();
-    for p in url_password_ranges(value) {
+    let mut passwords = url_password_ranges(value);
+    if passwords.is_empty() {
+        passwords.extend(whole_url_password(value));
+    }
+    for r in whole_url_param_values(value) {
+        push_raw_and_decoded(&mut found, &value[r], "a secret parameter of this URL");
+    }
+    for p in passwords {
         let what = format!("the password in this URL{}", from_vars(&p, interpolated));
         push_raw_and_decoded(&mut found, &value[p.clone()], &what);
         // A password put together from several variables: each part is a secret

@@ -72,13 +72,7 @@ impl RunOwner {
                     },
                 }
             };
-            // The error is stored, shown and sent in events: never with a secret
-            // (a command's last output line may echo one), nor longer than a log line.
-            let result = result.map_err(|mut f| {
-                let redacted = crate::config::redact::redact(&f.message);
-                f.message = crate::engine::store::cap_log_line(&redacted).into_owned();
-                f
-            });
+            // The log writer masks secrets; `record_completions` masks the error.
             if let Err(f) = &result {
                 ctx.report.log(format!("error: {}", f.message));
             }

@@ -9,6 +9,7 @@ use anyhow::Result;
 use super::{Completion, RunOwner, StopReason};
 use crate::config::TaskDef;
 use crate::config::duration::parse_duration;
+use crate::config::redact::redact;
 use crate::engine::state::{Cause, TaskState, transition};
 use crate::engine::store::{self, EventKind, InstanceRow, NewEvent, Tx, local_hms, now_ms};
 
@@ -139,6 +140,10 @@ impl RunOwner {
                     }
                 }
             };
+            // Every attempt's error passes here on its way to the store, its
+            // events, `status` and the screen: never with a secret (a command's
+            // last output line may echo one), nor longer than a log line.
+            let error = error.map(|e| store::cap_log_line(&redact(&e)).into_owned());
             let to = self.set_state(i, cause, error.clone())?;
             self.finished_attempts
                 .push((i, c.attempt, to_attempt_state(to), error, exit));
