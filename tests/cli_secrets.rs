@@ -168,7 +168,7 @@ fn a_missing_variable_is_named_with_its_position() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
     let line = WS
         .lines()
         .position(|l| l == r#"url = "${APP_URL}""#)
