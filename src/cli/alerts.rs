@@ -3,25 +3,11 @@
 use anyhow::Result;
 use serde_json::json;
 
+use super::inspect::iso;
 use super::{Cli, exit, open_engine};
 use crate::config::redact::redact;
 use crate::engine::notify;
 use crate::engine::store::{AlertRow, DeliveryRow, DeliveryState, now_ms};
-
-pub(super) fn iso(ms: Option<i64>) -> Option<String> {
-    ms.and_then(chrono::DateTime::from_timestamp_millis)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-}
-
-fn local_hm(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| {
-            t.with_timezone(&chrono::Local)
-                .format("%m-%d %H:%M:%S")
-                .to_string()
-        })
-        .unwrap_or_else(|| "-".into())
-}
 
 /// pending / delivered / failed for an alert as a whole: its worst delivery.
 fn overall(ds: &[DeliveryRow]) -> &'static str {
@@ -73,7 +59,7 @@ pub async fn alerts(cli: &Cli, as_json: bool, run: Option<&str>, limit: i64) -> 
                     let err = match (&d.last_error, d.state) {
                         (Some(e), DeliveryState::Failed) => {
                             let next = if d.next_at > now {
-                                format!(" (next try {})", local_hm(d.next_at))
+                                format!(" (next try {})", super::inspect::local(Some(d.next_at)))
                             } else {
                                 String::new()
                             };

@@ -12,12 +12,11 @@ use crate::engine::state::{RunState, TaskState};
 use crate::engine::store::{InstanceRow, LogLine, PoolUsage, RunRow, now_ms};
 use crate::text::{clean_log, one_line};
 
-fn iso(ms: Option<i64>) -> Option<String> {
-    ms.and_then(chrono::DateTime::from_timestamp_millis)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+pub(super) fn iso(ms: Option<i64>) -> Option<String> {
+    ms.map(crate::engine::store::rfc3339)
 }
 
-fn local(ms: Option<i64>) -> String {
+pub(super) fn local(ms: Option<i64>) -> String {
     ms.and_then(chrono::DateTime::from_timestamp_millis)
         .map(|t| {
             t.with_timezone(&chrono::Local)

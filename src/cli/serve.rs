@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use serde_json::json;
 
-use super::alerts::iso;
+use super::inspect::iso;
 use super::{Cli, exit, open_engine};
 use crate::config::schedule::{Deadline, Schedule};
 use crate::engine::serve::{self, ServeOptions, timezone_of};

@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::lease::{self, Owner};
 use super::notify::Deliverer;
-use super::store::{self, SlotState, now_ms};
+use super::store::{self, SlotState, now_ms, rfc3339};
 use super::{Engine, worker};
 use crate::config::Workspace;
 use crate::config::schedule::{Catchup, Schedule, parse_timezone};
@@ -313,10 +313,6 @@ async fn watch_deadlines(engine: &Engine) -> Result<()> {
 
 fn at(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
-fn rfc3339(ms: i64) -> String {
-    at(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// The pipeline's `timezone`, else the workspace's, else UTC.

@@ -10,7 +10,7 @@ use crate::config::redact::redact;
 use crate::connectors::notify::{MESSAGE_VERSION, Message, Runbook, TaskLine};
 use crate::engine::runbook;
 use crate::engine::state::TaskState;
-use crate::engine::store::{AlertKind, AlertRow, InstanceRow, Store, now_ms};
+use crate::engine::store::{AlertKind, AlertRow, InstanceRow, Store, now_ms, rfc3339};
 
 /// Log lines a message carries.
 const LOG_TAIL_LINES: i64 = 5;
@@ -165,10 +165,4 @@ fn runbook_title(text: &str, path: &std::path::Path) -> String {
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default()
         })
-}
-
-fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_default()
 }

@@ -123,6 +123,14 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// A store time as RFC 3339 in UTC, to the second: what JSON output and
+/// alert messages carry.
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
 /// A store time as local HH:MM:SS, for messages people read ("retry at …").
 pub fn local_hms(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
