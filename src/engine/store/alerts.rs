@@ -3,7 +3,8 @@
 //! by the deadline watcher (`raise_deadline`), so it never depends on the
 //! process that failed staying alive. Deliveries (one row per alert and
 //! channel) are claimed, tried and recorded by whoever delivers: `serve`, or a
-//! run's own process when no `serve` is alive (`engine::notify`).
+//! run's own process when no `serve` is alive (`engine::notify`): their rows
+//! are in `deliveries.rs`.
 //!
 //! One incident is one row: the `failed` instances of one `export_all`
 //! fan-out share their parent's row, and an owner's death is one
@@ -86,44 +87,6 @@ pub struct AlertRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub routed_at: Option<i64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryState {
-    Pending,
-    Delivered,
-    /// The last attempt failed; tried again at `next_at`.
-    Failed,
-}
-
-impl DeliveryState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryState::Pending => "pending",
-            DeliveryState::Delivered => "delivered",
-            DeliveryState::Failed => "failed",
-        }
-    }
-    fn parse(s: &str) -> DeliveryState {
-        match s {
-            "delivered" => DeliveryState::Delivered,
-            "failed" => DeliveryState::Failed,
-            _ => DeliveryState::Pending,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DeliveryRow {
-    pub alert_id: i64,
-    pub channel: String,
-    pub state: DeliveryState,
-    pub attempts: i64,
-    pub next_at: i64,
-    pub last_error: Option<String>,
-    pub answer: Option<String>,
-    pub delivered_at: Option<i64>,
 }
 
 /// What an incident is about, before it has a row.
@@ -347,7 +310,7 @@ async fn dedup_key(tx: &mut Tx, a: &NewAlert<'_>) -> Result<String> {
     })
 }
 
-fn alert_from_row(r: &SqliteRow) -> Result<AlertRow> {
+pub(super) fn alert_from_row(r: &SqliteRow) -> Result<AlertRow> {
     let kind: String = r.try_get("kind")?;
     let tasks: String = r.try_get("tasks")?;
     Ok(AlertRow {
@@ -367,116 +330,6 @@ fn alert_from_row(r: &SqliteRow) -> Result<AlertRow> {
     })
 }
 
-fn delivery_from_row(r: &SqliteRow) -> Result<DeliveryRow> {
-    let state: String = r.try_get("state")?;
-    Ok(DeliveryRow {
-        alert_id: r.try_get("alert_id")?,
-        channel: r.try_get("channel")?,
-        state: DeliveryState::parse(&state),
-        attempts: r.try_get("attempts")?,
-        next_at: r.try_get("next_at")?,
-        last_error: r.try_get("last_error")?,
-        answer: r.try_get("answer")?,
-        delivered_at: r.try_get("delivered_at")?,
-    })
-}
-
-/// Writes the channels an alert goes to (none is fine: it stays visible).
-pub async fn route(
-    tx: &mut Tx,
-    alert_id: i64,
-    channels: &[String],
-    first_try_at: i64,
-) -> Result<()> {
-    for c in channels {
-        sqlx::query(
-            "INSERT INTO deliveries (alert_id, channel, state, next_at) VALUES (?, ?, 'pending', ?) ON CONFLICT (alert_id, channel) DO NOTHING",
-        )
-        .bind(alert_id)
-        .bind(c)
-        .bind(first_try_at)
-        .execute(&mut **tx)
-        .await?;
-    }
-    sqlx::query("UPDATE alerts SET routed_at = ? WHERE id = ?")
-        .bind(now_ms())
-        .bind(alert_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// Claims due deliveries for `token` for `hold_ms`, so that two deliverers
-/// never send the same one at once. Returns (alert, delivery) pairs.
-pub async fn claim_due(
-    tx: &mut Tx,
-    token: &str,
-    run_id: Option<i64>,
-    hold_ms: i64,
-    limit: i64,
-) -> Result<Vec<(AlertRow, DeliveryRow)>> {
-    let now = now_ms();
-    let rows = sqlx::query(
-        "SELECT d.* FROM deliveries d JOIN alerts a ON a.id = d.alert_id \
-         WHERE d.state <> 'delivered' AND d.next_at <= ? \
-         AND (d.claimed_until IS NULL OR d.claimed_until < ?) \
-         AND (? IS NULL OR a.run_id = ?) \
-         ORDER BY d.next_at LIMIT ?",
-    )
-    .bind(now)
-    .bind(now)
-    .bind(run_id)
-    .bind(run_id)
-    .bind(limit)
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut out = Vec::new();
-    for r in rows {
-        let d = delivery_from_row(&r)?;
-        sqlx::query(
-            "UPDATE deliveries SET claimed_by = ?, claimed_until = ? WHERE alert_id = ? AND channel = ?",
-        )
-        .bind(token)
-        .bind(now + hold_ms)
-        .bind(d.alert_id)
-        .bind(&d.channel)
-        .execute(&mut **tx)
-        .await?;
-        let a = sqlx::query("SELECT * FROM alerts WHERE id = ?")
-            .bind(d.alert_id)
-            .fetch_one(&mut **tx)
-            .await?;
-        out.push((alert_from_row(&a)?, d));
-    }
-    Ok(out)
-}
-
-/// Records one delivery attempt: the channel's answer, or the error and when
-/// to try again.
-pub async fn record_attempt(
-    tx: &mut Tx,
-    alert_id: i64,
-    channel: &str,
-    outcome: std::result::Result<&str, &str>,
-    retry_at: i64,
-) -> Result<()> {
-    let now = now_ms();
-    let q = match outcome {
-        Ok(answer) => sqlx::query(
-            "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, answer = ?, claimed_by = NULL, claimed_until = NULL WHERE alert_id = ? AND channel = ?",
-        )
-        .bind(now)
-        .bind(answer),
-        Err(error) => sqlx::query(
-            "UPDATE deliveries SET state = 'failed', attempts = attempts + 1, last_error = ?, next_at = ?, claimed_by = NULL, claimed_until = NULL WHERE alert_id = ? AND channel = ?",
-        )
-        .bind(error)
-        .bind(retry_at),
-    };
-    q.bind(alert_id).bind(channel).execute(&mut **tx).await?;
-    Ok(())
-}
-
 impl Store {
     /// Alerts not yet routed to channels, oldest first.
     pub async fn unrouted_alerts(&self) -> Result<Vec<AlertRow>> {
@@ -484,33 +337,6 @@ impl Store {
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(alert_from_row).collect()
-    }
-
-    /// Alerts, newest first, of one run or of all; with their deliveries.
-    pub async fn alerts(
-        &self,
-        run_id: Option<i64>,
-        limit: i64,
-    ) -> Result<Vec<(AlertRow, Vec<DeliveryRow>)>> {
-        let rows = sqlx::query(
-            "SELECT * FROM alerts WHERE (? IS NULL OR run_id = ?) ORDER BY id DESC LIMIT ?",
-        )
-        .bind(run_id)
-        .bind(run_id)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        let mut out = Vec::new();
-        for r in rows {
-            let a = alert_from_row(&r)?;
-            let ds = sqlx::query("SELECT * FROM deliveries WHERE alert_id = ? ORDER BY channel")
-                .bind(a.id)
-                .fetch_all(self.pool())
-                .await?;
-            let ds = ds.iter().map(delivery_from_row).collect::<Result<_>>()?;
-            out.push((a, ds));
-        }
-        Ok(out)
     }
 
     /// Trigger alerts of a run's current incident (what a `recovered` resolves).
@@ -524,48 +350,5 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(alert_from_row).collect()
-    }
-
-    /// How many deliveries are not yet accepted, and how many of them failed
-    /// their last attempt (the console's header badge).
-    pub async fn undelivered(&self) -> Result<(i64, i64)> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS failed FROM deliveries WHERE state <> 'delivered'",
-        )
-        .fetch_one(self.pool())
-        .await?;
-        Ok((row.try_get("n")?, row.try_get("failed")?))
-    }
-
-    pub async fn deliveries_of(&self, alert_id: i64) -> Result<Vec<DeliveryRow>> {
-        let rows = sqlx::query("SELECT * FROM deliveries WHERE alert_id = ? ORDER BY channel")
-            .bind(alert_id)
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter().map(delivery_from_row).collect()
-    }
-
-    /// Alerts of a run still to deliver: not yet routed, or routed and not accepted.
-    pub async fn undelivered_of_run(&self, run_id: i64) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "SELECT (SELECT COUNT(*) FROM alerts WHERE run_id = ? AND routed_at IS NULL) + \
-             (SELECT COUNT(*) FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE a.run_id = ? AND d.state <> 'delivered')",
-        )
-        .bind(run_id)
-        .bind(run_id)
-        .fetch_one(self.pool())
-        .await?)
-    }
-
-    /// A task's own deadline in a run.
-    pub async fn task_deadline(&self, run_id: i64, task_id: &str) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar(
-            "SELECT deadline_at FROM task_instances WHERE run_id = ? AND task_id = ?",
-        )
-        .bind(run_id)
-        .bind(task_id)
-        .fetch_optional(self.pool())
-        .await?
-        .flatten())
     }
 }

@@ -6,6 +6,7 @@
 
 mod alerts;
 mod backfills;
+mod deliveries;
 mod events;
 mod pools;
 mod runs;
@@ -13,6 +14,7 @@ mod slots;
 
 pub use alerts::*;
 pub use backfills::*;
+pub use deliveries::*;
 pub use events::*;
 pub use pools::*;
 pub use runs::*;

@@ -278,4 +278,16 @@ impl Store {
             .await?;
         Ok(n > 0)
     }
+
+    /// A task's own deadline in a run.
+    pub async fn task_deadline(&self, run_id: i64, task_id: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT deadline_at FROM task_instances WHERE run_id = ? AND task_id = ?",
+        )
+        .bind(run_id)
+        .bind(task_id)
+        .fetch_optional(self.pool())
+        .await?
+        .flatten())
+    }
 }
