@@ -3,6 +3,7 @@ use chrono_tz::America::New_York;
 use chrono_tz::Europe::Berlin;
 
 use super::*;
+use chrono::NaiveTime;
 
 fn utc(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
