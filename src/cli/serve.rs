@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::inspect::iso;
 use super::{Cli, exit, open_engine};
-use crate::config::schedule::{Deadline, Schedule};
-use crate::engine::serve::{self, ServeOptions, timezone_of};
+use crate::engine::schedules;
+use crate::engine::serve::{self, ServeOptions};
 use crate::engine::store::now_ms;
 
 pub async fn serve(cli: &Cli) -> Result<u8> {
@@ -35,42 +35,32 @@ pub async fn serve(cli: &Cli) -> Result<u8> {
 
 pub async fn schedule(cli: &Cli, as_json: bool) -> Result<u8> {
     let engine = open_engine(cli).await?;
-    let now = chrono::Utc::now();
-    let mut rows = Vec::new();
-    for (name, p) in &engine.ws.def.pipelines {
-        let Some(expr) = p.schedule.as_deref() else {
-            continue;
-        };
-        let sched = Schedule::parse(expr).map_err(|e| exit(2, e))?;
-        let tz = timezone_of(&engine.ws, name);
-        let next = sched.next_after(tz, now);
-        let last = engine.store.latest_run_of(name).await?;
-        let late = last.as_ref().and_then(|r| r.late_ms(now_ms()));
-        let recent = engine.store.slots(name, 20).await?;
-        rows.push((name, expr, tz, next, last, p.deadline.clone(), late, recent));
-    }
+    let overview = schedules::overview(&engine, now_ms(), 20)
+        .await
+        .map_err(|e| exit(2, crate::text::error_chain(&e)))?;
+    let rows = &overview.pipelines;
     if as_json {
         let list: Vec<_> = rows
             .iter()
-            .map(|(name, expr, tz, next, last, deadline, late, recent)| {
+            .map(|p| {
                 json!({
-                    "pipeline": name,
-                    "schedule": expr,
-                    "timezone": tz.name(),
-                    "next_slot": next.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-                    "deadline": deadline,
-                    "next_deadline_at": next.zip(deadline.as_deref().and_then(|d| Deadline::parse(d).ok()))
-                        .map(|(t, d)| d.due(t, *tz).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-                    "last_run": last.as_ref().map(|r| json!({
+                    "pipeline": p.pipeline,
+                    "schedule": p.schedule,
+                    "timezone": p.timezone.name(),
+                    "next_slot": iso(p.next_slot),
+                    "deadline": p.deadline,
+                    "next_deadline_at": iso(p.next_deadline_at),
+                    "last_run": p.last_run.as_ref().map(|r| json!({
                         "id": r.id,
                         "run_date": r.run_date,
                         "state": r.state,
                         "slot": iso(r.slot_at),
                         "deadline_at": iso(r.deadline_at),
-                        "late_ms": late,
+                        "late_ms": r.late_ms(now_ms()),
                     })),
-                    "late": late.is_some(),
-                    "recent_slots": recent.iter().map(|s| json!({
+                    "late": p.late_ms.is_some(),
+                    "late_ms": p.late_ms,
+                    "recent_slots": p.recent.iter().map(|s| json!({
                         "slot": iso(Some(s.slot_at)),
                         "run_date": s.run_date,
                         "state": s.state,
@@ -83,7 +73,9 @@ pub async fn schedule(cli: &Cli, as_json: bool) -> Result<u8> {
             .collect();
         println!(
             "{}",
-            serde_json::to_string_pretty(&json!({ "pipelines": list }))?
+            serde_json::to_string_pretty(
+                &json!({ "serving": overview.serving, "pipelines": list })
+            )?
         );
         return Ok(0);
     }
@@ -95,28 +87,32 @@ pub async fn schedule(cli: &Cli, as_json: bool) -> Result<u8> {
         "{:<18} {:<16} {:<16} {:<20} {:<22} {:<8} ON TIME",
         "PIPELINE", "SCHEDULE", "TIMEZONE", "NEXT SLOT", "LAST RUN", "DEADLINE"
     );
-    for (name, expr, tz, next, last, deadline, late, _) in &rows {
-        let next = next
-            .map(|t| t.with_timezone(tz).format("%m-%d %H:%M:%S").to_string())
-            .unwrap_or_else(|| "-".into());
-        let last_txt = last
-            .as_ref()
+    for p in rows {
+        let next = (p
+            .next_slot
+            .and_then(chrono::DateTime::from_timestamp_millis))
+        .map(|t| {
+            t.with_timezone(&p.timezone)
+                .format("%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_else(|| "-".into());
+        let last_txt = (p.last_run.as_ref())
             .map(|r| format!("{} {} {}", r.id, r.run_date, r.state))
             .unwrap_or_else(|| "-".into());
-        let on_time = match late {
-            Some(ms) => format!("late by {}", crate::config::duration::human(*ms)),
-            None if last.as_ref().is_some_and(|r| r.deadline_at.is_some()) => "on time".into(),
-            None => "-".into(),
-        };
         println!(
-            "{:<18} {:<16} {:<16} {:<20} {:<22} {:<8} {on_time}",
-            name,
-            expr,
-            tz.name(),
+            "{:<18} {:<16} {:<16} {:<20} {:<22} {:<8} {}",
+            p.pipeline,
+            p.schedule,
+            p.timezone.name(),
             next,
             last_txt,
-            deadline.as_deref().unwrap_or("-"),
+            p.deadline.as_deref().unwrap_or("-"),
+            p.on_time_text(),
         );
+    }
+    if !overview.serving {
+        println!("no `switchyard serve` is running on this store: no slot starts until one does");
     }
     Ok(0)
 }

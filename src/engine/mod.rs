@@ -15,6 +15,7 @@ pub mod process;
 pub mod request;
 pub mod runbook;
 pub mod scheduler;
+pub mod schedules;
 pub mod serve;
 pub mod state;
 pub mod store;

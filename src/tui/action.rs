@@ -13,6 +13,7 @@ pub enum Screen {
     Warehouse,
     Graph,
     Backfill,
+    Schedule,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +81,7 @@ impl FromStr for Action {
             "refresh" => Action::Refresh,
             "screen graph" => Action::Screen(Screen::Graph),
             "screen backfill" => Action::Screen(Screen::Backfill),
+            "screen schedule" => Action::Screen(Screen::Schedule),
             "up" => Action::Up,
             "down" => Action::Down,
             "top" => Action::Top,

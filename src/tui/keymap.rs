@@ -26,6 +26,7 @@ pub enum Mode {
     Warehouse,
     Graph,
     Backfill,
+    Schedule,
 }
 
 impl Mode {
@@ -41,6 +42,7 @@ impl Mode {
             "warehouse" => Mode::Warehouse,
             "graph" => Mode::Graph,
             "backfill" => Mode::Backfill,
+            "schedule" => Mode::Schedule,
             _ => return None,
         })
     }
@@ -195,6 +197,7 @@ mod tests {
             Mode::Warehouse,
             Mode::Graph,
             Mode::Backfill,
+            Mode::Schedule,
         ] {
             assert_eq!(k.lookup(mode, "?"), Some(&Action::Help));
             assert_eq!(k.lookup(mode, "q"), Some(&Action::Quit));

@@ -73,6 +73,8 @@ mod update_browse_tests;
 #[cfg(test)]
 mod update_graph_tests;
 #[cfg(test)]
+mod update_schedule_tests;
+#[cfg(test)]
 mod update_stores_tests;
 #[cfg(test)]
 mod update_tests;

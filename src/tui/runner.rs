@@ -25,6 +25,7 @@ use crate::engine::{Engine, RequestOutcome, process, runbook, worker};
 const CHANNEL: usize = 1024;
 const FRAME: Duration = Duration::from_millis(16);
 const FOLLOW_EVERY: Duration = Duration::from_millis(200);
+const UNDELIVERED_EVERY: Duration = Duration::from_secs(2);
 
 pub struct Console {
     pub engine: Arc<Engine>,
@@ -98,10 +99,25 @@ type ProgressSample = (i64, i64, Option<i64>, i64);
 fn follower(engine: Arc<Engine>, tx: mpsc::Sender<Msg>) {
     tokio::spawn(async move {
         let mut seq = engine.store.last_event_seq().await.unwrap_or(0);
+        // Deliveries move on without events (a channel answering at last):
+        // their count is read every few seconds and sent only when it changes.
+        let mut undelivered = None;
+        let mut undelivered_read = Instant::now() - UNDELIVERED_EVERY;
         // Poll fast while things happen, slower (up to a second) when quiet,
         // so an idle console costs next to nothing.
         let mut quiet = 0u32;
         loop {
+            if undelivered_read.elapsed() >= UNDELIVERED_EVERY {
+                undelivered_read = Instant::now();
+                if let Ok(u) = engine.store.undelivered().await
+                    && undelivered != Some(u)
+                {
+                    undelivered = Some(u);
+                    if tx.send(Msg::Undelivered(u)).await.is_err() {
+                        return;
+                    }
+                }
+            }
             let pause = FOLLOW_EVERY * 2u32.pow(quiet.min(10) / 5).min(5);
             tokio::time::sleep(pause).await;
             let Ok(events) = engine.store.events_after(seq, 5000).await else {
@@ -306,6 +322,8 @@ fn dedup(effects: &mut Vec<Effect>) {
                 | Effect::LoadPools
                 | Effect::LoadJournal(_)
                 | Effect::LoadBackfill(_)
+                | Effect::LoadSchedule
+                | Effect::LoadAlerts(_)
         );
         if !loads {
             return true;
@@ -323,10 +341,18 @@ pub async fn perform(engine: &Engine, effect: Effect, owner: &Owner) -> Result<V
     let store = &engine.store;
     Ok(match effect {
         Effect::LoadRuns => vec![Msg::Runs(store.runs(100).await?)],
-        Effect::LoadRun(id) => vec![Msg::Run {
-            run: store.run(id).await?,
-            tasks: store.instances(id).await?,
-        }],
+        // A run's alerts are raised with its state changes: read them together.
+        Effect::LoadRun(id) => vec![
+            Msg::Run {
+                run: store.run(id).await?,
+                tasks: store.instances(id).await?,
+            },
+            alerts_of(engine, id).await?,
+        ],
+        Effect::LoadAlerts(id) => vec![alerts_of(engine, id).await?],
+        Effect::LoadSchedule => vec![Msg::Schedule(
+            crate::engine::schedules::overview(engine, now_ms(), 1).await?,
+        )],
         Effect::LoadPools => vec![Msg::Pools(store.pools_usage().await?)],
         Effect::LoadJournal(id) => vec![Msg::Journal {
             run_id: id,
@@ -449,6 +475,14 @@ pub async fn perform(engine: &Engine, effect: Effect, owner: &Owner) -> Result<V
         Effect::LoadBackfill(id) => super::backfill_io::load(engine, id).await?,
         Effect::StartBackfill(req) => super::backfill_io::start(engine, req).await?,
         Effect::SetTheme(_) | Effect::Quit => Vec::new(),
+    })
+}
+
+/// The alerts the run and task views show: the newest of a run.
+async fn alerts_of(engine: &Engine, run_id: i64) -> Result<Msg> {
+    Ok(Msg::Alerts {
+        run_id,
+        alerts: engine.store.alerts(Some(run_id), 20).await?,
     })
 }
 

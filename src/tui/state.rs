@@ -4,9 +4,11 @@
 use std::collections::HashMap;
 
 use crate::engine::request::{MarkAs, Request};
+use crate::engine::schedules::Overview;
 use crate::engine::state::{RunState, TaskState};
 use crate::engine::store::{
-    AttemptRow, BackfillRow, BackfillRun, InstanceRow, JournalEntry, LogLine, PoolUsage, RunRow,
+    AlertRow, AttemptRow, BackfillRow, BackfillRun, DeliveryRow, InstanceRow, JournalEntry,
+    LogLine, PoolUsage, RunRow, Undelivered,
 };
 
 pub use super::backfill::{BackfillRequest, BackfillState};
@@ -69,6 +71,15 @@ pub enum Msg {
         total: Option<i64>,
         at: i64,
     },
+    /// Every scheduled pipeline, as of when it was read.
+    Schedule(Overview),
+    /// Alerts still on their way, whenever that changes.
+    Undelivered(Undelivered),
+    /// A run's alerts with their deliveries, newest first.
+    Alerts {
+        run_id: i64,
+        alerts: Vec<RunAlert>,
+    },
     /// A theme the runner loaded and now draws with.
     Theme(String),
     /// Catalogs, listings, previews, started runs (browse screens).
@@ -95,6 +106,8 @@ pub enum Effect {
     LoadRun(i64),
     LoadPools,
     LoadJournal(i64),
+    LoadSchedule,
+    LoadAlerts(i64),
     LoadDetail {
         run_id: i64,
         task_id: String,
@@ -131,6 +144,17 @@ pub enum Effect {
     /// Create the backfill's runs and hand them to a detached worker.
     StartBackfill(BackfillRequest),
     Quit,
+}
+
+/// An alert and where it went (one delivery per channel).
+pub type RunAlert = (AlertRow, Vec<DeliveryRow>);
+
+/// The Schedule screen: every pipeline with a `schedule`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScheduleState {
+    pub shown: Overview,
+    pub cursor: usize,
+    pub loaded: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -284,6 +308,12 @@ pub struct State {
     pub start_at: Option<(i64, Option<String>)>,
     /// Sources, Stores and Warehouse screens.
     pub browse: Browse,
+    pub schedule: ScheduleState,
+    /// Alerts not yet accepted by their channels (the header badge).
+    pub undelivered: Undelivered,
+    /// The shown run's alerts, and which run they are of.
+    pub alerts: Vec<RunAlert>,
+    pub alerts_of: Option<i64>,
     /// Something visible changed since the last frame.
     pub dirty: bool,
     pub quit: bool,
@@ -319,6 +349,10 @@ impl State {
             placed_cursor: false,
             start_at: None,
             browse: Browse::default(),
+            schedule: ScheduleState::default(),
+            undelivered: Undelivered::default(),
+            alerts: Vec::new(),
+            alerts_of: None,
             dirty: true,
             quit: false,
         }
@@ -333,10 +367,13 @@ impl State {
     }
 
     /// Whether anything on screen changes with time alone (elapsed timers,
-    /// a flash to expire): the runner sends ticks only then.
+    /// a flash to expire, a countdown to the next slot, a run growing late):
+    /// the runner sends ticks only then.
     pub fn needs_clock(&self) -> bool {
         self.flash.is_some()
             || self.browse.loading()
+            || (self.screen == Screen::Schedule && !self.schedule.shown.pipelines.is_empty())
+            || (self.runs.iter()).any(|r| r.deadline_at.is_some() && r.state != RunState::Succeeded)
             || (self.screen == Screen::Backfill
                 && (self.backfill.runs.iter()).any(|r| r.run.state == RunState::Running))
             || self

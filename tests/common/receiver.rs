@@ -79,6 +79,13 @@ impl Receiver {
             .collect()
     }
 
+    /// From now on, answers these (then 200), whatever was left before.
+    pub fn answer_from_now(&self, statuses: &[u16]) {
+        if let Ok(mut s) = self.script.lock() {
+            *s = statuses.iter().copied().collect();
+        }
+    }
+
     /// Whatever is left of the script is answered with these next.
     pub fn answer_next(&self, statuses: &[u16]) {
         if let Ok(mut s) = self.script.lock() {

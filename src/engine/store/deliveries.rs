@@ -37,6 +37,15 @@ impl DeliveryState {
     }
 }
 
+/// Alerts still on their way (see `Store::undelivered`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Undelivered {
+    /// Not yet accepted by every channel they go to.
+    pub pending: i64,
+    /// Of those, deliveries whose last attempt failed.
+    pub failing: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeliveryRow {
     pub alert_id: i64,
@@ -187,15 +196,22 @@ impl Store {
         Ok(out)
     }
 
-    /// How many deliveries are not yet accepted, and how many of them failed
-    /// their last attempt (the console's header badge).
-    pub async fn undelivered(&self) -> Result<(i64, i64)> {
+    /// What is still to deliver (the console's header badge): alerts not yet
+    /// routed to their channels plus deliveries not yet accepted, and how
+    /// many of those failed their last attempt.
+    pub async fn undelivered(&self) -> Result<Undelivered> {
         let row = sqlx::query(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS failed FROM deliveries WHERE state <> 'delivered'",
+            "SELECT (SELECT COUNT(*) FROM alerts WHERE routed_at IS NULL) AS unrouted, \
+             (SELECT COUNT(*) FROM deliveries WHERE state <> 'delivered') AS open, \
+             (SELECT COUNT(*) FROM deliveries WHERE state = 'failed') AS failed",
         )
         .fetch_one(self.pool())
         .await?;
-        Ok((row.try_get("n")?, row.try_get("failed")?))
+        let (unrouted, open): (i64, i64) = (row.try_get("unrouted")?, row.try_get("open")?);
+        Ok(Undelivered {
+            pending: unrouted + open,
+            failing: row.try_get("failed")?,
+        })
     }
 
     pub async fn deliveries_of(&self, alert_id: i64) -> Result<Vec<DeliveryRow>> {

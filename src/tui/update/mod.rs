@@ -9,6 +9,7 @@ mod data;
 pub(crate) mod forms;
 mod graph;
 mod modal;
+mod schedule;
 mod stores;
 
 use data::{on_changed, on_detail, on_logs, on_progress, on_run, on_runs};
@@ -65,7 +66,11 @@ pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
                 s.flash = None;
             }
             s.dirty |= s.needs_clock();
+            schedule::on_tick(s, &mut fx);
         }
+        Msg::Schedule(rows) => schedule::on_schedule(s, rows),
+        Msg::Undelivered(u) => schedule::on_undelivered(s, u, &mut fx),
+        Msg::Alerts { run_id, alerts } => schedule::on_alerts(s, run_id, alerts),
         Msg::Runs(runs) => on_runs(s, runs, &mut fx),
         Msg::Run { run, tasks } => on_run(s, run, tasks, &mut fx),
         Msg::Pools(p) => {
@@ -103,6 +108,7 @@ pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
         } => {
             browse::on_changed(s, any_run, &mut fx);
             backfill::on_changed(s, any_run, &mut fx);
+            schedule::on_changed(s, any_run, &mut fx);
             on_changed(s, runs, any_run, pools, journal, logs, &mut fx)
         }
         Msg::Backfills { list, shown } => backfill::on_backfills(s, list, shown),
@@ -205,6 +211,7 @@ fn act(s: &mut State, action: Action, keys: &Keymap, fx: &mut Vec<Effect>) {
         Action::PageUp | Action::PageDown => scroll_log(s, &action),
         Action::Open if s.screen == Screen::Graph => graph::open(s, fx),
         Action::Open if s.screen == Screen::Backfill => backfill::open(s, fx),
+        Action::Open if s.screen == Screen::Schedule => schedule::open(s, fx),
         Action::Open => {
             if s.focus == Focus::Runs {
                 s.focus = Focus::Tasks;
@@ -331,6 +338,7 @@ fn act(s: &mut State, action: Action, keys: &Keymap, fx: &mut Vec<Effect>) {
                 };
             }
         }
+        Action::Refresh if s.screen == Screen::Schedule => fx.push(Effect::LoadSchedule),
         // The browse screens' own actions (see `browse::act`): nothing elsewhere.
         Action::Filter
         | Action::Preview
@@ -401,6 +409,7 @@ pub(super) fn go(s: &mut State, screen: Screen, fx: &mut Vec<Effect>) {
         }
         Screen::Sources | Screen::Stores | Screen::Warehouse => browse::entered(s, fx),
         Screen::Backfill => fx.push(Effect::LoadBackfill(backfill::wanted(s))),
+        Screen::Schedule => fx.push(Effect::LoadSchedule),
         Screen::Runs | Screen::Task | Screen::Graph => {}
     }
 }
@@ -424,6 +433,7 @@ fn move_cursor(s: &mut State, action: &Action, fx: &mut Vec<Effect>) {
         Screen::Task => scroll_log(s, action),
         Screen::Graph => graph::step(s, action),
         Screen::Backfill => backfill::move_cursor(s, action),
+        Screen::Schedule => schedule::move_cursor(s, action),
         Screen::Journal => s.journal_cursor = step(s.journal_cursor, s.journal.len()),
         // `browse::act` moves these screens' cursors.
         Screen::Sources | Screen::Stores | Screen::Warehouse => {}

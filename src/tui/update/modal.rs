@@ -149,6 +149,7 @@ fn palette_command(s: &mut State, cmd: &str, fx: &mut Vec<Effect>) {
         ["warehouse"] => go(s, Screen::Warehouse, fx),
         ["graph"] => go(s, Screen::Graph, fx),
         ["backfills"] => go(s, Screen::Backfill, fx),
+        ["schedule"] => go(s, Screen::Schedule, fx),
         ["theme", name] => {
             // The runner answers with `Msg::Theme` once the theme loaded.
             fx.push(Effect::SetTheme(name.to_string()));

@@ -49,11 +49,14 @@ pub fn counts(state: &State) -> Counts {
 }
 
 pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let badge_w = if state.readonly {
-        (width(BADGE) as u16).min(area.width)
-    } else {
-        0
-    };
+    let mut badges = Vec::new();
+    if let Some(b) = super::alerts::badge(state.undelivered, theme) {
+        badges.push(b);
+    }
+    if state.readonly {
+        badges.push(Span::styled(BADGE, theme.get("readonly")));
+    }
+    let badge_w = (badges.iter().map(Span::width).sum::<usize>() as u16).min(area.width);
     let [left, right] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(badge_w)]).areas(area);
     let dim = theme.get("dim");
@@ -71,6 +74,7 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Screen::Warehouse => "warehouse · ",
         Screen::Graph => "graph · ",
         Screen::Backfill => "backfill · ",
+        Screen::Schedule => "schedule · ",
     };
     spans.push(Span::styled(screen, theme.get("title")));
     if let Some(run) = shown_run(state) {
@@ -89,11 +93,8 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         spans.push(Span::styled("no runs yet", dim));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), left);
-    if state.readonly {
-        frame.render_widget(
-            Paragraph::new(Span::styled(BADGE, theme.get("readonly"))),
-            right,
-        );
+    if !badges.is_empty() {
+        frame.render_widget(Paragraph::new(Line::from(badges)), right);
     }
 }
 
@@ -191,6 +192,7 @@ pub fn short_label(b: &Binding) -> String {
         Action::Screen(Screen::Warehouse) => "warehouse",
         Action::Screen(Screen::Graph) => "graph",
         Action::Screen(Screen::Backfill) => "backfills",
+        Action::Screen(Screen::Schedule) => "schedule",
         Action::Up => "up",
         Action::Down => "down",
         Action::Top => "top",

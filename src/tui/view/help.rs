@@ -268,5 +268,6 @@ fn mode_name(mode: Mode) -> &'static str {
         Mode::Warehouse => "warehouse",
         Mode::Graph => "graph",
         Mode::Backfill => "backfills",
+        Mode::Schedule => "schedule",
     }
 }

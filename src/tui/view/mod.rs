@@ -2,6 +2,7 @@
 //! clock: the time is `state.now`). Every function clamps to the area it is
 //! given, so any terminal size draws something sensible and nothing panics.
 
+mod alerts;
 mod backfill;
 mod cells;
 mod chrome;
@@ -16,6 +17,7 @@ mod journal;
 pub mod palette;
 mod pools;
 mod runs;
+mod schedule;
 mod sources;
 mod stores;
 mod task;
@@ -26,6 +28,8 @@ mod warehouse;
 mod browse_tests;
 #[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod schedule_tests;
 #[cfg(test)]
 mod tests;
 
@@ -58,6 +62,7 @@ pub fn mode_of(screen: Screen) -> Mode {
         Screen::Warehouse => Mode::Warehouse,
         Screen::Graph => Mode::Graph,
         Screen::Backfill => Mode::Backfill,
+        Screen::Schedule => Mode::Schedule,
     }
 }
 
@@ -87,6 +92,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keys: &Keymap) {
             Screen::Warehouse => warehouse::draw(frame, body, state, theme),
             Screen::Graph => graph::draw(frame, body, state, theme),
             Screen::Backfill => backfill::draw(frame, body, state, theme, keys),
+            Screen::Schedule => schedule::draw(frame, body, state, theme),
         }
     }
     match &state.modal {

@@ -28,6 +28,7 @@ pub fn palette_completions(state: &State, input: &str) -> Vec<String> {
         "warehouse",
         "graph",
         "backfills",
+        "schedule",
     ]
     .map(String::from)
     .to_vec();
@@ -56,6 +57,7 @@ fn describe(state: &State, cmd: &str) -> String {
         (Some("warehouse"), _) => "loaded tables, schema and rows".into(),
         (Some("graph"), _) => "the selected run as a graph".into(),
         (Some("backfills"), _) => "a backfill date by date; start one".into(),
+        (Some("schedule"), _) => "next slots, deadlines, who is late".into(),
         (Some("pool"), Some(name)) => match state.pools.iter().find(|p| p.name == name) {
             Some(p) => format!("resize ({}/{} running now)", p.running, p.size),
             None => "resize".into(),

@@ -81,11 +81,17 @@ fn runs_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let rows = state.runs.iter().map(|r| {
         let (glyph, style) = run_glyph(r.state, theme);
         // Counts are known only for the run whose tasks are loaded.
-        let counts = if Some(r.id) == state.tasks_of {
+        let mut counts = if Some(r.id) == state.tasks_of {
             state_counts(&state.tasks, theme)
         } else {
             Line::default()
         };
+        if let Some(late) = r.late_ms(state.now) {
+            let text = format!("late {} ", crate::config::duration::human(late));
+            counts
+                .spans
+                .insert(0, Span::styled(text, theme.get("error")));
+        }
         let mut cells = vec![
             Cell::from(Span::styled(glyph, style)),
             Cell::from(Line::from(r.id.to_string()).right_aligned()),
@@ -134,11 +140,20 @@ enum Cols {
 fn tasks_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let focused = state.focus == Focus::Tasks;
     let run = shown_run(state);
-    let title = match state.runs.iter().find(|r| Some(r.id) == run) {
+    let shown = state.runs.iter().find(|r| Some(r.id) == run);
+    let mut title = vec![Span::raw(match shown {
         Some(r) => format!(" Run {} · {} · {} ", r.id, r.pipeline, r.run_date),
         None => " Tasks ".to_string(),
-    };
-    let block = pane(Line::from(title), focused, theme);
+    })];
+    if let Some(late) = shown.and_then(|r| r.late_ms(state.now)) {
+        let text = format!("· late by {} ", crate::config::duration::human(late));
+        title.push(Span::styled(text, theme.get("error")));
+    }
+    let mut block = pane(Line::from(title), focused, theme);
+    let room = usize::from(area.width.saturating_sub(4));
+    if let Some(line) = run.and_then(|r| super::alerts::line(state, r, None, theme, room)) {
+        block = block.title_bottom(line);
+    }
     if state.tasks.is_empty() {
         let text = if run.is_some() {
             "Loading tasks…"

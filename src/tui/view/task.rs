@@ -149,7 +149,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keys: &
         Some(e) => Paragraph::new(e.to_string()).style(theme.get("error")),
         None => Paragraph::new(status(state, inst, theme)),
     };
-    let block = pane(Line::from(title), false, theme);
+    let mut block = pane(Line::from(title), false, theme);
+    let room = usize::from(top.width.saturating_sub(4));
+    if let Some(line) = super::alerts::line(state, d.run_id, Some(&d.task_id), theme, room) {
+        block = block.title_bottom(line);
+    }
     frame.render_widget(body.wrap(Wrap { trim: false }).block(block), top);
 
     if let (Some(log), Some(book)) = (log, book) {
