@@ -345,3 +345,50 @@ notify = ["pd", "nope"]
         "a literal secret is not echoed: {err}"
     );
 }
+
+/// Without `serve` (a run started by cron), the run's own process raises a
+/// passed deadline and delivers it while its task still runs.
+#[test]
+fn without_serve_a_runs_own_process_pages_a_missed_deadline_while_it_works() {
+    let hook = Receiver::start();
+    let ws = Ws::new(&format!(
+        r#"
+[notify.hook]
+kind = "webhook"
+url = "{}/alerts"
+
+[pipelines.slow]
+notify = ["hook"]
+
+[[pipelines.slow.tasks]]
+id = "sleepy"
+kind = "command"
+deadline = "+2s"
+command = "sleep 12; echo done"
+"#,
+        hook.url
+    ));
+    let mut child = common::Bg::new(ws.spawn(&["run", "slow"]));
+    let paged = common::wait_for(std::time::Duration::from_secs(60), || {
+        !hook.accepted().is_empty()
+    });
+    assert!(paged, "no deadline_missed while the task ran");
+    assert_eq!(
+        ws.task_state("latest", "sleepy"),
+        "running",
+        "the page came while the task still ran"
+    );
+    let (code, _, err) = child.wait(std::time::Duration::from_secs(60));
+    assert_eq!(code, 0, "the run itself succeeds, late: {err}");
+    let msgs: Vec<Value> = hook.accepted().iter().map(|r| r.json()).collect();
+    // One page, not one per check; the late run going green resolves it.
+    assert_eq!(msgs.len(), 2, "{msgs:#?}");
+    assert_eq!(msgs[0]["kind"], "deadline_missed");
+    assert_eq!(msgs[0]["task"], "sleepy");
+    assert!(
+        msgs[0]["late_ms"].as_i64().is_some_and(|ms| ms > 0),
+        "{msgs:#?}"
+    );
+    assert_eq!(msgs[1]["kind"], "recovered");
+    assert_eq!(msgs[1]["resolves"][0], msgs[0]["dedup_key"], "{msgs:#?}");
+}

@@ -1,10 +1,14 @@
 //! Resolving `deadline` keys into times: the pipeline's for the run, and
 //! each task's for its instances (a fan-out's instances take their parent's).
 //! The reference is the slot, or the creation time of a run without one.
+//! And raising `deadline_missed` once they pass: `serve` for every run and
+//! slot, a run's own process for its runs when no `serve` is alive.
 
 use chrono::DateTime;
 
-use super::store::NewInstance;
+use anyhow::Result;
+
+use super::store::{self, NewInstance, Overdue, Store, now_ms};
 use crate::config::Workspace;
 use crate::config::schedule::Deadline;
 
@@ -38,4 +42,33 @@ pub fn of_pipeline(
         }
     }
     (run, tasks)
+}
+
+/// Raises `deadline_missed` for every deadline passed without success (of
+/// `runs` only, when given) and returns those newly raised, with how late.
+pub async fn raise_overdue(st: &Store, runs: Option<&[i64]>) -> Result<Vec<(Overdue, i64)>> {
+    let now = now_ms();
+    let mut raised = Vec::new();
+    for o in st.overdue(now).await? {
+        if runs.is_some_and(|ids| o.run_id.is_none_or(|r| !ids.contains(&r))) {
+            continue;
+        }
+        let late = now - o.deadline_at;
+        let mut tx = st.begin().await?;
+        let slot = o.slot_at;
+        let new = store::raise_deadline(
+            &mut tx,
+            &o.pipeline,
+            o.run_id,
+            slot,
+            o.task_id.as_deref(),
+            late,
+        )
+        .await?;
+        tx.commit().await?;
+        if new {
+            raised.push((o, late));
+        }
+    }
+    Ok(raised)
 }

@@ -34,8 +34,17 @@ use state::RunState;
 use store::{EventKind, NewEvent, NewInstance, Store};
 
 const EVENTS_KEPT_MS: i64 = 14 * 24 * 3600 * 1000;
-/// How long a run's own process tries to deliver its alerts before exiting.
-const OWN_DELIVERY_BUDGET: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// An owner's background tasks (heartbeat, own watch): aborted when dropped.
+struct Background(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for h in &self.0 {
+            h.abort();
+        }
+    }
+}
 
 pub struct Engine {
     pub store: Store,
@@ -332,7 +341,16 @@ impl Engine {
         max_active: usize,
         shutdown: CancellationToken,
     ) -> Result<Vec<(i64, RunState)>> {
-        let heartbeat = lease::spawn_heartbeat(self.store.clone(), owner.token.clone());
+        // Stopped however this ends, an early error included.
+        let background = Background(vec![
+            lease::spawn_heartbeat(self.store.clone(), owner.token.clone()),
+            notify::own::spawn_watch(
+                self.ws.clone(),
+                self.store.clone(),
+                owner.token.clone(),
+                run_ids.to_vec(),
+            ),
+        ]);
         let mut waiting: std::collections::VecDeque<i64> = run_ids.iter().copied().collect();
         let mut active = tokio::task::JoinSet::new();
         let mut results = Vec::new();
@@ -397,40 +415,12 @@ impl Engine {
             tx.commit().await?;
             results.push((id, st));
         }
-        heartbeat.abort();
-        self.deliver_own_alerts(&owner, run_ids).await;
+        drop(background);
+        notify::own::drain(&self.ws, &self.store, &owner.token, run_ids).await;
         if let Some(e) = first_error {
             return Err(e);
         }
         Ok(results)
-    }
-
-    /// With no `serve` alive, a run's own process delivers its alerts before
-    /// it exits (for a while: what is left stays in the outbox for the next).
-    async fn deliver_own_alerts(&self, owner: &Owner, run_ids: &[i64]) {
-        let result: Result<()> = async {
-            if self.ws.def.notify.is_empty() || self.store.serve_alive().await? {
-                return Ok(());
-            }
-            let d = notify::Deliverer::new(self.ws.clone(), self.store.clone(), &owner.token)?;
-            for &id in run_ids {
-                d.drain_run(id, OWN_DELIVERY_BUDGET).await?;
-                let left = self.store.undelivered_of_run(id).await?;
-                if left > 0 {
-                    tracing::warn!(
-                        "run {id}: {left} alert delivery(ies) not accepted yet; they stay in the outbox for `switchyard serve`"
-                    );
-                    eprintln!(
-                        "switchyard: run {id}: {left} alert delivery(ies) not accepted yet (see `switchyard alerts --run {id}`); `switchyard serve` goes on trying"
-                    );
-                }
-            }
-            Ok(())
-        }
-        .await;
-        if let Err(e) = result {
-            tracing::warn!("delivering alerts failed: {e:#}");
-        }
     }
 
     /// Sends `req` to the run's live owner, or applies it here when there is

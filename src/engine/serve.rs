@@ -282,31 +282,17 @@ async fn hand_over(engine: &Engine, owner: &Owner, run_id: i64) -> Result<()> {
 
 /// Raises `deadline_missed` for every deadline passed without success.
 async fn watch_deadlines(engine: &Engine) -> Result<()> {
-    let now = now_ms();
-    for o in engine.store.overdue(now).await? {
-        let mut tx = engine.store.begin().await?;
-        let new = store::raise_deadline(
-            &mut tx,
-            &o.pipeline,
-            o.run_id,
-            o.slot_at,
-            o.task_id.as_deref(),
-            now - o.deadline_at,
-        )
-        .await?;
-        tx.commit().await?;
-        if new {
-            let what = match (&o.task_id, o.run_id) {
-                (Some(t), Some(r)) => format!("run {r} task {t}"),
-                (None, Some(r)) => format!("run {r}"),
-                _ => format!("slot {}", rfc3339(o.slot_at.unwrap_or_default())),
-            };
-            eprintln!(
-                "switchyard serve: {} {what}: deadline missed{}",
-                o.pipeline,
-                crate::connectors::notify::late_text(now - o.deadline_at)
-            );
-        }
+    for (o, late) in super::deadlines::raise_overdue(&engine.store, None).await? {
+        let what = match (&o.task_id, o.run_id) {
+            (Some(t), Some(r)) => format!("run {r} task {t}"),
+            (None, Some(r)) => format!("run {r}"),
+            _ => format!("slot {}", rfc3339(o.slot_at.unwrap_or_default())),
+        };
+        eprintln!(
+            "switchyard serve: {} {what}: deadline missed{}",
+            o.pipeline,
+            crate::connectors::notify::late_text(late)
+        );
     }
     Ok(())
 }

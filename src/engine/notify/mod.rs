@@ -5,10 +5,11 @@
 //! deliverers never hold the same delivery at once (a claim with a timeout),
 //! and a crash between sending and recording only means one more send.
 //!
-//! `serve` runs a pass every tick; a run's own process drains its run's
-//! alerts before it exits when no `serve` is alive.
+//! `serve` runs a pass every tick; with no `serve` alive, a run's own
+//! process does it for its runs (`own.rs`).
 
 mod message;
+pub mod own;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
