@@ -392,3 +392,21 @@ command = "sleep 12; echo done"
     assert_eq!(msgs[1]["kind"], "recovered");
     assert_eq!(msgs[1]["resolves"][0], msgs[0]["dedup_key"], "{msgs:#?}");
 }
+
+/// A workspace without channels: the alert is recorded and routed to none,
+/// not left waiting for a deliverer that has nothing to send.
+#[test]
+fn without_channels_an_alert_is_kept_but_nothing_waits_to_be_sent() {
+    let ws = Ws::new(
+        "[pipelines.p]\n[[pipelines.p.tasks]]\nid = \"t\"\nkind = \"command\"\ncommand = \"exit 1\"\n",
+    );
+    let (code, _, err) = ws.run(&["run", "p"]);
+    assert_eq!(code, 1, "{err}");
+    let (code, out, err) = ws.run(&["alerts", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).expect("alerts json");
+    let a = &v["alerts"];
+    assert_eq!(a.as_array().map(Vec::len), Some(1), "{v:#}");
+    assert_eq!(a[0]["kind"], "failed");
+    assert_eq!(a[0]["state"], "no channel", "{v:#}");
+}

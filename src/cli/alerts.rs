@@ -9,9 +9,12 @@ use crate::config::redact::redact;
 use crate::engine::notify;
 use crate::engine::store::{AlertRow, DeliveryRow, DeliveryState, now_ms};
 
-/// pending / delivered / failed for an alert as a whole: its worst delivery.
-fn overall(ds: &[DeliveryRow]) -> &'static str {
-    if ds.iter().any(|d| d.state == DeliveryState::Failed) {
+/// pending / delivered / failed for an alert as a whole: its worst delivery
+/// (pending too while it is not yet routed to its channels).
+fn overall(a: &AlertRow, ds: &[DeliveryRow]) -> &'static str {
+    if a.routed_at.is_none() {
+        "pending"
+    } else if ds.iter().any(|d| d.state == DeliveryState::Failed) {
         "failed"
     } else if ds.iter().any(|d| d.state == DeliveryState::Pending) {
         "pending"
@@ -52,7 +55,7 @@ pub async fn alerts(cli: &Cli, as_json: bool, run: Option<&str>, limit: i64) -> 
             .clone()
             .unwrap_or_else(|| format!("{} task(s)", a.tasks.len()));
         let rows: Vec<(String, &str, i64, String)> = if ds.is_empty() {
-            vec![(String::new(), overall(ds), 0, String::new())]
+            vec![(String::new(), overall(a, ds), 0, String::new())]
         } else {
             ds.iter()
                 .map(|d| {
@@ -108,7 +111,7 @@ fn alert_json(a: &AlertRow, ds: &[DeliveryRow]) -> serde_json::Value {
         "error": a.error.as_deref().map(redact),
         "late_ms": a.late_ms,
         "created_at": iso(Some(a.created_at)),
-        "state": overall(ds),
+        "state": overall(a, ds),
         "deliveries": ds.iter().map(|d| json!({
             "channel": d.channel,
             "state": d.state,

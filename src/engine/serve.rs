@@ -56,7 +56,7 @@ pub async fn serve(
     let me = Owner::this_process(None);
     let started = now_ms();
     let scheduled = scheduled_pipelines(&engine)?;
-    let deliverer = Deliverer::new(engine.ws.clone(), engine.store.clone(), &me.token)?;
+    let deliverer = Deliverer::new(engine.ws.clone(), engine.store.clone(), &me.token);
     engine
         .store
         .serve_heartbeat(&me.token, &me.host, me.pid, started)

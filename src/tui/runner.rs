@@ -107,7 +107,8 @@ fn follower(engine: Arc<Engine>, tx: mpsc::Sender<Msg>) {
         // so an idle console costs next to nothing.
         let mut quiet = 0u32;
         loop {
-            if undelivered_read.elapsed() >= UNDELIVERED_EVERY {
+            // Without channels nothing is ever sent: no badge to show.
+            if !engine.ws.def.notify.is_empty() && undelivered_read.elapsed() >= UNDELIVERED_EVERY {
                 undelivered_read = Instant::now();
                 if let Ok(u) = engine.store.undelivered().await
                     && undelivered != Some(u)

@@ -43,18 +43,19 @@ pub struct Pass {
 pub struct Deliverer {
     ws: Arc<Workspace>,
     store: Store,
-    http: reqwest::Client,
+    /// Made on the first send: a workspace without channels never needs it.
+    http: tokio::sync::OnceCell<reqwest::Client>,
     token: String,
 }
 
 impl Deliverer {
-    pub fn new(ws: Arc<Workspace>, store: Store, token: &str) -> Result<Deliverer> {
-        Ok(Deliverer {
+    pub fn new(ws: Arc<Workspace>, store: Store, token: &str) -> Deliverer {
+        Deliverer {
             ws,
             store,
-            http: http_client()?,
+            http: tokio::sync::OnceCell::new(),
             token: token.to_string(),
-        })
+        }
     }
 
     fn channel(&self, name: &str) -> Option<Channel> {
@@ -69,10 +70,14 @@ impl Deliverer {
             if run_id.is_some() && alert.run_id != run_id {
                 continue;
             }
-            if alert.kind == AlertKind::Failed && now - alert.updated_at < COALESCE_MS {
+            let channels = self.channels_for(&alert).await?;
+            // With nowhere to go, nothing to wait for: routed at once.
+            if !channels.is_empty()
+                && alert.kind == AlertKind::Failed
+                && now - alert.updated_at < COALESCE_MS
+            {
                 continue;
             }
-            let channels = self.channels_for(&alert).await?;
             let mut tx = self.store.begin().await?;
             store::route(&mut tx, alert.id, &channels, now).await?;
             tx.commit().await?;
@@ -89,7 +94,11 @@ impl Deliverer {
                 )),
                 Some(ch) => {
                     let msg = message_for(&self.ws, &self.store, &alert).await?;
-                    send(&self.http, &ch, &msg)
+                    let http = self
+                        .http
+                        .get_or_try_init(|| async { http_client() })
+                        .await?;
+                    send(http, &ch, &msg)
                         .await
                         .map_err(|e| redact(&crate::text::error_chain(&e)))
                 }
