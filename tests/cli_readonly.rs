@@ -41,6 +41,8 @@ const CHANGERS: &[&[&str]] = &[
     &["mark", "latest", "a", "succeeded"],
     &["mark", "latest", "a", "skipped"],
     &["pool", "replica", "1"],
+    &["serve"],
+    &["notify", "test", "oncall"],
 ];
 
 fn run_env(ws: &Ws, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
@@ -116,6 +118,10 @@ fn readonly_refuses_every_change_and_still_reads() {
     let (code, out, err) = run_env(&ws, &["--readonly", "logs", "latest", "a"], &[]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("hello from a"), "{out}");
+    for args in [["--readonly", "schedule"], ["--readonly", "alerts"]] {
+        let (code, _, err) = run_env(&ws, &args, &[]);
+        assert_eq!(code, 0, "{args:?} reads: {err}");
+    }
     let (code, _, err) = run_env(&ws, &["--readonly", "check"], &[]);
     assert_eq!(code, 0, "{err}");
 
