@@ -11,8 +11,8 @@ use crate::engine::backfill::RangeError;
 use crate::engine::lease::{self, Owner};
 use crate::engine::request::{Request, RerunSelection};
 use crate::engine::state::{RunState, TaskState};
-use crate::engine::store::{LiveRunExists, add_journal};
-use crate::engine::{Engine, RequestOutcome, process, worker};
+use crate::engine::store::LiveRunExists;
+use crate::engine::{Engine, RequestOutcome, launch, process, worker};
 use crate::text::one_line;
 
 fn today() -> String {
@@ -67,9 +67,9 @@ pub async fn run(cli: &Cli, pipeline: &str, date: Option<&str>, detach: bool) ->
         .create_run(pipeline, &run_date, &owner, RunState::Running, None)
         .await
         .map_err(map_live_run)?;
-    journal(&engine, "run", Some(id), &format!("{pipeline} {run_date}")).await?;
+    launch::journal(&engine, "run", Some(id), &format!("{pipeline} {run_date}")).await?;
     if detach {
-        let pid = worker::hand_over(&engine, &owner, &[id], 1).await?;
+        let pid = launch::detach(&engine, &owner, &[id], 1).await?;
         println!("run {id} ({pipeline} {run_date}) handed to worker pid {pid}");
         println!("follow it: switchyard status --run {id}");
         return Ok(0);
@@ -102,7 +102,7 @@ pub async fn backfill(
         .create_backfill(pipeline, &dates, max_active, &owner)
         .await
         .map_err(map_live_run)?;
-    journal(
+    launch::journal(
         &engine,
         "backfill",
         None,
@@ -114,7 +114,7 @@ pub async fn backfill(
     )
     .await?;
     if detach {
-        let pid = worker::hand_over(&engine, &owner, &ids, max_active as usize).await?;
+        let pid = launch::detach(&engine, &owner, &ids, max_active as usize).await?;
         println!(
             "backfill {bf}: {} runs of {pipeline} handed to worker pid {pid}",
             ids.len()
@@ -172,7 +172,7 @@ pub async fn rerun(cli: &Cli, run: &str, sel: RerunSelection, detach: bool) -> R
                 bail!("rerun did not take the run's lease");
             }
             if detach {
-                let pid = worker::hand_over(&engine, &owner, &[id], 1).await?;
+                let pid = launch::detach(&engine, &owner, &[id], 1).await?;
                 println!("run {id} handed to worker pid {pid}");
                 return Ok(0);
             }
@@ -275,13 +275,6 @@ async fn wait_for_tasks(engine: &Engine, run_id: i64, tasks: &[String]) -> Resul
     }
 }
 
-async fn journal(engine: &Engine, action: &str, run: Option<i64>, detail: &str) -> Result<()> {
-    let mut tx = engine.store.begin().await?;
-    add_journal(&mut tx, &process::who(), action, run, &[], Some(detail)).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Runs one ad-hoc task (export, load) as a run of its own in the store.
 pub async fn adhoc(
     cli: &Cli,
@@ -297,9 +290,9 @@ pub async fn adhoc(
         .create_adhoc_run(label, &run_date, &def, &owner)
         .await
         .map_err(map_live_run)?;
-    journal(&engine, &def.kind, Some(id), label).await?;
+    launch::journal(&engine, &def.kind, Some(id), label).await?;
     if detach {
-        let pid = worker::hand_over(&engine, &owner, &[id], 1).await?;
+        let pid = launch::detach(&engine, &owner, &[id], 1).await?;
         println!("run {id} ({}) handed to worker pid {pid}", one_line(label));
         return Ok(0);
     }

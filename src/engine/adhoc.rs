@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 
-use super::lease::{self, Owner};
-use super::{Engine, process, store, worker};
+use super::lease::Owner;
+use super::{Engine, launch};
 use crate::config::{TaskDef, Workspace, rules};
 use crate::format::Format;
 
@@ -145,24 +145,9 @@ pub async fn start_detached(
     def: &TaskDef,
 ) -> Result<i64> {
     let id = engine.create_adhoc_run(label, run_date, def, owner).await?;
-    let mut tx = engine.store.begin().await?;
-    store::add_journal(
-        &mut tx,
-        &process::who(),
-        &def.kind,
-        Some(id),
-        &[],
-        Some(label),
-    )
-    .await?;
-    tx.commit().await?;
-    if let Err(e) = worker::hand_over(engine, owner, &[id], 1).await {
-        let mut tx = engine.store.begin().await?;
-        lease::release(&mut tx, id, owner).await?;
-        let insts = store::instances_in(&mut tx, id).await?;
-        lease::settle_run_state(&mut tx, id, &insts, false).await?;
-        tx.commit().await?;
-        return Err(e.context(format!("run {id}: could not start a worker")));
-    }
+    launch::journal(engine, &def.kind, Some(id), label).await?;
+    launch::detach(engine, owner, &[id], 1)
+        .await
+        .map_err(|e| e.context(format!("run {id}")))?;
     Ok(id)
 }

@@ -8,6 +8,7 @@ mod collisions;
 pub mod dag;
 mod deadlines;
 pub mod executor;
+pub mod launch;
 pub mod lease;
 pub mod notify;
 pub mod plan;

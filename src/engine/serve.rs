@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use super::lease::{self, Owner};
 use super::notify::Deliverer;
 use super::store::{self, SlotState, now_ms, rfc3339};
-use super::{Engine, worker};
+use super::{Engine, launch};
 use crate::config::Workspace;
 use crate::config::schedule::{Catchup, Schedule, parse_timezone};
 
@@ -261,23 +261,14 @@ async fn start_due(
     Ok(started)
 }
 
-/// Hands a run this process created to a detached worker, or gives its lease
-/// back (the run then ends `failed` and says why) when no worker starts.
+/// Hands a run this process created to a detached worker (or gives its lease
+/// back: the run then ends `failed` and says why).
 async fn hand_over(engine: &Engine, owner: &Owner, run_id: i64) -> Result<()> {
-    match worker::hand_over(engine, owner, &[run_id], 1).await {
-        Ok(pid) => {
-            tracing::info!("run {run_id} handed to worker pid {pid}");
-            Ok(())
-        }
-        Err(e) => {
-            let mut tx = engine.store.begin().await?;
-            lease::release(&mut tx, run_id, owner).await?;
-            let insts = store::instances_in(&mut tx, run_id).await?;
-            lease::settle_run_state(&mut tx, run_id, &insts, false).await?;
-            tx.commit().await?;
-            Err(e.context(format!("run {run_id}: no worker started")))
-        }
-    }
+    let pid = launch::detach(engine, owner, &[run_id], 1)
+        .await
+        .map_err(|e| e.context(format!("run {run_id}")))?;
+    tracing::info!("run {run_id} handed to worker pid {pid}");
+    Ok(())
 }
 
 /// Raises `deadline_missed` for every deadline passed without success.

@@ -6,8 +6,8 @@ use anyhow::{Context, Result};
 
 use super::state::{BackfillRequest, Msg};
 use crate::engine::lease::{self, Owner};
-use crate::engine::store::{self, now_ms};
-use crate::engine::{Engine, process, worker};
+use crate::engine::store::now_ms;
+use crate::engine::{Engine, launch};
 
 /// How many recent backfills `[` and `]` step through.
 const LISTED: i64 = 100;
@@ -37,22 +37,12 @@ pub async fn start(engine: &Engine, req: BackfillRequest) -> Result<Vec<Msg>> {
         req.dates.first().cloned().unwrap_or_default(),
         req.dates.last().cloned().unwrap_or_default(),
     );
-    let mut tx = engine.store.begin().await?;
     let detail = format!(
         "{} {first} .. {last} (max active {})",
         req.pipeline, req.max_active
     );
-    store::add_journal(
-        &mut tx,
-        &process::who(),
-        "backfill",
-        None,
-        &[],
-        Some(&detail),
-    )
-    .await?;
-    tx.commit().await?;
-    match worker::hand_over(engine, &owner, &ids, req.max_active as usize).await {
+    launch::journal(engine, "backfill", None, &detail).await?;
+    match launch::detach(engine, &owner, &ids, req.max_active as usize).await {
         Ok(pid) => Ok(vec![
             Msg::Done {
                 ok: true,
@@ -65,17 +55,7 @@ pub async fn start(engine: &Engine, req: BackfillRequest) -> Result<Vec<Msg>> {
             },
             Msg::BackfillStarted(bf),
         ]),
-        Err(e) => {
-            // Nothing ran: give the runs back, ended, rather than hold
-            // leases nobody executes (and block these dates).
-            for &id in &ids {
-                let mut tx = engine.store.begin().await?;
-                lease::release(&mut tx, id, &owner).await?;
-                let insts = store::instances_in(&mut tx, id).await?;
-                lease::settle_run_state(&mut tx, id, &insts, false).await?;
-                tx.commit().await?;
-            }
-            Err(e).context("could not start a worker for the backfill")
-        }
+        // Nothing ran: the runs were given back, ended.
+        Err(e) => Err(e).context("the backfill's runs were not started"),
     }
 }

@@ -15,10 +15,9 @@ use tokio::sync::mpsc;
 use super::state::{Effect, Msg, Runbook, State};
 use super::update::update;
 use super::{Keymap, Theme, view};
-use crate::engine::lease::{self, Owner};
-use crate::engine::request::Request;
+use crate::engine::lease::Owner;
 use crate::engine::store::{EventKind, now_ms};
-use crate::engine::{Engine, RequestOutcome, process, runbook, worker};
+use crate::engine::{Engine, launch, process, runbook};
 
 /// Messages in flight between producers and the loop; input and lifecycle
 /// messages wait for room (never dropped), progress is coalesced upstream.
@@ -405,37 +404,18 @@ pub async fn perform(engine: &Engine, effect: Effect, owner: &Owner) -> Result<V
             }]
         }
         Effect::Request { run_id, request } => {
-            vec![send_request(engine, run_id, &request, owner).await?]
+            vec![done(
+                run_id,
+                launch::request(engine, run_id, &request, owner).await?,
+            )]
         }
         Effect::CancelThenRerun {
             run_id,
             cancel,
             request,
         } => {
-            for t in &cancel {
-                let req = Request::Cancel {
-                    task: Some(t.clone()),
-                };
-                send_request(engine, run_id, &req, owner).await?;
-            }
-            let deadline = Instant::now() + Duration::from_secs(60);
-            loop {
-                let insts = store.instances(run_id).await?;
-                if insts
-                    .iter()
-                    .filter(|i| cancel.contains(&i.task_id))
-                    .all(|i| i.state.is_terminal())
-                {
-                    break;
-                }
-                if Instant::now() > deadline {
-                    anyhow::bail!(
-                        "the cancelled tasks did not stop within a minute; rerun not sent"
-                    );
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            vec![send_request(engine, run_id, &request, owner).await?]
+            let text = launch::cancel_then_rerun(engine, run_id, &cancel, &request, owner).await?;
+            vec![done(run_id, text)]
         }
         Effect::ResizePool { name, size } => {
             engine.set_pool_size(&name, size, &process::who()).await?;
@@ -487,36 +467,11 @@ async fn alerts_of(engine: &Engine, run_id: i64) -> Result<Msg> {
     })
 }
 
-/// Writes a request. A live owner applies it; otherwise it is applied here
-/// and, for a rerun, a detached worker takes the run: the console never
-/// executes a task itself.
-async fn send_request(engine: &Engine, run_id: i64, req: &Request, owner: &Owner) -> Result<Msg> {
-    let who = process::who();
-    let text = match engine.request(run_id, req, &who, owner).await? {
-        RequestOutcome::Sent { request_id } => {
-            let applied = engine.wait_request(request_id).await?;
-            applied.message
-        }
-        RequestOutcome::Applied { applied, owned } => {
-            if owned {
-                if let Err(e) = worker::hand_over(engine, owner, &[run_id], 1).await {
-                    // Give the run back rather than hold a lease nobody executes.
-                    let mut tx = engine.store.begin().await?;
-                    lease::release(&mut tx, run_id, owner).await?;
-                    let insts = crate::engine::store::instances_in(&mut tx, run_id).await?;
-                    lease::settle_run_state(&mut tx, run_id, &insts, false).await?;
-                    tx.commit().await?;
-                    return Err(e.context("could not start a worker"));
-                }
-                format!("{}; a worker runs it", applied.message)
-            } else {
-                applied.message
-            }
-        }
-    };
-    Ok(Msg::Done {
+/// A request's outcome, in the footer.
+fn done(run_id: i64, text: String) -> Msg {
+    Msg::Done {
         ok: true,
         text: format!("run {run_id}: {text}"),
         at: now_ms(),
-    })
+    }
 }
