@@ -1,4 +1,4 @@
-//! The shape of `status --json` that scripts rely on (DESIGN.md), newest run
+//! The shape of `status --json` that scripts rely on (README, "The command line"), newest run
 //! first, `latest` = the newest run, and `waiting_on` for a live run.
 
 mod common;

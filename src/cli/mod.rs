@@ -1,4 +1,5 @@
-//! The headless command line (DESIGN.md, "Interfaces that scripts rely on").
+//! The headless command line (README, "The command line"; the JSON shapes scripts rely on are
+//! pinned by tests/cli_status_json.rs).
 //! Thin: parse, open the workspace and store, call the engine, print.
 //!
 //! Exit codes: 0 everything covered succeeded; 1 a run (or a check task in

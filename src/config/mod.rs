@@ -139,7 +139,7 @@ pub(crate) fn load_with_env(
     })
 }
 
-/// Kinds that DESIGN.md documents as defaults when `kind` is left out.
+/// Kinds the README documents as defaults when `kind` is left out.
 fn apply_defaults(def: &mut WorkspaceFile) {
     for store in def.stores.values_mut() {
         if store.kind.is_empty() {

@@ -1,5 +1,5 @@
 //! The serde model of `switchyard.toml`. Key names are part of the interface
-//! (DESIGN.md, "The workspace file"): add keys freely, rename none.
+//! (README, "The workspace file"): add keys freely, rename none.
 //!
 //! Every string in this model has already had `${VAR}` interpolated (see
 //! `interpolate.rs`) and been checked by `validate.rs`/`tasks.rs`, which work on

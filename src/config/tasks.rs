@@ -273,7 +273,7 @@ fn task_values(r: &mut Report, t: &DeTable<'_>, names: &Names, place: &str) {
     }
 }
 
-/// Keys each kind needs (DESIGN.md, "The workspace file"), reported at `anchor`.
+/// Keys each kind needs (README, "The workspace file"), reported at `anchor`.
 fn required_keys(r: &mut Report, t: &DeTable<'_>, kind: &str, anchor: usize, place: &str) {
     let has = |k: &str| get(t, k).is_some();
     let mut problems: Vec<String> = Vec::new();

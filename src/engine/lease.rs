@@ -1,4 +1,4 @@
-//! Leases: which process executes a run (DESIGN.md, "Ownership is a lease").
+//! Leases: which process executes a run (ARCHITECTURE.md, "The shape in one paragraph").
 //!
 //! One token per process; every run it executes carries it. The process
 //! heartbeats all of them once a second. A lease whose heartbeat is stale, or

@@ -1,4 +1,4 @@
-//! The shared state store (DESIGN.md, "Processes and the state store").
+//! The shared state store (ARCHITECTURE.md, "The shape in one paragraph").
 //!
 //! SQLite in WAL mode with `synchronous = NORMAL` and a busy timeout; every
 //! read-then-write transaction starts with `BEGIN IMMEDIATE`, so any number of
