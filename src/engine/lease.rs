@@ -27,6 +27,15 @@ pub struct Owner {
 }
 
 impl Owner {
+    fn holder(&self) -> store::Holder<'_> {
+        store::Holder {
+            token: &self.token,
+            pid: self.pid,
+            host: &self.host,
+            started: self.started,
+        }
+    }
+
     /// This process, with a fresh token, or the token handed over by the
     /// process that spawned this detached worker.
     pub fn this_process(token: Option<String>) -> Owner {
@@ -63,34 +72,13 @@ pub async fn acquire(tx: &mut Tx, run_id: i64, owner: &Owner) -> Result<bool> {
         }
         reap_run(tx, run_id, lease).await?;
     }
-    sqlx::query(
-        "UPDATE runs SET owner_token = ?, owner_pid = ?, owner_host = ?, owner_started = ?, heartbeat_at = ? WHERE id = ?",
-    )
-    .bind(&owner.token)
-    .bind(owner.pid)
-    .bind(&owner.host)
-    .bind(owner.started)
-    .bind(now_ms())
-    .bind(run_id)
-    .execute(&mut **tx)
-    .await?;
+    store::take_lease(tx, run_id, &owner.holder()).await?;
     Ok(true)
 }
 
 /// A detached worker adopts the lease its parent took, under the same token.
 pub async fn adopt(store: &Store, run_id: i64, owner: &Owner) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE runs SET owner_pid = ?, owner_host = ?, owner_started = ?, heartbeat_at = ? WHERE id = ? AND owner_token = ?",
-    )
-    .bind(owner.pid)
-    .bind(&owner.host)
-    .bind(owner.started)
-    .bind(now_ms())
-    .bind(run_id)
-    .bind(&owner.token)
-    .execute(store.pool())
-    .await?;
-    Ok(done.rows_affected() == 1)
+    store::adopt_lease(store, run_id, &owner.holder()).await
 }
 
 /// Heartbeats every run this process owns. Runs for the life of the process.
@@ -110,12 +98,7 @@ pub fn spawn_heartbeat(store: Store, token: String) -> tokio::task::JoinHandle<(
                     crate::text::error_chain(&e)
                 );
             }
-            let r = sqlx::query("UPDATE runs SET heartbeat_at = ? WHERE owner_token = ?")
-                .bind(now_ms())
-                .bind(&token)
-                .execute(store.pool())
-                .await;
-            if let Err(e) = r {
+            if let Err(e) = store::heartbeat_all(&store, &token).await {
                 tracing::warn!("heartbeat failed: {}", crate::text::error_sources(&e));
             }
         }
@@ -124,14 +107,7 @@ pub fn spawn_heartbeat(store: Store, token: String) -> tokio::task::JoinHandle<(
 
 /// Releases the lease of a run (clean exit).
 pub async fn release(tx: &mut Tx, run_id: i64, owner: &Owner) -> Result<()> {
-    sqlx::query(
-        "UPDATE runs SET owner_token = NULL, owner_pid = NULL, owner_host = NULL, owner_started = NULL WHERE id = ? AND owner_token = ?",
-    )
-    .bind(run_id)
-    .bind(&owner.token)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    store::clear_lease(tx, run_id, Some(&owner.token)).await
 }
 
 /// Finds every run whose owner died and reaps it. Returns the reaped run ids.
@@ -151,12 +127,7 @@ pub async fn reap_dead_owners(store: &Store) -> Result<Vec<i64>> {
         let run = store::run_in(&mut tx, id).await?;
         if let Some(lease) = run.owner.as_ref().filter(|l| !lease_is_live(l, now_ms())) {
             reap_run(&mut tx, id, lease).await?;
-            sqlx::query(
-                "UPDATE runs SET owner_token = NULL, owner_pid = NULL, owner_host = NULL, owner_started = NULL WHERE id = ?",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+            store::clear_lease(&mut tx, id, None).await?;
             tx.commit().await?;
             reaped.push(id);
         }

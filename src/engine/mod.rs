@@ -123,12 +123,8 @@ impl Engine {
             .collect();
         let mut tx = store.begin().await?;
         store::sync_pools(&mut tx, &pools).await?;
-        // Events are notifications for followers, not history (runs,
-        // attempts, logs and the journal are): keep two weeks of them.
-        sqlx::query("DELETE FROM events WHERE at < ?")
-            .bind(store::now_ms() - EVENTS_KEPT_MS)
-            .execute(&mut *tx)
-            .await?;
+        // Events are notifications for followers: keep two weeks of them.
+        store::prune_events(&mut tx, store::now_ms() - EVENTS_KEPT_MS).await?;
         tx.commit().await?;
         Ok(Engine {
             store,
@@ -293,16 +289,7 @@ impl Engine {
             bail!("a backfill needs at least one date");
         };
         let mut tx = self.store.begin().await?;
-        let bf: i64 = sqlx::query_scalar(
-            "INSERT INTO backfills (pipeline, from_date, to_date, max_active, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(pipeline)
-        .bind(first)
-        .bind(last)
-        .bind(i64::from(max_active))
-        .bind(store::now_ms())
-        .fetch_one(&mut *tx)
-        .await?;
+        let bf = store::insert_backfill(&mut tx, pipeline, (first, last), max_active).await?;
         let mut ids = Vec::new();
         for d in dates {
             let id = owned_run(
@@ -487,21 +474,9 @@ impl Engine {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
             if let Some(result) = self.store.request_result(id).await? {
-                let v: serde_json::Value =
+                let result: request::RequestResult =
                     serde_json::from_str(&result).context("corrupt request result")?;
-                let message = v["message"].as_str().unwrap_or_default().to_string();
-                if v["ok"].as_bool() != Some(true) {
-                    bail!("{message}");
-                }
-                let tasks = v["tasks"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|t| t.as_str().map(String::from))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                return Ok(Applied { tasks, message });
+                return result.into_applied();
             }
             if std::time::Instant::now() > deadline {
                 bail!("the run's owner did not answer request {id} within 30 s");

@@ -99,6 +99,44 @@ pub struct Applied {
     pub message: String,
 }
 
+/// What a live owner writes back for a request (`requests.result`, JSON):
+/// applied, with the tasks it touched, or refused and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestResult {
+    pub ok: bool,
+    #[serde(default)]
+    pub tasks: Vec<String>,
+    pub message: String,
+}
+
+impl RequestResult {
+    pub fn of(outcome: &Result<Applied>) -> RequestResult {
+        match outcome {
+            Ok(a) => RequestResult {
+                ok: true,
+                tasks: a.tasks.clone(),
+                message: a.message.clone(),
+            },
+            Err(e) => RequestResult {
+                ok: false,
+                tasks: Vec::new(),
+                message: crate::text::error_chain(e),
+            },
+        }
+    }
+
+    /// The requester's view: what was applied, or the owner's refusal.
+    pub fn into_applied(self) -> Result<Applied> {
+        if !self.ok {
+            bail!("{}", self.message);
+        }
+        Ok(Applied {
+            tasks: self.tasks,
+            message: self.message,
+        })
+    }
+}
+
 /// Applies a request to the store. `has_owner`: a live owner executes the run
 /// (and will act on `cancel_requested` of its running instances).
 pub async fn apply(
@@ -284,4 +322,26 @@ fn state_event(run_id: i64, i: &InstanceRow, to: TaskState, error: Option<String
             error,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_result_reads_what_owners_wrote_and_says_a_refusal() {
+        // The shape owners have always written (`tasks` absent on a refusal).
+        let refused: RequestResult =
+            serde_json::from_str(r#"{"ok":false,"message":"load is running"}"#).unwrap();
+        let err = refused.into_applied().expect_err("a refusal is an error");
+        assert_eq!(err.to_string(), "load is running");
+        let applied = RequestResult::of(&Ok(Applied {
+            tasks: vec!["load".into()],
+            message: "reset 1".into(),
+        }));
+        let text = serde_json::to_string(&applied).unwrap();
+        assert_eq!(text, r#"{"ok":true,"tasks":["load"],"message":"reset 1"}"#);
+        let back: RequestResult = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.into_applied().unwrap().tasks, ["load"]);
+    }
 }

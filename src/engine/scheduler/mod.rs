@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use super::dag::Dag;
 use super::executor::{ExecResult, Failure, Progress};
 use super::lease::{HEARTBEAT, Owner, release};
-use super::request::{Request, apply};
+use super::request::{Request, RequestResult, apply};
 use super::state::{Cause, RunState, TaskState};
 use super::store::{self, EventKind, InstanceRow, NewEvent, Store, Tx, now_ms};
 use crate::config::{TaskDef, Workspace};
@@ -129,17 +129,7 @@ impl RunOwner {
         let mut tx = self.store.begin().await?;
         for (id, def) in &self.defs {
             let slots = def.wanted_slots();
-            sqlx::query(
-                "UPDATE task_instances SET pool = ?, slots = ? WHERE run_id = ? AND task_id = ? AND state <> 'running' AND (pool IS DISTINCT FROM ? OR slots <> ?)",
-            )
-            .bind(&def.pool)
-            .bind(slots)
-            .bind(self.run_id)
-            .bind(id)
-            .bind(&def.pool)
-            .bind(slots)
-            .execute(&mut *tx)
-            .await?;
+            store::repool_instance(&mut tx, self.run_id, id, def.pool.as_deref(), slots).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -255,13 +245,8 @@ impl RunOwner {
         }
         let mut tx = self.store.begin().await?;
         // Heartbeat and lease check in one statement: all writes below depend on it.
-        let held = sqlx::query("UPDATE runs SET heartbeat_at = ? WHERE id = ? AND owner_token = ?")
-            .bind(now)
-            .bind(self.run_id)
-            .bind(&self.owner.token)
-            .execute(&mut *tx)
-            .await?;
-        if held.rows_affected() == 0 {
+        let held = store::heartbeat_run(&mut tx, self.run_id, &self.owner.token, now).await?;
+        if !held {
             drop(tx);
             self.abandon().await;
             bail!(
@@ -350,13 +335,8 @@ impl RunOwner {
                 Ok(r) => apply(tx, self.run_id, &r, &req.created_by, true).await,
                 Err(e) => Err(e),
             };
-            let result = match outcome {
-                Ok(a) => serde_json::json!({"ok": true, "tasks": a.tasks, "message": a.message}),
-                Err(e) => {
-                    serde_json::json!({"ok": false, "message": crate::text::error_chain(&e)})
-                }
-            };
-            store::finish_request(tx, req.id, &result.to_string()).await?;
+            let result = serde_json::to_string(&RequestResult::of(&outcome))?;
+            store::finish_request(tx, req.id, &result).await?;
         }
         let rows = store::instances_in(tx, self.run_id).await?;
         self.rebuild(rows)?;

@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use super::{RunRow, Store};
+use super::{RunRow, Store, Tx, now_ms};
 use crate::engine::state::TaskState;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -93,4 +93,23 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Records a backfill of `pipeline` over `from ..= to`; returns its id.
+pub async fn insert_backfill(
+    tx: &mut Tx,
+    pipeline: &str,
+    (from, to): (&str, &str),
+    max_active: u32,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO backfills (pipeline, from_date, to_date, max_active, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(pipeline)
+    .bind(from)
+    .bind(to)
+    .bind(i64::from(max_active))
+    .bind(now_ms())
+    .fetch_one(&mut **tx)
+    .await?)
 }

@@ -433,3 +433,13 @@ impl Store {
         Ok(row.and_then(|(done, result)| done.map(|_| result.unwrap_or_default())))
     }
 }
+
+/// Drops events older than `before`: they notify followers, they are not
+/// history (runs, attempts, logs and the journal are).
+pub async fn prune_events(tx: &mut Tx, before: i64) -> Result<()> {
+    sqlx::query("DELETE FROM events WHERE at < ?")
+        .bind(before)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -538,3 +538,26 @@ impl Store {
         Ok(())
     }
 }
+
+/// Moves a task that is not running to `pool` with `slots` (a rerun counts
+/// it where the workspace file says now).
+pub async fn repool_instance(
+    tx: &mut Tx,
+    run_id: i64,
+    task_id: &str,
+    pool: Option<&str>,
+    slots: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE task_instances SET pool = ?, slots = ? WHERE run_id = ? AND task_id = ? AND state <> 'running' AND (pool IS DISTINCT FROM ? OR slots <> ?)",
+    )
+    .bind(pool)
+    .bind(slots)
+    .bind(run_id)
+    .bind(task_id)
+    .bind(pool)
+    .bind(slots)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! The lease columns of `runs`: who executes a run, and its heartbeat. The
+//! rules (when a lease is live, what a takeover reaps) are `engine::lease`'s;
+//! these are only its statements, each a single UPDATE so that a backend
+//! with row locks needs nothing more.
+
+use anyhow::Result;
+
+use super::{Store, Tx, now_ms};
+
+/// Who takes a lease: the process's token, pid, host and start time.
+pub struct Holder<'a> {
+    pub token: &'a str,
+    pub pid: i64,
+    pub host: &'a str,
+    pub started: Option<i64>,
+}
+
+/// Gives `run_id` to `h` (the caller checked the lease was free or dead).
+pub async fn take_lease(tx: &mut Tx, run_id: i64, h: &Holder<'_>) -> Result<()> {
+    sqlx::query(
+        "UPDATE runs SET owner_token = ?, owner_pid = ?, owner_host = ?, owner_started = ?, heartbeat_at = ? WHERE id = ?",
+    )
+    .bind(h.token)
+    .bind(h.pid)
+    .bind(h.host)
+    .bind(h.started)
+    .bind(now_ms())
+    .bind(run_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A detached worker takes over its parent's lease under the same token;
+/// false when the run does not carry that token.
+pub async fn adopt_lease(store: &Store, run_id: i64, h: &Holder<'_>) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE runs SET owner_pid = ?, owner_host = ?, owner_started = ?, heartbeat_at = ? WHERE id = ? AND owner_token = ?",
+    )
+    .bind(h.pid)
+    .bind(h.host)
+    .bind(h.started)
+    .bind(now_ms())
+    .bind(run_id)
+    .bind(h.token)
+    .execute(store.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Heartbeats every run holding `token`.
+pub async fn heartbeat_all(store: &Store, token: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE runs SET heartbeat_at = ? WHERE owner_token = ?")
+        .bind(now_ms())
+        .bind(token)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// Heartbeats one run inside a step; false when `token` no longer holds it.
+pub async fn heartbeat_run(tx: &mut Tx, run_id: i64, token: &str, now: i64) -> Result<bool> {
+    let held = sqlx::query("UPDATE runs SET heartbeat_at = ? WHERE id = ? AND owner_token = ?")
+        .bind(now)
+        .bind(run_id)
+        .bind(token)
+        .execute(&mut **tx)
+        .await?;
+    Ok(held.rows_affected() == 1)
+}
+
+/// Clears the lease of `run_id`: only if `token` holds it, or whoever does
+/// (`None`: after reaping a dead holder).
+pub async fn clear_lease(tx: &mut Tx, run_id: i64, token: Option<&str>) -> Result<()> {
+    sqlx::query(
+        "UPDATE runs SET owner_token = NULL, owner_pid = NULL, owner_host = NULL, owner_started = NULL WHERE id = ? AND (? IS NULL OR owner_token = ?)",
+    )
+    .bind(run_id)
+    .bind(token)
+    .bind(token)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
