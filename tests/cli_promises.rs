@@ -150,3 +150,119 @@ command = "echo 'run {run_id} attempt {attempt}' >> seen; test {attempt} -ge 2"
         "run 1 attempt 1\nrun 1 attempt 2\nrun 2 attempt 1\nrun 2 attempt 2\n"
     );
 }
+
+/// `backfill --detach` returns at once and a worker runs every date; `rerun
+/// --detach` of a failed task hands it to a worker, which runs it to green.
+#[test]
+fn backfill_and_rerun_detach_hand_the_work_to_a_worker() {
+    let ws = Ws::new(
+        r#"
+[pipelines.p]
+[[pipelines.p.tasks]]
+id = "day"
+kind = "command"
+command = "echo {run_date} >> days; test -f fixed || test {run_date} != 2026-03-02"
+"#,
+    );
+    let (code, out, err) = ws.run_within(
+        LONG,
+        &[
+            "backfill",
+            "p",
+            "--from",
+            "2026-03-01",
+            "--to",
+            "2026-03-03",
+            "--detach",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("handed to worker pid"), "{out}");
+    let runs = || {
+        ws.status(None)["runs"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    wait_until(LONG, "the worker to end every run", || {
+        let rs = runs();
+        rs.len() == 3
+            && rs
+                .iter()
+                .all(|r| r["state"] != "running" && r["state"] != "queued")
+    });
+    let failed: Vec<_> = (runs().into_iter())
+        .filter(|r| r["state"] == "failed")
+        .map(|r| r["run_date"].clone())
+        .collect();
+    assert_eq!(failed, ["2026-03-02"], "{:#?}", runs());
+    let mut days: Vec<String> = std::fs::read_to_string(ws.path().join("days"))
+        .expect("days")
+        .lines()
+        .map(String::from)
+        .collect();
+    days.sort();
+    assert_eq!(days, ["2026-03-01", "2026-03-02", "2026-03-03"]);
+
+    std::fs::write(ws.path().join("fixed"), "").expect("fix");
+    let id = (runs().into_iter())
+        .find(|r| r["run_date"] == "2026-03-02")
+        .and_then(|r| r["id"].as_i64())
+        .expect("the failed run");
+    let (code, out, err) = ws.run_within(LONG, &["rerun", &id.to_string(), "day", "--detach"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("handed to worker pid"), "{out}");
+    wait_until(LONG, "the rerun to succeed", || {
+        ws.try_task_state(&id.to_string(), "day").as_deref() == Some("succeeded")
+    });
+    assert_eq!(ws.run_state(&id.to_string()), "succeeded");
+}
+
+/// A lease held on another host is judged by its heartbeat alone (its pid
+/// means nothing here): fresh, it is left alone; stale, the next process
+/// reaps it and the run's running task becomes `interrupted`.
+#[test]
+fn a_foreign_hosts_lease_is_taken_over_only_once_its_heartbeat_is_stale() {
+    let ws = Ws::new(
+        "[pipelines.p]\n[[pipelines.p.tasks]]\nid = \"t\"\nkind = \"command\"\ncommand = \"true\"\n",
+    );
+    let (code, _, err) = ws.run_within(LONG, &["run", "p"]);
+    assert_eq!(code, 0, "{err}");
+    let db = ws.path().join(".switchyard/state.db");
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or_default()
+    };
+    // Run 1 as if a worker on another host were executing it, pid 1 there.
+    let held_since = |ms: i64| {
+        common::sqlite(
+            &db,
+            &format!(
+                "UPDATE runs SET state = 'running', owner_token = 'far-away', owner_pid = 1, \
+                 owner_host = 'another-host', owner_started = NULL, heartbeat_at = {ms} WHERE id = 1; \
+                 UPDATE task_instances SET state = 'running', finished_at = NULL WHERE run_id = 1"
+            ),
+        )
+    };
+    held_since(now_ms());
+    let (code, _, err) = ws.run_within(LONG, &["run", "p", "--date", "2026-05-02"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        ws.task_state("1", "t"),
+        "running",
+        "a live foreign lease was taken"
+    );
+
+    held_since(now_ms() - 60_000);
+    let (code, _, err) = ws.run_within(LONG, &["run", "p", "--date", "2026-05-03"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(ws.task_state("1", "t"), "interrupted");
+    assert_eq!(ws.run_state("1"), "failed");
+    let owner = common::sqlite(
+        &db,
+        "SELECT COALESCE(owner_token, '-') FROM runs WHERE id = 1",
+    );
+    assert_eq!(owner, "-", "the stale lease was cleared");
+}

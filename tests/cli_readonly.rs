@@ -6,6 +6,18 @@ mod common;
 use common::Ws;
 
 const WS: &str = r#"
+[sources.app]
+kind = "sqlite"
+path = "app.db"
+
+[stores.lake]
+kind = "local"
+path = "lake"
+
+[warehouses.wh]
+kind = "sqlite"
+path = "wh.db"
+
 [pools.replica]
 size = 2
 
@@ -41,6 +53,16 @@ const CHANGERS: &[&[&str]] = &[
     &["mark", "latest", "a", "succeeded"],
     &["mark", "latest", "a", "skipped"],
     &["pool", "replica", "1"],
+    &["export", "app", "users", "--store", "lake"],
+    &[
+        "load",
+        "lake",
+        "users.parquet",
+        "--warehouse",
+        "wh",
+        "--table",
+        "users",
+    ],
     &["serve"],
     &["notify", "test", "oncall"],
 ];
