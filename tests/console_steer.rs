@@ -2,7 +2,8 @@
 //! with a task still running leaves it running (its worker goes on); `F`
 //! reruns the failed task, `x` cancels a running one, `m` marks it succeeded
 //! (a mark runs nothing: `F` then reruns its downstream), and `n` writes a
-//! note to the run's journal. Each change is read back from the store, not only from the screen.
+//! note to the run's journal. Each change is read back from the store, not
+//! only from the screen.
 
 mod common;
 
