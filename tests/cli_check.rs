@@ -415,7 +415,7 @@ fn check_refuses_what_would_fail_only_at_run_time() {
         ),
         (
             p(r#"include = ["["]"#, 0, "\"[\""),
-            "`include`: glob `[`: `[` would match only itself",
+            "`include`: glob `[`: unclosed character class; missing ']'",
         ),
     ];
     for ((l, c), part) in &want {

@@ -95,21 +95,48 @@ fn path_parts(path: &str, as_written: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A glob of `include`/`exclude`: `*` any run of characters, `?` one, all
-/// else literal (see `engine::plan::glob_match`). Brackets and braces are
-/// refused: they would match only themselves, so the glob would silently
-/// select nothing.
+/// A glob of `include`/`exclude` (tables as `schema.table`) or of a
+/// runbook's `task:`: `*` any run of characters, `?` one, `[a-z]` one of a
+/// set, `{a,b}` either; `\` escapes. Parsed by `globset`, so what `check`
+/// accepts is exactly what matches.
 pub fn glob(glob: &str) -> Result<(), String> {
     if glob.is_empty() {
         return Err("an empty glob matches no table".into());
     }
-    if let Some(c) = glob.chars().find(|c| "[]{}".contains(*c)) {
-        return Err(format!(
-            "glob `{}`: `{c}` would match only itself (wildcards are `*` and `?`)",
-            one_line(glob)
-        ));
+    compile(glob).map(|_| ())
+}
+
+fn compile(glob: &str) -> Result<globset::Glob, String> {
+    globset::GlobBuilder::new(glob)
+        .literal_separator(false)
+        .backslash_escape(true)
+        .build()
+        .map_err(|e| format!("glob `{}`: {}", one_line(glob), e.kind()))
+}
+
+/// Matches any of several globs (one compiled set, however many names).
+pub struct Globs(globset::GlobSet);
+
+impl Globs {
+    /// Globs that `check` refused match nothing, rather than everything.
+    pub fn new<S: AsRef<str>>(globs: &[S]) -> Globs {
+        let mut b = globset::GlobSetBuilder::new();
+        for g in globs {
+            if let Ok(g) = compile(g.as_ref()) {
+                b.add(g);
+            }
+        }
+        Globs(b.build().unwrap_or_else(|_| globset::GlobSet::empty()))
     }
-    Ok(())
+
+    pub fn matches(&self, text: &str) -> bool {
+        self.0.is_match(text)
+    }
+}
+
+/// Whether one glob matches `text` (see `glob`).
+pub fn glob_matches(glob: &str, text: &str) -> bool {
+    compile(glob).is_ok_and(|g| g.compile_matcher().is_match(text))
 }
 
 /// The size of a pool: at least one slot (a pool of 0 would hold its tasks
@@ -191,8 +218,10 @@ mod tests {
         for bad in [".", "..", "...", "", "a b", "a/b"] {
             assert!(task_id(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(glob("public.*_log?"), Ok(()));
-        for bad in ["", "[", "public.[ab]*", "{a,b}"] {
+        for good in ["public.*_log?", "public.[ab]*", "{a,b}.t", "odd\\*name"] {
+            assert_eq!(glob(good), Ok(()), "{good:?}");
+        }
+        for bad in ["", "[", "public.[ab", "{a,b", "a\\"] {
             assert!(glob(bad).is_err(), "{bad:?}");
         }
         assert_eq!(pool_size(1), Ok(()));

@@ -16,6 +16,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde_json::json;
 
 use super::store::{InstanceRow, NewInstance};
+use crate::config::rules::Globs;
 use crate::config::{PipelineDef, TaskDef, Workspace};
 use crate::connectors::source::{TableKind, TableName};
 use crate::format::Format;
@@ -54,16 +55,15 @@ async fn tables_of(ws: &Workspace, t: &TaskDef) -> Result<Vec<TableName>> {
         source.source.list_tables().await.with_context(|| {
             format!("export_all `{}`: cannot list the tables of `{name}`", t.id)
         })?;
-    let include = t.include.clone().unwrap_or_else(|| vec!["*".into()]);
-    let exclude = t.exclude.clone().unwrap_or_default();
+    let include = Globs::new(t.include.as_deref().unwrap_or(&["*".to_string()]));
+    let exclude = Globs::new(t.exclude.as_deref().unwrap_or_default());
     Ok(all
         .into_iter()
         .filter(|s| s.kind == TableKind::Table)
         .map(|s| s.table)
         .filter(|tn| {
             let full = tn.to_string();
-            include.iter().any(|g| glob_match(g, &full))
-                && !exclude.iter().any(|g| glob_match(g, &full))
+            include.matches(&full) && !exclude.matches(&full)
         })
         .collect())
 }
@@ -181,31 +181,6 @@ fn unique_id(used: &mut HashSet<String>, task: &str, tn: &TableName) -> String {
     id
 }
 
-/// `*` any run of characters, `?` one character; everything else literal.
-pub fn glob_match(glob: &str, text: &str) -> bool {
-    let g: Vec<char> = glob.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut gi, mut ti) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while ti < t.len() {
-        if gi < g.len() && (g[gi] == '?' || g[gi] == t[ti]) {
-            gi += 1;
-            ti += 1;
-        } else if gi < g.len() && g[gi] == '*' {
-            star = Some(gi);
-            gi += 1;
-            mark = ti;
-        } else if let Some(s) = star {
-            gi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    g[gi..].iter().all(|&c| c == '*')
-}
-
 fn quoted(tn: &TableName) -> String {
     format!(
         "\"{}\".\"{}\"",
@@ -307,6 +282,7 @@ pub fn resolve_def(defs: &HashMap<String, TaskDef>, row: &InstanceRow) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::rules::glob_matches;
 
     fn task(id: &str, kind: &str, after: &[&str]) -> TaskDef {
         TaskDef {
@@ -319,12 +295,19 @@ mod tests {
 
     #[test]
     fn globs() {
-        assert!(glob_match("*", "main.users"));
-        assert!(glob_match("main.*", "main.users"));
-        assert!(!glob_match("main.*", "other.users"));
-        assert!(glob_match("*.user?", "x.users"));
-        assert!(!glob_match("*.user?", "x.user"));
-        assert!(glob_match("*_log*", "main.audit_log_2024"));
+        assert!(glob_matches("*", "main.users"));
+        assert!(glob_matches("main.*", "main.users"));
+        assert!(!glob_matches("main.*", "other.users"));
+        assert!(glob_matches("*.user?", "x.users"));
+        assert!(!glob_matches("*.user?", "x.user"));
+        assert!(glob_matches("*_log*", "main.audit_log_2024"));
+        assert!(glob_matches("main.{users,orders}", "main.orders"));
+        assert!(!glob_matches("main.{users,orders}", "main.events"));
+        assert!(glob_matches("main.events_202[45]", "main.events_2025"));
+        assert!(glob_matches("odd\\*name", "odd*name"));
+        assert!(!glob_matches("odd\\*name", "oddXname"));
+        let set = Globs::new(&["main.*", "audit.log"]);
+        assert!(set.matches("audit.log") && set.matches("main.x") && !set.matches("other.x"));
     }
 
     #[test]

@@ -68,7 +68,7 @@ fn matches(path: &Path, task_id: &str, error: Option<&str>) -> Option<Found> {
     let (task, err) = front_matter(&text);
     let by_task = task
         .as_deref()
-        .is_some_and(|g| super::plan::glob_match(g, task_id));
+        .is_some_and(|g| crate::config::rules::glob_matches(g, task_id));
     let by_error = match (err.as_deref(), error) {
         (Some(re), Some(e)) => regex_lite::Regex::new(re).is_ok_and(|r| r.is_match(e)),
         _ => false,
