@@ -1,11 +1,29 @@
-//! Placeholders in the workspace's own strings: `{run_date}`, `{run_id}`,
-//! `{task_id}`, `{attempt}`, and an export_all fan-out's `{schema}` and
-//! `{table}`.
+//! Placeholders in the workspace's own strings: `{run_date}`, `{slot}`,
+//! `{run_id}`, `{task_id}`, `{attempt}`, and an export_all fan-out's
+//! `{schema}` and `{table}`.
+//!
+//! `{slot}` is the run's schedule slot as RFC 3339 in the pipeline's time
+//! zone, with its offset (`2026-03-29T03:00:00+02:00`): the local time people
+//! read in a schedule, and still one exact instant for a program to parse. A
+//! run without a slot (started by hand, a backfill) gets its creation time:
+//! the same reference its deadlines and `wait until` count from, so a
+//! template never expands to nothing. A backfill that must see each date's
+//! slot uses `{run_date}`.
 //!
 //! Expansion is one pass over the template: a value put in is never read
 //! again, so a catalog name that looks like a placeholder (a table named
 //! `{run_date}`) stays what it is. Values from a catalog are therefore only
 //! ever placeholder values, never part of the template.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use chrono_tz::Tz;
+
+/// What `{slot}` expands to: `at` as RFC 3339 in `tz`, to the second, with
+/// the zone's offset at that instant (`Z` for UTC).
+pub fn slot_text(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz)
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
+}
 
 /// `template` with each `{name}` that `value` knows replaced by its value;
 /// unknown placeholders and lone braces stay as written.
@@ -54,6 +72,37 @@ mod tests {
             expand("raw/{run_date}/{schema}.{table}.parquet", vars),
             "raw/2026-01-05/{table}.{run_date}.parquet"
         );
+    }
+
+    #[test]
+    fn slot_is_local_with_its_offset() {
+        let at = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .expect("time")
+                .with_timezone(&Utc)
+        };
+        let berlin: Tz = "Europe/Berlin".parse().expect("zone");
+        let new_york: Tz = "America/New_York".parse().expect("zone");
+        // Either side of the spring-forward in Berlin (02:00 → 03:00).
+        assert_eq!(
+            slot_text(at("2026-03-29T00:30:00Z"), berlin),
+            "2026-03-29T01:30:00+01:00"
+        );
+        assert_eq!(
+            slot_text(at("2026-03-29T01:00:00Z"), berlin),
+            "2026-03-29T03:00:00+02:00"
+        );
+        assert_eq!(
+            slot_text(at("2026-11-01T06:30:00Z"), new_york),
+            "2026-11-01T01:30:00-05:00"
+        );
+        assert_eq!(
+            slot_text(at("2026-05-14T02:30:00Z"), Tz::UTC),
+            "2026-05-14T02:30:00Z"
+        );
+        // The text names the same instant.
+        let text = slot_text(at("2026-10-25T00:30:00Z"), berlin);
+        assert_eq!(at(&text), at("2026-10-25T00:30:00Z"));
     }
 
     #[test]

@@ -43,6 +43,7 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         .current_dir(&ctx.workspace.dir)
         .env("SWITCHYARD_RUN_ID", ctx.run_id.to_string())
         .env("SWITCHYARD_RUN_DATE", &ctx.run_date)
+        .env("SWITCHYARD_SLOT", ctx.slot())
         .env("SWITCHYARD_TASK_ID", &ctx.task_id)
         .env("SWITCHYARD_ATTEMPT", ctx.attempt.to_string())
         .stdin(Stdio::null())

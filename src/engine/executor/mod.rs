@@ -16,6 +16,8 @@ pub use report::{Progress, Reporter};
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{TaskDef, Workspace};
@@ -27,6 +29,13 @@ pub use crate::connectors::BoxFuture;
 pub struct TaskContext {
     pub run_id: i64,
     pub run_date: String,
+    /// The run's reference time: its schedule slot, or its creation for a
+    /// run without one (started by hand, a backfill). `{slot}` shows it, and
+    /// `wait until` and deadlines count from it.
+    pub reference: DateTime<Utc>,
+    /// The pipeline's time zone (`timezone`, else the workspace's, else UTC):
+    /// `{slot}` carries its offset, `wait until` is a local time in it.
+    pub tz: Tz,
     pub task_id: String,
     pub attempt: i64,
     /// Pool slots this attempt holds (its partitions, or fewer when its pool
@@ -44,12 +53,13 @@ pub struct TaskContext {
 }
 
 impl TaskContext {
-    /// Expands `{run_date}`, `{run_id}`, `{task_id}` and `{attempt}` in a
-    /// template of the workspace, and an export_all fan-out's `{schema}` and
-    /// `{table}`, in one pass (see `engine::template`).
+    /// Expands `{run_date}`, `{slot}`, `{run_id}`, `{task_id}` and
+    /// `{attempt}` in a template of the workspace, and an export_all
+    /// fan-out's `{schema}` and `{table}`, in one pass (see `engine::template`).
     pub fn render(&self, template: &str) -> String {
         template::expand(template, |name| match name {
             "run_date" => Some(self.run_date.clone()),
+            "slot" => Some(self.slot()),
             "run_id" => Some(self.run_id.to_string()),
             "task_id" => Some(self.task_id.clone()),
             "attempt" => Some(self.attempt.to_string()),
@@ -57,6 +67,12 @@ impl TaskContext {
             "table" => self.fan_out.as_ref().map(|t| t.name.clone()),
             _ => None,
         })
+    }
+
+    /// `{slot}`: the reference time as RFC 3339 in the pipeline's zone, with
+    /// its offset (`2026-03-29T03:00:00+02:00`; `Z` in UTC).
+    pub fn slot(&self) -> String {
+        template::slot_text(self.reference, self.tz)
     }
 }
 

@@ -27,6 +27,7 @@ impl RunOwner {
         let task_id = row.task_id.clone();
         let run_id = self.run_id;
         let run_date = self.run_date.clone();
+        let (reference, tz) = (self.reference, self.tz);
         let ws = self.ws.clone();
         let cancel = token.clone();
         self.insts[i].cancel = Some(token);
@@ -47,6 +48,8 @@ impl RunOwner {
             let ctx = TaskContext {
                 run_id,
                 run_date,
+                reference,
+                tz,
                 task_id,
                 attempt,
                 slots,

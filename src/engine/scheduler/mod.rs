@@ -65,6 +65,9 @@ pub struct RunOwner {
     owner: Arc<Owner>,
     run_id: i64,
     run_date: String,
+    /// The slot, or the run's creation (see `TaskContext::reference`).
+    reference: chrono::DateTime<chrono::Utc>,
+    tz: chrono_tz::Tz,
     defs: HashMap<String, TaskDef>,
     dag: Dag,
     insts: Vec<Inst>,
@@ -97,12 +100,18 @@ impl RunOwner {
             .pipeline(&run.pipeline)
             .map(|p| p.tasks.iter().map(|t| (t.id.clone(), t.clone())).collect())
             .unwrap_or_default();
+        let tz = crate::engine::serve::timezone_of(&ws, &run.pipeline);
         let mut me = RunOwner {
             store,
             ws,
             owner,
             run_id,
             run_date: run.run_date,
+            reference: chrono::DateTime::from_timestamp_millis(
+                run.slot_at.unwrap_or(run.created_at),
+            )
+            .unwrap_or_default(),
+            tz,
             defs,
             dag: Dag::default(),
             insts: Vec::new(),
