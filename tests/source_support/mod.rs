@@ -2,6 +2,9 @@
 //! decoded Arrow values back, column by column, across batches.
 #![allow(dead_code)]
 
+#[path = "../common/live.rs"]
+pub mod live;
+
 use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
