@@ -219,9 +219,13 @@ async fn a_failed_append_shows_the_error_and_leaves_the_table() {
                 .expect("workspace")
                 .replace(&format!("{schema}.good"), &format!("{schema}.bad")),
         );
-        let (code, _, _) = ws.run_within(Duration::from_secs(300), &["run", "p"]);
-        assert_ne!(code, 0, "appending text into an INT64 column must fail");
+        let (code, _, stderr) = ws.run_within(Duration::from_secs(300), &["run", "p"]);
+        assert_eq!(
+            code, 1,
+            "appending text into an INT64 column fails the run: {stderr}"
+        );
         let s = ws.status(Some("latest"));
+        assert_eq!(s["runs"][0]["state"], "failed", "{s:#}");
         let err = s["runs"][0]["tasks"]
             .as_array()
             .and_then(|ts| ts.iter().find(|t| t["id"] == "load"))
