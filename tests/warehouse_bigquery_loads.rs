@@ -78,12 +78,18 @@ async fn a_large_file_goes_by_resumable_upload() {
             "[stores.lake]\npath = \"./lake\"",
             "replace",
         );
-        // Chunks of 256 KiB (BigQuery's unit) and no multipart above that.
-        let out = ws
-            .cmd(&["run", "p"])
-            .env("SWITCHYARD_TEST_BQ_CHUNK_BYTES", "262144")
-            .output()
-            .expect("run");
+        // Chunks of 256 KiB (BigQuery's unit), the warehouse's setting; no
+        // multipart above one chunk.
+        let toml = std::fs::read_to_string(ws.file()).expect("workspace");
+        assert!(toml.contains("kind = \"bigquery\"\n"), "{toml}");
+        ws.write(
+            "switchyard.toml",
+            &toml.replace(
+                "kind = \"bigquery\"\n",
+                "kind = \"bigquery\"\nupload_chunk_kib = 256\n",
+            ),
+        );
+        let out = ws.cmd(&["run", "p"]).output().expect("run");
         let log = load_log(&ws);
         assert!(
             out.status.success(),
