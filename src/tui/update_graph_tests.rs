@@ -369,13 +369,14 @@ fn read_only_refuses_the_backfill_form() {
     for screen_key in ["8", "1"] {
         press(&mut s, &k, &[screen_key]);
         let key = if screen_key == "8" { "n" } else { "B" };
+        s.flash = None;
         let fx = press(&mut s, &k, &[key]);
         assert!(fx.is_empty());
         assert!(s.modal.is_none(), "{:?}", s.modal);
-        assert!(
-            s.flash
-                .as_ref()
-                .is_some_and(|f| f.text.contains("read-only"))
+        assert_eq!(
+            s.flash.as_ref().map(|f| f.text.as_str()),
+            Some(crate::tui::action::read_only_refusal("start a backfill").as_str()),
+            "{key}"
         );
     }
 }
