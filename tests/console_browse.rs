@@ -118,7 +118,9 @@ fn export_a_table_from_sources_see_it_in_runs_and_stores_then_load_and_delete_it
         s.contains("Delete a file") && s.contains("cannot be undone")
     });
     t.keys(&["Escape"]);
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    t.wait_screen("the question gone, the file still listed", |s| {
+        !s.contains("Delete a file") && s.contains(&file_name)
+    });
     assert!(
         ws.path().join("lake/main.users").join(&file_name).exists(),
         "Esc deletes nothing"
