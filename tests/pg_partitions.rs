@@ -193,8 +193,7 @@ async fn one_failing_partition_fails_the_export_and_stops_the_others() {
         .await
         .expect("the export waited for partitions stuck behind the failed one")
         .expect("task")
-        .err()
-        .expect("NaN refused");
+        .expect_err("NaN refused");
     let msg = format!("{err:#}");
     assert!(msg.contains("partition 4/4"), "{msg}");
     assert!(msg.contains("NaN") && msg.contains("column \"n\""), "{msg}");

@@ -4,6 +4,8 @@
 //! its own, dropped afterwards (even when the test panics).
 #![allow(dead_code)]
 
+// The same file as `common::live` (a binary may include both).
+#[allow(clippy::duplicate_mod)]
 #[path = "../common/live.rs"]
 pub mod live;
 

@@ -4,6 +4,8 @@
 //! bucket of its own.
 #![allow(dead_code)]
 
+// The same file as `common::live` (a binary may include both).
+#[allow(clippy::duplicate_mod)]
 #[path = "../common/live.rs"]
 pub mod live;
 
