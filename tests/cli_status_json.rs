@@ -134,7 +134,7 @@ fn status_json_has_the_documented_shape_newest_first() {
     assert_eq!(older["runs"][0], runs[1]);
 
     let (code, _, err) = ws.run(&["status", "--json", "--run", "999"]);
-    assert_ne!(code, 0, "an unknown run is an error");
+    assert_eq!(code, 2, "an unknown run is refused: {err}");
     assert!(err.contains("999"), "{err}");
 }
 

@@ -111,7 +111,7 @@ fn assert_reads_and_refuses_writes(ws: &Ws) {
     assert!(out.contains("hello from a"), "{out}");
 
     let (code, _, err) = run_unprivileged(ws, &["run", "p", "--date", "2026-06-02"]);
-    assert_ne!(code, 0, "a run on a read-only store must be refused");
+    assert_eq!(code, 2, "a run on a read-only store must be refused: {err}");
     assert!(
         err.contains("cannot be written by this user") && err.contains("state.db"),
         "the refusal should name the store and why: {err}"

@@ -118,7 +118,9 @@ fn export_a_table_from_sources_see_it_in_runs_and_stores_then_load_and_delete_it
         s.contains("Delete a file") && s.contains("cannot be undone")
     });
     t.keys(&["Escape"]);
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    t.wait_screen("the question gone, the file still listed", |s| {
+        !s.contains("Delete a file") && s.contains(&file_name)
+    });
     assert!(
         ws.path().join("lake/main.users").join(&file_name).exists(),
         "Esc deletes nothing"
@@ -147,13 +149,14 @@ fn a_readonly_console_browses_but_refuses_export_load_and_delete() {
     t.keys(&["4"]);
     t.wait_screen("the columns of a table", |s| s.contains("→ WAREHOUSE"));
     t.keys(&["e"]);
-    let s = t.wait_for("read-only");
+    let s = t.wait_for("read-only: cannot export (");
     assert!(!s.contains("Export app."), "no export form:\n{s}");
     t.keys(&["5", "Enter"]);
     t.wait_for(".parquet");
-    for k in ["l", "d"] {
+    // Each key's own refusal, not one still on screen from the key before.
+    for (k, what) in [("l", "load"), ("d", "delete")] {
         t.keys(&[k]);
-        let s = t.wait_for("read-only");
+        let s = t.wait_for(&format!("read-only: cannot {what} ("));
         assert!(
             !s.contains("Load lake") && !s.contains("Delete a file"),
             "{s}"

@@ -323,16 +323,25 @@ fn a_readonly_console_refuses_to_change_anything() {
         );
 
         // B: the backfill form.
-        for key in ["R", "F", "x", "m", "n", "B"] {
+        // Each key's own refusal: one left on screen by the key before
+        // does not count.
+        for (key, what) in [
+            ("R", "rerun downstream"),
+            ("F", "rerun the failed tasks"),
+            ("x", "cancel"),
+            ("m", "mark"),
+            ("n", "add a note"),
+            ("B", "start a backfill"),
+        ] {
             t.keys(&[key]);
-            let s = t.wait_for("read-only: this console cannot change anything");
+            let s = t.wait_for(&format!("read-only: cannot {what} (this console"));
             no_question_after(&t, key, &s);
         }
         // Pools: `+` and the palette are refused as well.
         t.keys(&["2"]);
         t.wait_for("Pools (1)");
         t.keys(&["+"]);
-        let s = t.wait_for("cannot change anything");
+        let s = t.wait_for("read-only: cannot grow a pool (");
         no_question_after(&t, "+", &s);
         t.keys(&[":"]);
         t.wait_for("Command");

@@ -44,6 +44,24 @@ fn tasks(dir: &std::path::Path) -> Vec<(String, String, Option<String>)> {
         .collect()
 }
 
+/// Every file under `dir` with its bytes.
+fn contents(dir: &std::path::Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.insert(p.clone(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    assert!(!out.is_empty(), "no files under {}", dir.display());
+    out
+}
+
 #[test]
 fn demo_fails_once_then_the_rerun_goes_green() {
     let tmp = tempfile::tempdir().unwrap();
@@ -59,13 +77,30 @@ fn demo_fails_once_then_the_rerun_goes_green() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // A second demo into the same place is refused, not overwritten.
+    // A second demo into the same place is refused, not overwritten: a
+    // user's edit survives, and every file stays byte for byte.
+    let file = dir.join("switchyard.toml");
+    let edited = std::fs::read_to_string(&file).unwrap() + "\n# edited by the user\n";
+    std::fs::write(&file, &edited).unwrap();
+    let before = contents(&dir);
     let again = Command::new(BIN)
         .args(["demo", "--dir"])
         .arg(&dir)
+        .env("SWITCHYARD_HOME", tmp.path().join(".home"))
         .output()
         .unwrap();
-    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(
+        contents(&dir) == before,
+        "the refused demo changed files in {}",
+        dir.display()
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), edited);
 
     let (code, _, err) = sy(&dir, &["run", "nightly"]);
     assert_eq!(code, 1, "the flaky task makes the first run fail: {err}");

@@ -85,7 +85,7 @@ fn production_checks_clean_with_its_variables_set() {
 fn production_names_each_missing_variable_where_it_is_used() {
     let file = example("production");
     let (code, out) = check(&file, &[]);
-    assert_ne!(code, 0, "{out}");
+    assert_eq!(code, 2, "a bad workspace: {out}");
     let text = std::fs::read_to_string(&file).expect("read example");
     for var in ["APP_REPLICA_URL", "BILLING_DB_URL"] {
         let needle = format!("${{{var}}}");

@@ -153,7 +153,7 @@ async fn tables_that_would_share_a_warehouse_table_are_refused_when_the_run_is_m
     // One name for both schemas' users: refused, naming them, nothing done.
     let ws = Ws::new(&fan_out_workspace(&users, "raw_{table}"));
     let (code, _, err) = ws.run(&["run", "p"]);
-    assert_ne!(code, 0, "{err}");
+    assert_eq!(code, 2, "refused: {err}");
     assert!(
         err.contains(&format!(
             "source tables {sa}.users, {sb}.users into one warehouse table, `raw_users`"
@@ -187,7 +187,7 @@ async fn tables_that_would_share_a_warehouse_table_are_refused_when_the_run_is_m
         &fan_out_workspace(&[format!("{sa}.*")], "raw_{schema}_{table}"),
     );
     let (code, _, err) = ws.run(&["run", "p"]);
-    assert_ne!(code, 0, "{err}");
+    assert_eq!(code, 2, "refused: {err}");
     assert!(
         err.contains(&format!(
             "source tables {sa}.Users, {sa}.users into one warehouse table"

@@ -159,13 +159,16 @@ async fn one_failing_partition_fails_the_export_and_stops_the_others() {
         return;
     };
     let q = db.q();
+    // The last quarter of the table's pages holds only NaN (which a
+    // numeric(10,2) refuses), so the last partition fails on its first row;
+    // the others have thousands of good rows to go.
     db.exec(&format!(
         "CREATE TABLE {q}.bad (id int PRIMARY KEY, n numeric(10,2), pad text);
-         INSERT INTO {q}.bad SELECT i, i, repeat('p', 500) FROM generate_series(1, 8000) i;
-         UPDATE {q}.bad SET n = 'NaN' WHERE id = 7990;"
+         INSERT INTO {q}.bad SELECT i, i, repeat('p', 500) FROM generate_series(1, 5000) i;
+         INSERT INTO {q}.bad SELECT i, 'NaN', repeat('p', 500) FROM generate_series(5001, 8000) i;"
     ))
     .await;
-    let src = db.source().await;
+    let src = Arc::new(db.source().await);
     let table = TableName {
         schema: db.schema.clone(),
         name: "bad".into(),
@@ -175,15 +178,38 @@ async fn one_failing_partition_fails_the_export_and_stops_the_others() {
         partitions: 4,
         ..Default::default()
     };
-    let err = export(&src, ExportInput::Table(table), opts)
+    // A channel of one that nobody reads: after one batch every good
+    // partition is stuck sending its next, mid-COPY. They cannot finish on
+    // their own, so only being stopped ends their COPYs.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+    let exporter = {
+        let src = src.clone();
+        tokio::spawn(async move {
+            let input = ExportInput::Table(table);
+            src.export(&input, &opts, tx, Arc::new(|_, _| {})).await
+        })
+    };
+    let err = tokio::time::timeout(Duration::from_secs(60), exporter)
         .await
-        .err()
-        .expect("NaN refused");
+        .expect("the export waited for partitions stuck behind the failed one")
+        .expect("task")
+        .expect_err("NaN refused");
     let msg = format!("{err:#}");
     assert!(msg.contains("partition 4/4"), "{msg}");
     assert!(msg.contains("NaN") && msg.contains("column \"n\""), "{msg}");
-    // The other partitions' connections were closed: their COPYs end.
+    // The other partitions' connections were closed, though still unread.
     assert_eq!(wait_for_copies(&mut db, |n| n == 0).await, 0);
+    // Nothing was drained: at most the schema and one batch got through.
+    let mut got = 0;
+    while let Ok(msg) = rx.try_recv() {
+        if let ExportMsg::Batch(b) = msg {
+            got += b.num_rows();
+        }
+    }
+    assert!(
+        got <= 100,
+        "{got} rows went through an unread channel of one"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

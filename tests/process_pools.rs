@@ -103,39 +103,61 @@ fn two_processes_share_one_pool() {
 
 #[test]
 fn pool_resize_from_another_process_takes_effect_while_running() {
+    // Each task holds its slot until the flag `go` exists, so what runs at
+    // once is decided by the pool alone, not by how long tasks take.
     let toml = format!(
         "[workspace]\nname = \"pools\"\n\n[pools.db]\nsize = 1\n\n[pipelines.p]\n\n{}",
-        probe_tasks("p", "t", 6, "db", "1.5", "")
+        probe_tasks("p", "t", 6, "db", "go", "").replace("sh probe.sh", "sh probe_flag.sh")
     );
     let ws = Ws::new(&toml);
     ws.install_scripts();
+    ws.write(
+        "probe_flag.sh",
+        &common::PROBE_SH.replace("sleep \"$1\"", "sh wait_flag.sh \"$1\""),
+    );
+    let waiting = |ws: &Ws, on: &str| -> Option<(usize, usize)> {
+        let s = ws.try_status(Some("latest"))?;
+        let tasks = s["runs"][0]["tasks"].as_array()?.clone();
+        let running = tasks.iter().filter(|t| t["state"] == "running").count();
+        let queued: Vec<_> = tasks.iter().filter(|t| t["state"] == "queued").collect();
+        queued
+            .iter()
+            .all(|t| t["waiting_on"] == on)
+            .then_some((running, queued.len()))
+    };
 
     let mut run = Bg::new(ws.spawn(&["run", "p"]));
-    wait_until(Duration::from_secs(20), "the first task starts", || {
-        ws.probe_events().iter().any(|e| e.start)
-    });
-    let before = ws.probe_events();
+    // A pool of 1: one task runs, the five others wait on the pool.
+    wait_until(
+        Duration::from_secs(30),
+        "1 running, 5 waiting on db 1/1",
+        || waiting(&ws, "pool db 1/1") == Some((1, 5)),
+    );
+    let starts = |ws: &Ws| ws.probe_events().iter().filter(|e| e.start).count();
+    assert_eq!(starts(&ws), 1, "{:?}", ws.probe_events());
+
     let (code, out, err) = ws.run(&["pool", "db", "3"]);
     assert_eq!(code, 0, "pool resize failed: {err}");
     assert!(out.contains("size 3"), "{out}");
+    // Nothing has finished (no `go` yet): two more start only because the
+    // running owner honoured the new size.
+    wait_until(
+        Duration::from_secs(30),
+        "3 running, 3 waiting on db 3/3",
+        || waiting(&ws, "pool db 3/3") == Some((3, 3)),
+    );
+    assert_eq!(starts(&ws), 3, "{:?}", ws.probe_events());
+    assert_eq!(ws.probe_max(), 3, "{:?}", ws.probe_events());
 
+    ws.touch("go");
     let (code, _, err) = run.wait(Duration::from_secs(60));
     assert_eq!(code, 0, "run failed: {err}");
-
-    assert!(
-        before.iter().all(|e| e.running <= 1),
-        "a pool of 1 ran more than one task: {before:?}"
-    );
     let events = ws.probe_events();
     assert_eq!(events.iter().filter(|e| e.start).count(), 6, "{events:?}");
     let max = ws.probe_max();
     assert!(
         max <= 3,
         "pool resized to 3 ran {max} tasks at once: {events:?}"
-    );
-    assert_eq!(
-        max, 3,
-        "the resize to 3 was not honoured during the run: {events:?}"
     );
     all_succeeded(&ws, "latest");
 }

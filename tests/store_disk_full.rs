@@ -20,15 +20,16 @@ struct Tmpfs {
 }
 
 impl Tmpfs {
-    /// None (said loudly) when not root, which mounting needs; under CI a failure.
+    /// None (after `live::missing`) when not root, which mounting needs;
+    /// under CI a failure.
     fn mount(size: &str) -> Option<Tmpfs> {
         // SAFETY: plain syscall without arguments.
         if unsafe { libc::geteuid() } != 0 {
-            assert!(
-                std::env::var("CI").is_err(),
-                "mounting a small tmpfs for the state store needs root"
+            common::live::missing(
+                "tmpfs",
+                "root",
+                "mounting a small tmpfs for the state store needs root",
             );
-            eprintln!("SKIPPED: mounting a small tmpfs for the state store needs root");
             return None;
         }
         let dir = tempfile::tempdir().expect("tempdir");

@@ -45,6 +45,11 @@ fn run(ws: &Ws, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// The binary's diagnostics log (SWITCHYARD_HOME is the workspace's `.home`).
+fn diagnostics(ws: &Ws) -> String {
+    std::fs::read_to_string(ws.path().join(".home/logs/switchyard.log")).unwrap_or_default()
+}
+
 fn read_parquet(path: &std::path::Path) -> Vec<RecordBatch> {
     let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     ParquetRecordBatchReaderBuilder::try_new(file)
@@ -192,11 +197,19 @@ async fn a_postgres_table_exported_to_s3_reads_back_equal_and_loads_into_the_war
             "t",
         ],
     );
-    assert_ne!(code, 0);
-    let (_, out, _) = run(&ws, &["status", "--json", "--run", "latest"]);
+    assert_eq!(code, 1, "a failed load is a failed run: {err}");
+    let status = ws.status(Some("latest"));
+    let task = &status["runs"][0]["tasks"][0];
+    assert_eq!(task["state"], "failed", "{status:#}");
+    let error = task["error"].as_str().unwrap_or_default();
     assert!(
-        out.contains("NoSuchKey") && out.contains("users/nope.parquet"),
-        "{out}\n{err}"
+        error.contains("NoSuchKey") && error.contains("users/nope.parquet"),
+        "{status:#}\n{err}"
+    );
+    assert_eq!(
+        sqlite(&wh, "select count(*) from sqlite_master where name = 't'"),
+        "0",
+        "no table for a load that found nothing"
     );
 }
 
@@ -270,7 +283,7 @@ async fn an_export_failing_midway_leaves_no_object_and_no_parts() {
     // A million rows (a row group of about 17 MB, two parts and more) are
     // written before the division by zero at row 1,800,000.
     let (code, out, err) = run(&ws, &["run", "p"]);
-    assert_ne!(code, 0, "{out}\n{err}");
+    assert_eq!(code, 1, "{out}\n{err}");
     let status = ws.status(Some("latest"));
     let task = &status["runs"][0]["tasks"][0];
     assert_eq!(task["state"], "failed", "{status}");
@@ -281,6 +294,11 @@ async fn an_export_failing_midway_leaves_no_object_and_no_parts() {
             .contains("division by zero"),
         "{status}"
     );
+    // The upload had started (parts were sent) and was aborted: no object
+    // and no upload left is not just an upload that never began.
+    let aborted = format!("aborted the unfinished upload of s3://{bucket}/exports/dump.parquet");
+    let log = diagnostics(&ws);
+    assert!(log.contains(&aborted), "no {aborted:?} in the log:\n{log}");
     assert!(s3::keys(&c, &bucket).await.is_empty());
     assert_eq!(s3::open_uploads(&c, &bucket).await, vec![]);
 }
@@ -324,7 +342,12 @@ async fn an_export_stopped_midway_aborts_its_upload() {
         libc::kill(bg.pid(), libc::SIGTERM);
     }
     let (code, out, err) = bg.wait(Duration::from_secs(120));
-    assert_ne!(code, 0, "{out}\n{err}");
+    assert_eq!(code, 130, "stopped: {out}\n{err}");
+    let status = ws.status(Some("latest"));
+    assert_eq!(status["runs"][0]["state"], "failed", "{status:#}");
+    let aborted = format!("aborted the unfinished upload of s3://{bucket}/exports/dump.parquet");
+    let log = diagnostics(&ws);
+    assert!(log.contains(&aborted), "no {aborted:?} in the log:\n{log}");
     assert!(s3::keys(&c, &bucket).await.is_empty());
     assert_eq!(s3::open_uploads(&c, &bucket).await, vec![]);
 }
@@ -352,7 +375,7 @@ secret_access_key = "Literal-Secret-1234"
 "#,
     );
     let (code, out, err) = ws.run(&["check"]);
-    assert_ne!(code, 0, "{out}");
+    assert_eq!(code, 2, "a bad workspace: {out}{err}");
     let text = format!("{out}{err}");
     for want in [
         "switchyard.toml:3:10: store `a`: `bucket` is a bucket name alone",

@@ -75,6 +75,9 @@ pub struct WarehouseDef {
     pub location: Option<String>,
     pub credentials: Option<String>,
     pub endpoint: Option<String>,
+    /// BigQuery: KiB per resumable upload chunk (a multiple of 256; see
+    /// `rules::upload_chunk_kib`).
+    pub upload_chunk_kib: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -212,6 +215,7 @@ pub mod keys {
         "location",
         "credentials",
         "endpoint",
+        "upload_chunk_kib",
     ];
     pub const POOL: &[&str] = &["size"];
     pub const PIPELINE: &[&str] = &[

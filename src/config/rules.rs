@@ -155,6 +155,22 @@ pub fn max_active(n: i64) -> Result<(), String> {
     at_least_one("`max_active`", n)
 }
 
+/// The default `upload_chunk_kib` of a BigQuery warehouse: 16 MiB.
+pub const UPLOAD_CHUNK_KIB_DEFAULT: u32 = 16 * 1024;
+/// The largest `upload_chunk_kib`: one chunk is held in memory per upload.
+pub const UPLOAD_CHUNK_KIB_MAX: i64 = 1024 * 1024;
+
+/// KiB per resumable upload chunk of a BigQuery warehouse: BigQuery takes
+/// chunks in multiples of 256 KiB, and one chunk is held in memory.
+pub fn upload_chunk_kib(n: i64) -> Result<(), String> {
+    if !(256..=UPLOAD_CHUNK_KIB_MAX).contains(&n) || n % 256 != 0 {
+        return Err(format!(
+            "`upload_chunk_kib` must be a multiple of 256 from 256 to {UPLOAD_CHUNK_KIB_MAX} (1 GiB), not {n}"
+        ));
+    }
+    Ok(())
+}
+
 fn at_least_one(what: &str, n: i64) -> Result<(), String> {
     if n < 1 {
         return Err(format!("{what} must be at least 1, not {n}"));
@@ -225,6 +241,12 @@ mod tests {
             assert!(glob(bad).is_err(), "{bad:?}");
         }
         assert_eq!(pool_size(1), Ok(()));
+        for ok in [256, 512, 16 * 1024, 1024 * 1024] {
+            assert_eq!(upload_chunk_kib(ok), Ok(()), "{ok}");
+        }
+        for bad in [0, 100, 255, 300, 1024 * 1024 + 256, -256] {
+            assert!(upload_chunk_kib(bad).is_err(), "{bad}");
+        }
         assert_eq!(pool_size(0).unwrap_err(), "size must be at least 1, not 0");
         assert!(partitions(0).is_err());
         assert!(max_active(-1).is_err());

@@ -264,7 +264,7 @@ fn warehouse(r: &mut Report, name: &str, header: usize, t: &DeTable<'_>) {
         r,
         t,
         keys::WAREHOUSE,
-        &[],
+        &[("upload_chunk_kib", Ty::UInt)],
         &format!("in [warehouses.{name}]"),
     );
     let kind = kind_of(
@@ -299,6 +299,12 @@ fn warehouse(r: &mut Report, name: &str, header: usize, t: &DeTable<'_>) {
         bigquery(r, name, t);
     } else {
         not_empty(r, t, "path", &format!("warehouse `{name}`"));
+        if let Some(node) = get(t, "upload_chunk_kib") {
+            r.at(
+                node.span().start,
+                format!("warehouse `{name}`: `upload_chunk_kib` is for bigquery warehouses"),
+            );
+        }
     }
 }
 
@@ -342,6 +348,13 @@ fn bigquery(r: &mut Report, name: &str, t: &DeTable<'_>) {
         &|v| v.starts_with("http://") || v.starts_with("https://"),
         "must be an http:// or https:// URL",
     );
+    // A wrong type is reported by `check_table`.
+    if let Some(node) = get(t, "upload_chunk_kib")
+        && let Some(n) = integer(node.get_ref())
+        && let Err(e) = rules::upload_chunk_kib(i64::try_from(n).unwrap_or(i64::MAX))
+    {
+        r.at(node.span().start, format!("warehouse `{name}`: {e}"));
+    }
     // Never echo it: `credentials` may hold a key.
     if let Some((v, at)) = get_str(t, "credentials")
         && v.trim().is_empty()

@@ -119,20 +119,31 @@ impl FromStr for Action {
 impl Action {
     /// Actions that change something: disabled in read-only mode.
     pub fn mutates(&self) -> bool {
-        matches!(
-            self,
-            Action::RerunDownstream
-                | Action::RerunOne
-                | Action::RerunFailed
-                | Action::Cancel
-                | Action::Mark
-                | Action::Note
-                | Action::PoolGrow
-                | Action::PoolShrink
-                | Action::Export
-                | Action::Load
-                | Action::Delete
-                | Action::NewBackfill
-        )
+        self.change().is_some()
     }
+
+    /// What a changing action does, as a read-only console's refusal names
+    /// it; None for actions that only look.
+    pub fn change(&self) -> Option<&'static str> {
+        Some(match self {
+            Action::RerunDownstream => "rerun downstream",
+            Action::RerunOne => "rerun one task",
+            Action::RerunFailed => "rerun the failed tasks",
+            Action::Cancel => "cancel",
+            Action::Mark => "mark",
+            Action::Note => "add a note",
+            Action::PoolGrow => "grow a pool",
+            Action::PoolShrink => "shrink a pool",
+            Action::Export => "export",
+            Action::Load => "load",
+            Action::Delete => "delete",
+            Action::NewBackfill => "start a backfill",
+            _ => return None,
+        })
+    }
+}
+
+/// The flash of a read-only console refusing `what`.
+pub fn read_only_refusal(what: &str) -> String {
+    format!("read-only: cannot {what} (this console cannot change anything)")
 }

@@ -1,8 +1,13 @@
 //! Helpers for live BigQuery tests against the emulator that scripts/test
 //! starts (SWITCHYARD_TEST_BQ_ENDPOINT, _PROJECT, _GCS_ROOT). Missing: the
-//! test fails under CI=true and is skipped loudly otherwise. Each test loads
+//! test fails under CI and its skip is recorded otherwise (`live::missing`). Each test loads
 //! into a dataset of its own, dropped afterwards.
 #![allow(dead_code)]
+
+// The same file as `common::live` (a binary may include both).
+#[allow(clippy::duplicate_mod)]
+#[path = "../common/live.rs"]
+pub mod live;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,7 +31,7 @@ pub struct Bq {
 
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
-/// The emulator, or None after a loud SKIP (panics under CI=true).
+/// The emulator, or None after `live::missing` (which panics under CI).
 pub fn bq(test: &str) -> Option<Bq> {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let found = (
@@ -35,11 +40,11 @@ pub fn bq(test: &str) -> Option<Bq> {
         var("SWITCHYARD_TEST_BQ_GCS_ROOT"),
     );
     let (Some(endpoint), Some(project), Some(gcs)) = found else {
-        let why = "SWITCHYARD_TEST_BQ_ENDPOINT/_PROJECT/_GCS_ROOT are not set (scripts/test starts bqemulator and sets them)";
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("the BigQuery emulator is missing under CI=true: {why}");
-        }
-        eprintln!("\n*** SKIP {test}: {why} ***\n");
+        live::missing(
+            test,
+            "the BigQuery emulator (bqemulator)",
+            "SWITCHYARD_TEST_BQ_ENDPOINT/_PROJECT/_GCS_ROOT are not set (scripts/test starts bqemulator and sets them)",
+        );
         return None;
     };
     // reqwest is built without a default crypto provider; the binary installs one.

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+#[allow(clippy::duplicate_mod)]
+pub mod live;
 pub mod receiver;
 
 use serde_json::Value;

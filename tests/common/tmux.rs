@@ -15,20 +15,18 @@ use crate::common::{self, BIN};
 pub const WAIT: Duration = Duration::from_secs(90);
 pub const PROMPT: &str = "sy$ ";
 
-/// Whether tmux can be used; without it, fail under CI=true, else say SKIP loudly.
+/// Whether tmux can be used; without it `live::missing` (fails under CI,
+/// else records the skip).
 pub fn tmux_or_skip(test: &str) -> bool {
     let ok = Command::new("tmux")
         .arg("-V")
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("tmux is not installed and CI=true: the console's end-to-end tests must run");
-        }
-        eprintln!(
-            "\n************************************************************\n\
-             SKIP {test}: tmux is not installed, the console was NOT tested\n\
-             ************************************************************\n"
+        common::live::missing(
+            test,
+            "tmux",
+            "`tmux -V` failed: tmux is not installed, the console was not tested",
         );
     }
     ok

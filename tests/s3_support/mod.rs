@@ -1,8 +1,13 @@
 //! Helpers for live S3 tests against the moto server that `scripts/test`
 //! starts (its address in SWITCHYARD_TEST_S3_ENDPOINT). Without it a test
-//! fails under CI=true and is skipped loudly otherwise. Each test works in a
+//! fails under CI and its skip is recorded otherwise (`live::missing`). Each test works in a
 //! bucket of its own.
 #![allow(dead_code)]
+
+// The same file as `common::live` (a binary may include both).
+#[allow(clippy::duplicate_mod)]
+#[path = "../common/live.rs"]
+pub mod live;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -20,16 +25,15 @@ pub fn secret_key() -> String {
     std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|_| "test-secret-key".into())
 }
 
-/// The server's address, or None after a loud SKIP (panics under CI=true).
+/// The server's address, or None after `live::missing` (which panics under CI).
 pub fn endpoint(test: &str) -> Option<String> {
     match std::env::var(ENDPOINT_VAR) {
         Ok(e) if !e.is_empty() => Some(e),
-        _ if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("{ENDPOINT_VAR} is not set under CI=true: scripts/test starts the S3 server")
-        }
         _ => {
-            eprintln!(
-                "\n*** SKIP {test}: no S3 server ({ENDPOINT_VAR} is not set; scripts/test starts one) ***\n"
+            live::missing(
+                test,
+                "the S3 server (moto)",
+                &format!("{ENDPOINT_VAR} is not set; scripts/test starts one"),
             );
             None
         }

@@ -2,6 +2,11 @@
 //! decoded Arrow values back, column by column, across batches.
 #![allow(dead_code)]
 
+// The same file as `common::live` (a binary may include both).
+#[allow(clippy::duplicate_mod)]
+#[path = "../common/live.rs"]
+pub mod live;
+
 use std::sync::{Arc, Mutex};
 
 use anyhow::Result;

@@ -251,3 +251,43 @@ bigquery_uri = "gs://lake-bucket/exports"
         ]
     );
 }
+
+#[test]
+fn upload_chunk_kib_is_a_multiple_of_256_on_bigquery_warehouses_only() {
+    let text = r#"[warehouses.bq]
+kind = "bigquery"
+project = "p"
+dataset = "d"
+upload_chunk_kib = 300
+[warehouses.big]
+kind = "bigquery"
+project = "p"
+dataset = "d"
+upload_chunk_kib = 2097152
+[warehouses.text]
+kind = "bigquery"
+project = "p"
+dataset = "d"
+upload_chunk_kib = "1MiB"
+[warehouses.local]
+path = "./wh.db"
+upload_chunk_kib = 256
+[warehouses.ok]
+kind = "bigquery"
+project = "p"
+dataset = "d"
+upload_chunk_kib = 512
+"#;
+    assert_eq!(
+        problems(text),
+        vec![
+            "5:20: warehouse `bq`: `upload_chunk_kib` must be a multiple of 256 from 256 to 1048576 (1 GiB), not 300",
+            "10:20: warehouse `big`: `upload_chunk_kib` must be a multiple of 256 from 256 to 1048576 (1 GiB), not 2097152",
+            "15:20: `upload_chunk_kib` must be a non-negative whole number, not a string",
+            "18:20: warehouse `local`: `upload_chunk_kib` is for bigquery warehouses",
+        ]
+    );
+    let ok = &text[text.find("[warehouses.ok]").expect("ok")..];
+    let ws = super::load_test(ok).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ws.def.warehouses["ok"].upload_chunk_kib, Some(512));
+}

@@ -23,7 +23,12 @@ pub(super) fn form_key(s: &mut State, mut form: Form, key: &str, fx: &mut Vec<Ef
         }
         FormKey::Submit => {
             if s.readonly {
-                return flash(s, false, "read-only: this console cannot change anything");
+                let what = match form.purpose {
+                    FormPurpose::Export { .. } => "export",
+                    FormPurpose::Load { .. } => "load",
+                    FormPurpose::Backfill { .. } => "start a backfill",
+                };
+                return flash(s, false, crate::tui::action::read_only_refusal(what));
             }
             match submit(&form) {
                 Ok((label, effect)) => {

@@ -176,8 +176,10 @@ fn target(s: &State) -> Option<(i64, InstanceRow)> {
 }
 
 fn act(s: &mut State, action: Action, keys: &Keymap, fx: &mut Vec<Effect>) {
-    if s.readonly && action.mutates() {
-        flash(s, false, "read-only: this console cannot change anything");
+    if s.readonly
+        && let Some(what) = action.change()
+    {
+        flash(s, false, crate::tui::action::read_only_refusal(what));
         return;
     }
     if browse::act(s, &action, fx) {

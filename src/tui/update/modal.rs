@@ -156,7 +156,8 @@ fn palette_command(s: &mut State, cmd: &str, fx: &mut Vec<Effect>) {
         }
         ["pool", name, size] => {
             if s.readonly {
-                return flash(s, false, "read-only: this console cannot change anything");
+                let refusal = crate::tui::action::read_only_refusal("resize a pool");
+                return flash(s, false, refusal);
             }
             match size.parse::<i64>() {
                 Ok(n) if crate::config::rules::pool_size(n).is_ok() => {

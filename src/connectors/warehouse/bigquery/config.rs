@@ -48,22 +48,18 @@ impl BigQueryConfig {
             location: def.location.clone().filter(|l| !l.is_empty()),
             credentials,
             endpoint,
-            limits: test_limits().unwrap_or_default(),
+            limits: limits(name, def.upload_chunk_kib)?,
         })
     }
 }
 
-/// Tests lower the upload thresholds (`SWITCHYARD_TEST_BQ_CHUNK_BYTES`) so a
-/// small file goes through the resumable path; not a user setting.
-fn test_limits() -> Option<UploadLimits> {
-    let n: usize = std::env::var("SWITCHYARD_TEST_BQ_CHUNK_BYTES")
-        .ok()?
-        .parse()
-        .ok()?;
-    Some(UploadLimits {
-        multipart_max: n as u64,
-        chunk: n,
-    })
+/// The upload limits of `upload_chunk_kib` (validated by `check`; checked
+/// again here for a definition that did not come through it).
+fn limits(name: &str, chunk_kib: Option<u32>) -> Result<UploadLimits> {
+    let kib = chunk_kib.unwrap_or(crate::config::rules::UPLOAD_CHUNK_KIB_DEFAULT);
+    crate::config::rules::upload_chunk_kib(i64::from(kib))
+        .map_err(|e| anyhow!("warehouse `{name}`: {e}"))?;
+    Ok(UploadLimits::with_chunk(kib as usize * 1024))
 }
 
 /// The `gs://` URI of a store's object when BigQuery can read it directly:
@@ -90,6 +86,22 @@ pub fn gs_uri(store: &StoreDef, path: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn upload_chunk_kib_sets_the_chunk_and_caps_the_multipart_size() {
+        let default = limits("bq", None).expect("default");
+        assert_eq!(default.chunk, 16 * 1024 * 1024);
+        assert_eq!(default.multipart_max, 5 * 1024 * 1024);
+        let small = limits("bq", Some(256)).expect("256 KiB");
+        assert_eq!(small.chunk, 256 * 1024);
+        assert_eq!(
+            small.multipart_max,
+            256 * 1024,
+            "beyond one chunk: resumable"
+        );
+        let err = limits("bq", Some(300)).expect_err("not a multiple of 256");
+        assert!(err.to_string().contains("warehouse `bq`"), "{err}");
+    }
 
     #[test]
     fn gs_uris_come_from_bigquery_uri_or_the_gcs_endpoint() {

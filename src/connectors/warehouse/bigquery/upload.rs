@@ -13,8 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use super::api::{ApiError, Rest, read_json, request_error};
 use super::job::enc;
 
-/// How a file is uploaded; tests lower both to exercise resumable uploads
-/// without large files.
+/// How a file is uploaded: set by the warehouse's `upload_chunk_kib`.
 #[derive(Debug, Clone, Copy)]
 pub struct UploadLimits {
     /// Files up to this size go in one multipart request.
@@ -24,12 +23,23 @@ pub struct UploadLimits {
     pub chunk: usize,
 }
 
+/// The largest file sent in one multipart request.
+const MULTIPART_MAX: u64 = 5 * 1024 * 1024;
+
+impl UploadLimits {
+    /// Chunks of `chunk` bytes; a file goes in one multipart request up to
+    /// 5 MiB, or up to one chunk when chunks are smaller than that.
+    pub fn with_chunk(chunk: usize) -> UploadLimits {
+        UploadLimits {
+            multipart_max: MULTIPART_MAX.min(chunk as u64),
+            chunk,
+        }
+    }
+}
+
 impl Default for UploadLimits {
     fn default() -> Self {
-        UploadLimits {
-            multipart_max: 5 * 1024 * 1024,
-            chunk: 16 * 1024 * 1024,
-        }
+        UploadLimits::with_chunk(crate::config::rules::UPLOAD_CHUNK_KIB_DEFAULT as usize * 1024)
     }
 }
 
