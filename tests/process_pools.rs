@@ -128,12 +128,13 @@ fn pool_resize_from_another_process_takes_effect_while_running() {
 
     let mut run = Bg::new(ws.spawn(&["run", "p"]));
     // A pool of 1: one task runs, the five others wait on the pool.
+    let starts = |ws: &Ws| ws.probe_events().iter().filter(|e| e.start).count();
+    // "running" is recorded as the process starts; its probe line follows.
     wait_until(
         Duration::from_secs(30),
-        "1 running, 5 waiting on db 1/1",
-        || waiting(&ws, "pool db 1/1") == Some((1, 5)),
+        "1 running (and started), 5 waiting on db 1/1",
+        || waiting(&ws, "pool db 1/1") == Some((1, 5)) && starts(&ws) >= 1,
     );
-    let starts = |ws: &Ws| ws.probe_events().iter().filter(|e| e.start).count();
     assert_eq!(starts(&ws), 1, "{:?}", ws.probe_events());
 
     let (code, out, err) = ws.run(&["pool", "db", "3"]);
@@ -144,7 +145,7 @@ fn pool_resize_from_another_process_takes_effect_while_running() {
     wait_until(
         Duration::from_secs(30),
         "3 running, 3 waiting on db 3/3",
-        || waiting(&ws, "pool db 3/3") == Some((3, 3)),
+        || waiting(&ws, "pool db 3/3") == Some((3, 3)) && starts(&ws) >= 3,
     );
     assert_eq!(starts(&ws), 3, "{:?}", ws.probe_events());
     assert_eq!(ws.probe_max(), 3, "{:?}", ws.probe_events());
