@@ -99,6 +99,10 @@ pub async fn serve(
                 Err(e) => tracing::warn!("reaping dead owners failed: {e:#}"),
             }
         }
+        // Every due run is created before any is handed over: forking workers
+        // (and their first writes to the store) would slow the creation of the
+        // rest, and a slot's delay is the time to its run's creation.
+        let mut created = Vec::new();
         for s in &scheduled {
             // Nothing is due before the next slot: no query until then.
             if next_due.get(&s.pipeline).is_some_and(|&n| n > now) {
@@ -107,15 +111,18 @@ pub async fn serve(
             let result = start_due(&engine, s, started).await;
             // The next slot after the newest recorded one (a slot held back
             // by `max_active` is then already due, and retried next tick).
-            let cursor = engine.store.last_slot(&s.pipeline).await.ok().flatten();
+            let cursor = match &result {
+                Ok(due) => due.cursor,
+                Err(_) => engine.store.last_slot(&s.pipeline).await.ok().flatten(),
+            };
             let next = s
                 .schedule
                 .next_after(s.tz, at(cursor.unwrap_or(started)))
                 .map_or(i64::MAX, |t| t.timestamp_millis());
             next_due.insert(s.pipeline.clone(), next);
             match result {
-                Ok(runs) => {
-                    for (slot, id, owner) in runs {
+                Ok(due) => {
+                    for (slot, id, owner) in due.runs {
                         if opts.verbose {
                             eprintln!(
                                 "switchyard serve: {} slot {} → run {id}",
@@ -123,12 +130,15 @@ pub async fn serve(
                                 rfc3339(slot)
                             );
                         }
-                        let engine = engine.clone();
-                        handovers.spawn(async move { hand_over(&engine, &owner, id).await });
+                        created.push((id, owner));
                     }
                 }
                 Err(e) => tracing::warn!("pipeline `{}`: starting slots failed: {e:#}", s.pipeline),
             }
+        }
+        for (id, owner) in created {
+            let engine = engine.clone();
+            handovers.spawn(async move { hand_over(&engine, &owner, id).await });
         }
         while let Some(done) = handovers.try_join_next() {
             if let Ok(Err(e)) = done {
@@ -191,21 +201,30 @@ fn scheduled_pipelines(engine: &Engine) -> Result<Vec<Scheduled>> {
     Ok(out)
 }
 
+/// What `start_due` did for one pipeline.
+struct Due {
+    /// (slot, run, owner) for each run this process must hand over.
+    runs: Vec<(i64, i64, Arc<Owner>)>,
+    /// The newest slot now recorded for the pipeline (by any `serve`), as
+    /// far as this pass knows: where its schedule resumes.
+    cursor: Option<i64>,
+}
+
 /// Claims and creates the runs of the slots of `s` that are due now.
-/// Returns (slot, run, owner) for each run this process must hand over.
-async fn start_due(
-    engine: &Engine,
-    s: &Scheduled,
-    serve_started: i64,
-) -> Result<Vec<(i64, i64, Arc<Owner>)>> {
+async fn start_due(engine: &Engine, s: &Scheduled, serve_started: i64) -> Result<Due> {
     let now = Utc::now();
-    let after = match engine.store.last_slot(&s.pipeline).await? {
-        Some(ms) => at(ms),
-        None => at(serve_started),
-    };
+    let last = engine.store.last_slot(&s.pipeline).await?;
+    let after = at(last.unwrap_or(serve_started));
     let due = s.schedule.slots_between(s.tz, after, now, 10_000);
+    let mut cursor = last;
+    let mut recorded = |t: DateTime<Utc>| {
+        cursor = cursor.max(Some(t.timestamp_millis()));
+    };
     if due.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Due {
+            runs: Vec::new(),
+            cursor,
+        });
     }
     let (missed, on_time): (Vec<DateTime<Utc>>, Vec<DateTime<Utc>>) = due
         .into_iter()
@@ -241,8 +260,13 @@ async fn start_due(
         )
         .await?;
         tx.commit().await?;
+        recorded(t);
     }
-    let mut live = engine.store.live_slot_runs(&s.pipeline).await?;
+    // Only `catchup = "all"` holds slots back for `max_active`.
+    let mut live = match s.catchup {
+        Catchup::All => engine.store.live_slot_runs(&s.pipeline).await?,
+        _ => 0,
+    };
     for t in to_run {
         if s.catchup == Catchup::All {
             // The rest wait for a place, in order. Slots of one date share a
@@ -253,12 +277,18 @@ async fn start_due(
             }
         }
         let owner = Arc::new(Owner::this_process(None));
-        if let Some(id) = engine.create_slot_run(&s.pipeline, t, s.tz, &owner).await? {
+        // Started here, claimed by another serve, or refused: recorded.
+        let run = engine.create_slot_run(&s.pipeline, t, s.tz, &owner).await?;
+        recorded(t);
+        if let Some(id) = run {
             live += 1;
             started.push((t.timestamp_millis(), id, owner));
         }
     }
-    Ok(started)
+    Ok(Due {
+        runs: started,
+        cursor,
+    })
 }
 
 /// Hands a run this process created to a detached worker (or gives its lease

@@ -55,6 +55,10 @@ pub async fn spawn_detached(
     let mut child = cmd.spawn().context("cannot start a worker")?;
     let pid = child.id();
     let deadline = Instant::now() + Duration::from_secs(20);
+    // A worker usually takes over within tens of milliseconds, but many
+    // starting at once (a burst of schedule slots under `serve`) take longer:
+    // back off, so the waiting costs a few queries instead of one per 50 ms.
+    let mut pause = Duration::from_millis(20);
     loop {
         let mut adopted = true;
         for &id in runs {
@@ -79,7 +83,8 @@ pub async fn spawn_detached(
                 log_path.display()
             );
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(400));
     }
 }
 
