@@ -183,6 +183,7 @@ pub async fn rerun(cli: &Cli, run: &str, sel: RerunSelection, detach: bool) -> R
 }
 
 pub async fn worker(cli: &Cli, args: &WorkerArgs) -> Result<u8> {
+    worker::leave_session();
     let engine = open_engine(cli).await?;
     let token = std::env::var(worker::TOKEN_ENV).ok();
     if token.is_none() {

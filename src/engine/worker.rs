@@ -3,9 +3,8 @@
 //! console) never stops work. The parent hands its lease over by token and
 //! waits until the worker has adopted it.
 
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -13,6 +12,19 @@ use anyhow::{Context, Result, bail};
 use super::store::Store;
 
 pub const TOKEN_ENV: &str = "SWITCHYARD_LEASE_TOKEN";
+
+/// The first act of a detached worker: a session (and process group) of its
+/// own, so a closed terminal or SSH session of whoever started it does not
+/// reach it, nor a signal to its parent's group. It has adopted nothing yet:
+/// the parent waits for the adoption, which comes after this.
+pub fn leave_session() {
+    // SAFETY: a plain syscall. It fails only when this process already leads
+    // a process group (started by hand in a group of its own): then it is
+    // already detached from its starter's group, and that is fine.
+    unsafe {
+        libc::setsid();
+    }
+}
 
 /// Spawns `switchyard -c FILE worker ARGS…` detached and waits until it owns
 /// every run in `runs`. Returns the worker's pid.
@@ -33,7 +45,9 @@ pub async fn spawn_detached(
         .append(true)
         .open(log_path)
         .with_context(|| format!("cannot open worker log {}", log_path.display()))?;
-    let mut cmd = Command::new(exe);
+    // tokio's Command: a worker that outlives the wait below is reaped by
+    // tokio's SIGCHLD handling, not by a thread per worker.
+    let mut cmd = tokio::process::Command::new(exe);
     cmd.arg("-c")
         .arg(workspace_file)
         .arg("worker")
@@ -42,18 +56,12 @@ pub async fn spawn_detached(
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);
-    // SAFETY: setsid is async-signal-safe; it detaches the worker from our
-    // terminal and session, so a closed SSH session does not reach it.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::setsid() < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    // No `pre_exec`: the worker leaves our session itself (`leave_session`,
+    // before it adopts anything), so the standard library can start it with
+    // posix_spawn instead of fork. Under `serve` starting hundreds of runs,
+    // fork's copy of a large parent was most of serve's CPU.
     let mut child = cmd.spawn().context("cannot start a worker")?;
-    let pid = child.id();
+    let pid = child.id().context("the worker exited before it could be followed")?;
     let deadline = Instant::now() + Duration::from_secs(20);
     // A worker usually takes over within tens of milliseconds, but many
     // starting at once (a burst of schedule slots under `serve`) take longer:
@@ -67,8 +75,8 @@ pub async fn spawn_detached(
                 run.owner.as_ref().is_some_and(|l| l.pid == i64::from(pid)) || !run.state.is_live();
         }
         if adopted {
-            // The worker lives on; reap it if it exits while we still run.
-            std::thread::spawn(move || child.wait());
+            // The worker lives on; dropped, it is reaped when it exits.
+            drop(child);
             return Ok(pid);
         }
         if let Some(status) = child.try_wait()? {
