@@ -61,7 +61,9 @@ pub async fn spawn_detached(
     // posix_spawn instead of fork. Under `serve` starting hundreds of runs,
     // fork's copy of a large parent was most of serve's CPU.
     let mut child = cmd.spawn().context("cannot start a worker")?;
-    let pid = child.id().context("the worker exited before it could be followed")?;
+    let pid = child
+        .id()
+        .context("the worker exited before it could be followed")?;
     let deadline = Instant::now() + Duration::from_secs(20);
     // A worker usually takes over within tens of milliseconds, but many
     // starting at once (a burst of schedule slots under `serve`) take longer:
