@@ -5,6 +5,7 @@ pub mod notify;
 mod open;
 pub mod source;
 pub mod sql;
+pub mod sqlite_open;
 pub mod store;
 pub mod warehouse;
 

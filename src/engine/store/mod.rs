@@ -68,12 +68,7 @@ pub struct StoreGone {
     pub what: &'static str,
 }
 
-fn is_locked(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        let t = c.to_string();
-        t.contains("database is locked") || t.contains("(code: 5)")
-    })
-}
+use crate::connectors::sqlite_open::retry_while_locked;
 
 /// SQLite's primary result code of the first database error in `e`'s chain.
 fn sqlite_code(e: &anyhow::Error) -> Option<i64> {
@@ -260,23 +255,10 @@ impl Store {
             Access::Read => opts.read_only(true),
             Access::Immutable => opts.read_only(true).immutable(true),
         };
-        // Switching a new file to WAL needs an exclusive lock that SQLite's
-        // busy timeout does not wait for: when two processes create the store
-        // at once, the loser retries for a while instead of failing.
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        let mut pause = Duration::from_millis(20);
-        loop {
-            match Self::connect(path, opts.clone(), access).await {
-                Err(e) if is_locked(&e) && std::time::Instant::now() < deadline => {
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_millis(500));
-                }
-                other => {
-                    return other
-                        .with_context(|| format!("cannot open state store {}", path.display()));
-                }
-            }
-        }
+        // Two processes creating the store at once: the loser retries.
+        retry_while_locked(|| Self::connect(path, opts.clone(), access))
+            .await
+            .with_context(|| format!("cannot open state store {}", path.display()))
     }
 
     async fn connect(path: &Path, opts: SqliteConnectOptions, access: Access) -> Result<Store> {

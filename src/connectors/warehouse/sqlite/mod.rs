@@ -111,12 +111,17 @@ impl SqliteWarehouse {
             // Renaming staging over a just-dropped table fails in modern mode
             // when a view names that table; legacy mode leaves views alone.
             .pragma("legacy_alter_table", "ON");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts)
-            .await
-            .with_context(|| format!("cannot open warehouse {}", path.display()))?;
-        sqlx::query(LEDGER_DDL).execute(&pool).await?;
+        // Two loads opening a new warehouse at once: the loser retries.
+        let pool = crate::connectors::sqlite_open::retry_while_locked(|| async {
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(opts.clone())
+                .await?;
+            sqlx::query(LEDGER_DDL).execute(&pool).await?;
+            Ok(pool)
+        })
+        .await
+        .with_context(|| format!("cannot open warehouse {}", path.display()))?;
         Ok(SqliteWarehouse {
             pool,
             path: path.to_path_buf(),
