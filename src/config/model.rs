@@ -6,7 +6,7 @@
 //! toml's spanned tree so that problems carry file:line:col.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -277,20 +277,74 @@ pub struct Workspace {
     pub warnings: Vec<super::Problem>,
 }
 
+/// The environment variable that overrides `[workspace] state`.
+pub const STATE_ENV: &str = "SWITCHYARD_STATE";
+
+/// Where a workspace's state store lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateLocation {
+    /// An SQLite file: the default, embedded store.
+    File(PathBuf),
+    /// A PostgreSQL database (`postgres://…`), shared by every host of a team.
+    Postgres(String),
+}
+
+impl StateLocation {
+    /// `postgres://` and `postgresql://` name a database; anything else is a
+    /// file path, resolved by `resolve` when relative.
+    pub fn parse(value: &str, resolve: impl Fn(&str) -> PathBuf) -> StateLocation {
+        let lower = value.trim_start().to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            return StateLocation::Postgres(value.trim().to_string());
+        }
+        let p = Path::new(value);
+        if p.is_absolute() {
+            StateLocation::File(p.to_path_buf())
+        } else {
+            StateLocation::File(resolve(value))
+        }
+    }
+
+    /// For messages: the path, or the URL with its password masked.
+    pub fn describe(&self) -> String {
+        match self {
+            StateLocation::File(p) => p.display().to_string(),
+            StateLocation::Postgres(url) => super::redact::redact(url),
+        }
+    }
+}
+
 impl Workspace {
     pub fn name(&self) -> &str {
         self.def.workspace.name.as_deref().unwrap_or("switchyard")
     }
 
-    /// Where the state store lives: `[workspace] state`, or `.switchyard/state.db`.
-    pub fn state_path(&self) -> PathBuf {
-        let rel = self
+    /// Where the state store lives: the environment's `SWITCHYARD_STATE`
+    /// (so a laptop can point at the team's store), else `[workspace] state`,
+    /// else `.switchyard/state.db` beside the workspace file.
+    pub fn state_location(&self) -> StateLocation {
+        if let Some(v) = std::env::var_os(STATE_ENV).filter(|v| !v.is_empty()) {
+            let v = v.to_string_lossy();
+            return StateLocation::parse(&v, |p| {
+                std::env::current_dir().unwrap_or_default().join(p)
+            });
+        }
+        let value = self
             .def
             .workspace
             .state
             .as_deref()
             .unwrap_or(".switchyard/state.db");
-        self.resolve_path(rel)
+        StateLocation::parse(value, |p| self.resolve_path(p))
+    }
+
+    /// This host's own files of the workspace (detached workers' logs): the
+    /// state file's directory, or `.switchyard` when the store is a database.
+    pub fn local_dir(&self) -> PathBuf {
+        match self.state_location() {
+            StateLocation::File(p) => p.parent().map(PathBuf::from).unwrap_or_default(),
+            StateLocation::Postgres(_) => self.dir.join(".switchyard"),
+        }
     }
 
     pub fn resolve_path(&self, p: &str) -> PathBuf {

@@ -55,6 +55,12 @@ pub fn redact(text: &str) -> String {
     mask_ranges(&out, &param_value_ranges(&out))
 }
 
+/// The password of a value that is one URL (`postgres://user:pw@host/db`),
+/// for registering it as a secret before the URL is used.
+pub fn url_password(url: &str) -> Option<&str> {
+    super::secret_spans::whole_url_password(url).map(|r| &url[r])
+}
+
 /// `text` with each occurrence of `secret` masked: every one for a long secret,
 /// only those not inside a longer word for a short one.
 fn mask_secret(text: &str, secret: &str) -> String {

@@ -87,7 +87,7 @@ impl Engine {
     /// For read-only commands: opens an existing store and writes nothing
     /// (not even the pool sizes of the workspace file).
     pub async fn open_readonly(ws: Workspace) -> Result<Engine> {
-        let store = Store::open_readonly(&ws.state_path()).await?;
+        let store = Store::open_readonly(ws.state_location()).await?;
         Ok(Engine {
             store,
             ws: Arc::new(ws),
@@ -96,7 +96,7 @@ impl Engine {
 
     /// Opens the workspace's state store and brings pool sizes in line with it.
     pub async fn open(ws: Workspace) -> Result<Engine> {
-        let store = Store::open(&ws.state_path()).await?;
+        let store = Store::open(ws.state_location()).await?;
         Self::with_writable_store(ws, store).await
     }
 
@@ -104,7 +104,7 @@ impl Engine {
     /// user cannot write is opened read-only (`store.is_readonly()`) instead
     /// of refused.
     pub async fn open_for_reading(ws: Workspace) -> Result<Engine> {
-        let store = Store::open_for_reading(&ws.state_path()).await?;
+        let store = Store::open_for_reading(ws.state_location()).await?;
         if store.is_readonly() {
             return Ok(Engine {
                 store,

@@ -115,8 +115,8 @@ pub async fn hand_over(
     args.push(max_active.to_string());
     let log = engine
         .ws
-        .state_path()
-        .with_file_name("logs")
+        .local_dir()
+        .join("logs")
         .join(format!("worker-{}.log", runs.first().copied().unwrap_or(0)));
     spawn_detached(
         &engine.store,

@@ -15,10 +15,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::Row as AnyRow;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
 use super::{EventKind, NewEvent, Store, Tx, now_ms};
 use crate::engine::state::{RunState, TaskState};
@@ -153,7 +153,7 @@ pub async fn raise_from_events(tx: &mut Tx, events: &[NewEvent]) -> Result<()> {
 /// (`export_all`, and loads `from` one), else itself.
 async fn incident_task(tx: &mut Tx, run_id: i64, task: &str) -> Result<String> {
     let params: Option<String> =
-        sqlx::query_scalar("SELECT params FROM task_instances WHERE run_id = ? AND task_id = ?")
+        sqlx::query_scalar("SELECT params FROM task_instances WHERE run_id = $1 AND task_id = $2")
             .bind(run_id)
             .bind(task)
             .fetch_optional(&mut **tx)
@@ -166,7 +166,7 @@ async fn incident_task(tx: &mut Tx, run_id: i64, task: &str) -> Result<String> {
 }
 
 async fn run_pipeline(tx: &mut Tx, run_id: i64) -> Result<(String, i64)> {
-    let row = sqlx::query("SELECT pipeline, created_at FROM runs WHERE id = ?")
+    let row = sqlx::query("SELECT pipeline, created_at FROM runs WHERE id = $1")
         .bind(run_id)
         .fetch_one(&mut **tx)
         .await?;
@@ -178,7 +178,7 @@ async fn raise_recovered(tx: &mut Tx, run_id: i64) -> Result<()> {
     let (pipeline, _) = run_pipeline(tx, run_id).await?;
     let epoch = recoveries(tx, run_id).await?;
     let triggers: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM alerts WHERE run_id = ? AND kind <> 'recovered' AND dedup_key LIKE ?",
+        "SELECT COUNT(*) FROM alerts WHERE run_id = $1 AND kind <> 'recovered' AND dedup_key LIKE $2",
     )
     .bind(run_id)
     .bind(format!("%#{epoch}"))
@@ -207,7 +207,7 @@ async fn raise_recovered(tx: &mut Tx, run_id: i64) -> Result<()> {
 /// How many times the run went green after an alert: the incident number.
 async fn recoveries(tx: &mut Tx, run_id: i64) -> Result<i64> {
     Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM alerts WHERE run_id = ? AND kind = 'recovered'")
+        sqlx::query_scalar("SELECT COUNT(*) FROM alerts WHERE run_id = $1 AND kind = 'recovered'")
             .bind(run_id)
             .fetch_one(&mut **tx)
             .await?,
@@ -246,7 +246,7 @@ pub async fn raise(tx: &mut Tx, a: &NewAlert<'_>) -> Result<bool> {
     let key = dedup_key(tx, a).await?;
     let now = now_ms();
     let existing: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, tasks FROM alerts WHERE dedup_key = ?")
+        sqlx::query_as("SELECT id, tasks FROM alerts WHERE dedup_key = $1")
             .bind(&key)
             .fetch_optional(&mut **tx)
             .await?;
@@ -257,7 +257,7 @@ pub async fn raise(tx: &mut Tx, a: &NewAlert<'_>) -> Result<bool> {
                 && !list.iter().any(|t| t == i)
             {
                 list.push(i.to_string());
-                sqlx::query("UPDATE alerts SET tasks = ?, updated_at = ? WHERE id = ?")
+                sqlx::query("UPDATE alerts SET tasks = $1, updated_at = $2 WHERE id = $3")
                     .bind(serde_json::to_string(&list)?)
                     .bind(now)
                     .bind(id)
@@ -269,7 +269,7 @@ pub async fn raise(tx: &mut Tx, a: &NewAlert<'_>) -> Result<bool> {
         None => {
             let tasks: Vec<&str> = a.instance.into_iter().collect();
             sqlx::query(
-                "INSERT INTO alerts (dedup_key, kind, pipeline, run_id, slot_at, task_id, tasks, error, late_ms, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO alerts (dedup_key, kind, pipeline, run_id, slot_at, task_id, tasks, error, late_ms, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(&key)
             .bind(a.kind.as_str())
@@ -310,7 +310,7 @@ async fn dedup_key(tx: &mut Tx, a: &NewAlert<'_>) -> Result<String> {
     })
 }
 
-pub(super) fn alert_from_row(r: &SqliteRow) -> Result<AlertRow> {
+pub(super) fn alert_from_row(r: &AnyRow) -> Result<AlertRow> {
     let kind: String = r.try_get("kind")?;
     let tasks: String = r.try_get("tasks")?;
     Ok(AlertRow {
@@ -343,7 +343,7 @@ impl Store {
     pub async fn incident_triggers(&self, run_id: i64, epoch_key: &str) -> Result<Vec<AlertRow>> {
         let suffix = epoch_key.rsplit_once('#').map_or("0", |(_, e)| e);
         let rows = sqlx::query(
-            "SELECT * FROM alerts WHERE run_id = ? AND kind <> 'recovered' AND dedup_key LIKE ? ORDER BY id",
+            "SELECT * FROM alerts WHERE run_id = $1 AND kind <> 'recovered' AND dedup_key LIKE $2 ORDER BY id",
         )
         .bind(run_id)
         .bind(format!("%#{suffix}"))

@@ -1,10 +1,10 @@
 //! Backfills: one row per `switchyard backfill` (or the console's form), its
 //! runs tied to it by `runs.backfill_id`.
 
+use super::Row as AnyRow;
 use anyhow::{Result, bail};
 use serde::Serialize;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
 use super::{RunRow, Store, Tx, now_ms};
 use crate::engine::state::TaskState;
@@ -26,7 +26,7 @@ pub struct BackfillRun {
     pub counts: Vec<(TaskState, i64)>,
 }
 
-fn backfill_from_row(r: &SqliteRow) -> Result<BackfillRow> {
+fn backfill_from_row(r: &AnyRow) -> Result<BackfillRow> {
     Ok(BackfillRow {
         id: r.try_get("id")?,
         pipeline: r.try_get("pipeline")?,
@@ -42,7 +42,7 @@ const COLS: &str = "id, pipeline, from_date, to_date, max_active, created_at";
 impl Store {
     /// Newest first.
     pub async fn backfills(&self, limit: i64) -> Result<Vec<BackfillRow>> {
-        let sql = format!("SELECT {COLS} FROM backfills ORDER BY id DESC LIMIT ?");
+        let sql = format!("SELECT {COLS} FROM backfills ORDER BY id DESC LIMIT $1");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(limit)
             .fetch_all(&self.pool)
@@ -51,7 +51,7 @@ impl Store {
     }
 
     pub async fn backfill(&self, id: i64) -> Result<BackfillRow> {
-        let sql = format!("SELECT {COLS} FROM backfills WHERE id = ?");
+        let sql = format!("SELECT {COLS} FROM backfills WHERE id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -67,7 +67,7 @@ impl Store {
         let runs = self.runs_of_backfill(id).await?;
         let rows = sqlx::query(
             "SELECT ti.run_id, ti.state, COUNT(*) AS n FROM task_instances ti \
-             JOIN runs r ON r.id = ti.run_id WHERE r.backfill_id = ? \
+             JOIN runs r ON r.id = ti.run_id WHERE r.backfill_id = $1 \
              GROUP BY ti.run_id, ti.state",
         )
         .bind(id)
@@ -103,7 +103,7 @@ pub async fn insert_backfill(
     max_active: u32,
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO backfills (pipeline, from_date, to_date, max_active, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO backfills (pipeline, from_date, to_date, max_active, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(pipeline)
     .bind(from)

@@ -3,10 +3,10 @@
 //! the same delivery at once: a claim holds it until it is recorded or its
 //! hold runs out.
 
+use super::Row as AnyRow;
 use anyhow::Result;
 use serde::Serialize;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
 use super::alerts::alert_from_row;
 use super::{AlertRow, Store, Tx, now_ms};
@@ -58,7 +58,7 @@ pub struct DeliveryRow {
     pub delivered_at: Option<i64>,
 }
 
-fn delivery_from_row(r: &SqliteRow) -> Result<DeliveryRow> {
+fn delivery_from_row(r: &AnyRow) -> Result<DeliveryRow> {
     let state: String = r.try_get("state")?;
     Ok(DeliveryRow {
         alert_id: r.try_get("alert_id")?,
@@ -81,7 +81,7 @@ pub async fn route(
 ) -> Result<()> {
     for c in channels {
         sqlx::query(
-            "INSERT INTO deliveries (alert_id, channel, state, next_at) VALUES (?, ?, 'pending', ?) ON CONFLICT (alert_id, channel) DO NOTHING",
+            "INSERT INTO deliveries (alert_id, channel, state, next_at) VALUES ($1, $2, 'pending', $3) ON CONFLICT (alert_id, channel) DO NOTHING",
         )
         .bind(alert_id)
         .bind(c)
@@ -89,7 +89,7 @@ pub async fn route(
         .execute(&mut **tx)
         .await?;
     }
-    sqlx::query("UPDATE alerts SET routed_at = ? WHERE id = ?")
+    sqlx::query("UPDATE alerts SET routed_at = $1 WHERE id = $2")
         .bind(now_ms())
         .bind(alert_id)
         .execute(&mut **tx)
@@ -109,10 +109,10 @@ pub async fn claim_due(
     let now = now_ms();
     let rows = sqlx::query(
         "SELECT d.* FROM deliveries d JOIN alerts a ON a.id = d.alert_id \
-         WHERE d.state <> 'delivered' AND d.next_at <= ? \
-         AND (d.claimed_until IS NULL OR d.claimed_until < ?) \
-         AND (? IS NULL OR a.run_id = ?) \
-         ORDER BY d.next_at LIMIT ?",
+         WHERE d.state <> 'delivered' AND d.next_at <= $1 \
+         AND (d.claimed_until IS NULL OR d.claimed_until < $2) \
+         AND ($3 IS NULL OR a.run_id = $4) \
+         ORDER BY d.next_at LIMIT $5",
     )
     .bind(now)
     .bind(now)
@@ -125,7 +125,7 @@ pub async fn claim_due(
     for r in rows {
         let d = delivery_from_row(&r)?;
         sqlx::query(
-            "UPDATE deliveries SET claimed_by = ?, claimed_until = ? WHERE alert_id = ? AND channel = ?",
+            "UPDATE deliveries SET claimed_by = $1, claimed_until = $2 WHERE alert_id = $3 AND channel = $4",
         )
         .bind(token)
         .bind(now + hold_ms)
@@ -133,7 +133,7 @@ pub async fn claim_due(
         .bind(&d.channel)
         .execute(&mut **tx)
         .await?;
-        let a = sqlx::query("SELECT * FROM alerts WHERE id = ?")
+        let a = sqlx::query("SELECT * FROM alerts WHERE id = $1")
             .bind(d.alert_id)
             .fetch_one(&mut **tx)
             .await?;
@@ -154,12 +154,12 @@ pub async fn record_attempt(
     let now = now_ms();
     let q = match outcome {
         Ok(answer) => sqlx::query(
-            "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, answer = ?, claimed_by = NULL, claimed_until = NULL WHERE alert_id = ? AND channel = ?",
+            "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, delivered_at = $1, answer = $2, claimed_by = NULL, claimed_until = NULL WHERE alert_id = $3 AND channel = $4",
         )
         .bind(now)
         .bind(answer),
         Err(error) => sqlx::query(
-            "UPDATE deliveries SET state = 'failed', attempts = attempts + 1, last_error = ?, next_at = ?, claimed_by = NULL, claimed_until = NULL WHERE alert_id = ? AND channel = ?",
+            "UPDATE deliveries SET state = 'failed', attempts = attempts + 1, last_error = $1, next_at = $2, claimed_by = NULL, claimed_until = NULL WHERE alert_id = $3 AND channel = $4",
         )
         .bind(error)
         .bind(retry_at),
@@ -176,7 +176,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<(AlertRow, Vec<DeliveryRow>)>> {
         let rows = sqlx::query(
-            "SELECT * FROM alerts WHERE (? IS NULL OR run_id = ?) ORDER BY id DESC LIMIT ?",
+            "SELECT * FROM alerts WHERE ($1 IS NULL OR run_id = $2) ORDER BY id DESC LIMIT $3",
         )
         .bind(run_id)
         .bind(run_id)
@@ -186,7 +186,7 @@ impl Store {
         let mut out = Vec::new();
         for r in rows {
             let a = alert_from_row(&r)?;
-            let ds = sqlx::query("SELECT * FROM deliveries WHERE alert_id = ? ORDER BY channel")
+            let ds = sqlx::query("SELECT * FROM deliveries WHERE alert_id = $1 ORDER BY channel")
                 .bind(a.id)
                 .fetch_all(self.pool())
                 .await?;
@@ -215,7 +215,7 @@ impl Store {
     }
 
     pub async fn deliveries_of(&self, alert_id: i64) -> Result<Vec<DeliveryRow>> {
-        let rows = sqlx::query("SELECT * FROM deliveries WHERE alert_id = ? ORDER BY channel")
+        let rows = sqlx::query("SELECT * FROM deliveries WHERE alert_id = $1 ORDER BY channel")
             .bind(alert_id)
             .fetch_all(self.pool())
             .await?;
@@ -225,8 +225,8 @@ impl Store {
     /// Alerts of a run still to deliver: not yet routed, or routed and not accepted.
     pub async fn undelivered_of_run(&self, run_id: i64) -> Result<i64> {
         Ok(sqlx::query_scalar(
-            "SELECT (SELECT COUNT(*) FROM alerts WHERE run_id = ? AND routed_at IS NULL) + \
-             (SELECT COUNT(*) FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE a.run_id = ? AND d.state <> 'delivered')",
+            "SELECT (SELECT COUNT(*) FROM alerts WHERE run_id = $1 AND routed_at IS NULL) + \
+             (SELECT COUNT(*) FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE a.run_id = $2 AND d.state <> 'delivered')",
         )
         .bind(run_id)
         .bind(run_id)

@@ -121,15 +121,10 @@ impl NewEvent {
 pub async fn insert_events(tx: &mut Tx, events: &[NewEvent]) -> Result<()> {
     let now = now_ms();
     for chunk in events.chunks(100) {
-        let mut sql =
-            String::from("INSERT INTO events (at, run_id, task_id, kind, payload) VALUES ");
-        for i in 0..chunk.len() {
-            sql.push_str(if i == 0 {
-                "(?, ?, ?, ?, ?)"
-            } else {
-                ", (?, ?, ?, ?, ?)"
-            });
-        }
+        let sql = format!(
+            "INSERT INTO events (at, run_id, task_id, kind, payload) VALUES {}",
+            super::values_rows(chunk.len(), 5)
+        );
         // Only placeholders are formatted into the text; every value is bound.
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for e in chunk {
@@ -154,7 +149,7 @@ pub struct LogLine {
     pub line: String,
 }
 
-fn log_line(r: &sqlx::sqlite::SqliteRow) -> Result<LogLine> {
+fn log_line(r: &super::Row) -> Result<LogLine> {
     Ok(LogLine {
         attempt: r.try_get("attempt")?,
         line_no: r.try_get("line_no")?,
@@ -191,7 +186,7 @@ pub async fn add_journal(
     detail: Option<&str>,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO journal (at, who, action, run_id, tasks, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO journal (at, who, action, run_id, tasks, detail) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(now_ms())
     .bind(who)
@@ -222,7 +217,7 @@ pub async fn insert_request(
     who: &str,
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO requests (run_id, kind, payload, created_at, created_by) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO requests (run_id, kind, payload, created_at, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(run_id)
     .bind(kind)
@@ -235,7 +230,7 @@ pub async fn insert_request(
 
 pub async fn open_requests(tx: &mut Tx, run_id: i64) -> Result<Vec<RequestRow>> {
     let rows = sqlx::query(
-        "SELECT id, run_id, kind, payload, created_by FROM requests WHERE run_id = ? AND done_at IS NULL ORDER BY id",
+        "SELECT id, run_id, kind, payload, created_by FROM requests WHERE run_id = $1 AND done_at IS NULL ORDER BY id",
     )
     .bind(run_id)
     .fetch_all(&mut **tx)
@@ -254,7 +249,7 @@ pub async fn open_requests(tx: &mut Tx, run_id: i64) -> Result<Vec<RequestRow>> 
 }
 
 pub async fn finish_request(tx: &mut Tx, id: i64, result: &str) -> Result<()> {
-    sqlx::query("UPDATE requests SET done_at = ?, result = ? WHERE id = ?")
+    sqlx::query("UPDATE requests SET done_at = $1, result = $2 WHERE id = $3")
         .bind(now_ms())
         .bind(result)
         .bind(id)
@@ -276,15 +271,10 @@ pub async fn append_logs(
     }
     let mut tx = store.begin().await?;
     for (c, chunk) in lines.chunks(100).enumerate() {
-        let mut sql =
-            String::from("INSERT INTO logs (run_id, task_id, attempt, line_no, at, line) VALUES ");
-        for i in 0..chunk.len() {
-            sql.push_str(if i == 0 {
-                "(?, ?, ?, ?, ?, ?)"
-            } else {
-                ", (?, ?, ?, ?, ?, ?)"
-            });
-        }
+        let sql = format!(
+            "INSERT INTO logs (run_id, task_id, attempt, line_no, at, line) VALUES {}",
+            super::values_rows(chunk.len(), 6)
+        );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (k, (at, line)) in chunk.iter().enumerate() {
             q = q
@@ -300,7 +290,7 @@ pub async fn append_logs(
     let last = first_line + lines.len() as i64 - 1;
     if last >= LOG_LINES_PER_ATTEMPT {
         sqlx::query(
-            "DELETE FROM logs WHERE run_id = ? AND task_id = ? AND attempt = ? AND line_no <= ?",
+            "DELETE FROM logs WHERE run_id = $1 AND task_id = $2 AND attempt = $3 AND line_no <= $4",
         )
         .bind(run_id)
         .bind(task_id)
@@ -329,7 +319,7 @@ pub async fn append_logs(
 impl Store {
     pub async fn events_after(&self, seq: i64, limit: i64) -> Result<Vec<Event>> {
         let rows = sqlx::query(
-            "SELECT seq, at, run_id, task_id, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            "SELECT seq, at, run_id, task_id, payload FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
         )
         .bind(seq)
         .bind(limit)
@@ -365,7 +355,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<LogLine>> {
         let rows = sqlx::query(
-            "SELECT attempt, line_no, at, line FROM logs WHERE run_id = ? AND task_id = ? AND attempt = ? AND line_no > ? ORDER BY line_no LIMIT ?",
+            "SELECT attempt, line_no, at, line FROM logs WHERE run_id = $1 AND task_id = $2 AND attempt = $3 AND line_no > $4 ORDER BY line_no LIMIT $5",
         )
         .bind(run_id)
         .bind(task_id)
@@ -386,7 +376,7 @@ impl Store {
         n: i64,
     ) -> Result<Vec<LogLine>> {
         let rows = sqlx::query(
-            "SELECT attempt, line_no, at, line FROM logs WHERE run_id = ? AND task_id = ? AND attempt = ? ORDER BY line_no DESC LIMIT ?",
+            "SELECT attempt, line_no, at, line FROM logs WHERE run_id = $1 AND task_id = $2 AND attempt = $3 ORDER BY line_no DESC LIMIT $4",
         )
         .bind(run_id)
         .bind(task_id)
@@ -401,7 +391,7 @@ impl Store {
 
     pub async fn journal(&self, run_id: Option<i64>, limit: i64) -> Result<Vec<JournalEntry>> {
         let rows = sqlx::query(
-            "SELECT at, who, action, run_id, tasks, detail FROM journal WHERE (? IS NULL OR run_id = ?) ORDER BY id DESC LIMIT ?",
+            "SELECT at, who, action, run_id, tasks, detail FROM journal WHERE ($1 IS NULL OR run_id = $2) ORDER BY id DESC LIMIT $3",
         )
         .bind(run_id)
         .bind(run_id)
@@ -426,7 +416,7 @@ impl Store {
     /// Whether a request has been applied, and what came of it.
     pub async fn request_result(&self, id: i64) -> Result<Option<String>> {
         let row: Option<(Option<i64>, Option<String>)> =
-            sqlx::query_as("SELECT done_at, result FROM requests WHERE id = ?")
+            sqlx::query_as("SELECT done_at, result FROM requests WHERE id = $1")
                 .bind(id)
                 .fetch_optional(self.pool())
                 .await?;
@@ -437,7 +427,7 @@ impl Store {
 /// Drops events older than `before`: they notify followers, they are not
 /// history (runs, attempts, logs and the journal are).
 pub async fn prune_events(tx: &mut Tx, before: i64) -> Result<()> {
-    sqlx::query("DELETE FROM events WHERE at < ?")
+    sqlx::query("DELETE FROM events WHERE at < $1")
         .bind(before)
         .execute(&mut **tx)
         .await?;

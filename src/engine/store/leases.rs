@@ -18,7 +18,7 @@ pub struct Holder<'a> {
 /// Gives `run_id` to `h` (the caller checked the lease was free or dead).
 pub async fn take_lease(tx: &mut Tx, run_id: i64, h: &Holder<'_>) -> Result<()> {
     sqlx::query(
-        "UPDATE runs SET owner_token = ?, owner_pid = ?, owner_host = ?, owner_started = ?, heartbeat_at = ? WHERE id = ?",
+        "UPDATE runs SET owner_token = $1, owner_pid = $2, owner_host = $3, owner_started = $4, heartbeat_at = $5 WHERE id = $6",
     )
     .bind(h.token)
     .bind(h.pid)
@@ -35,7 +35,7 @@ pub async fn take_lease(tx: &mut Tx, run_id: i64, h: &Holder<'_>) -> Result<()> 
 /// false when the run does not carry that token.
 pub async fn adopt_lease(store: &Store, run_id: i64, h: &Holder<'_>) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE runs SET owner_pid = ?, owner_host = ?, owner_started = ?, heartbeat_at = ? WHERE id = ? AND owner_token = ?",
+        "UPDATE runs SET owner_pid = $1, owner_host = $2, owner_started = $3, heartbeat_at = $4 WHERE id = $5 AND owner_token = $6",
     )
     .bind(h.pid)
     .bind(h.host)
@@ -50,7 +50,7 @@ pub async fn adopt_lease(store: &Store, run_id: i64, h: &Holder<'_>) -> Result<b
 
 /// Heartbeats every run holding `token`.
 pub async fn heartbeat_all(store: &Store, token: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE runs SET heartbeat_at = ? WHERE owner_token = ?")
+    sqlx::query("UPDATE runs SET heartbeat_at = $1 WHERE owner_token = $2")
         .bind(now_ms())
         .bind(token)
         .execute(store.pool())
@@ -60,7 +60,7 @@ pub async fn heartbeat_all(store: &Store, token: &str) -> Result<(), sqlx::Error
 
 /// Heartbeats one run inside a step; false when `token` no longer holds it.
 pub async fn heartbeat_run(tx: &mut Tx, run_id: i64, token: &str, now: i64) -> Result<bool> {
-    let held = sqlx::query("UPDATE runs SET heartbeat_at = ? WHERE id = ? AND owner_token = ?")
+    let held = sqlx::query("UPDATE runs SET heartbeat_at = $1 WHERE id = $2 AND owner_token = $3")
         .bind(now)
         .bind(run_id)
         .bind(token)
@@ -73,7 +73,7 @@ pub async fn heartbeat_run(tx: &mut Tx, run_id: i64, token: &str, now: i64) -> R
 /// (`None`: after reaping a dead holder).
 pub async fn clear_lease(tx: &mut Tx, run_id: i64, token: Option<&str>) -> Result<()> {
     sqlx::query(
-        "UPDATE runs SET owner_token = NULL, owner_pid = NULL, owner_host = NULL, owner_started = NULL WHERE id = ? AND (? IS NULL OR owner_token = ?)",
+        "UPDATE runs SET owner_token = NULL, owner_pid = NULL, owner_host = NULL, owner_started = NULL WHERE id = $1 AND ($2 IS NULL OR owner_token = $3)",
     )
     .bind(run_id)
     .bind(token)

@@ -1,17 +1,25 @@
 //! The shared state store (ARCHITECTURE.md, "The shape in one paragraph").
 //!
-//! SQLite in WAL mode with `synchronous = NORMAL` and a busy timeout; every
-//! read-then-write transaction starts with `BEGIN IMMEDIATE`, so any number of
-//! processes share one file without "database is locked".
+//! One interface, two backends: an SQLite file (the default, embedded;
+//! `sqlite.rs`) or a PostgreSQL database a team shares across hosts
+//! (`postgres.rs`). Every statement is written once, in the SQL both take
+//! (`$N` placeholders, `RETURNING`, `ON CONFLICT`), through sqlx's
+//! driver-neutral `Any` pool; what differs (connecting, how a writer
+//! serializes, error codes, the row-id column type) lives in the backend
+//! files. Every read-then-write transaction comes from `Store::begin`, which
+//! makes writers take turns on both backends.
 
 mod alerts;
 mod backfills;
 mod deliveries;
 mod events;
 mod leases;
+mod migrate;
 mod pools;
+mod postgres;
 mod runs;
 mod slots;
+mod sqlite;
 
 pub use alerts::*;
 pub use backfills::*;
@@ -23,39 +31,37 @@ pub use runs::*;
 pub use slots::*;
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{Sqlite, Transaction};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyPool, Transaction};
 
-pub type Tx = Transaction<'static, Sqlite>;
+use crate::config::StateLocation;
+use crate::connectors::sqlite_open::retry_while_locked;
+use sqlite::Access;
 
-/// Schema migrations, applied in order; an applied one is never edited.
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("schema.sql")),
-    (2, include_str!("schema_v2.sql")),
-    (3, include_str!("schema_v3.sql")),
-];
+pub type Tx = Transaction<'static, Any>;
+/// A row as every backend returns it.
+pub(crate) type Row = AnyRow;
 
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
-    path: PathBuf,
+    pool: AnyPool,
+    backend: Backend,
     /// Opened without write access (`--readonly`, or a store this user cannot write).
     readonly: bool,
-    /// The file opened (device, inode): a store deleted or replaced under a
-    /// live process is noticed by `check_identity`.
-    identity: Option<(u64, u64)>,
 }
 
-fn file_identity(path: &Path) -> std::io::Result<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    let m = std::fs::metadata(path)?;
-    Ok((m.dev(), m.ino()))
+#[derive(Clone, Debug)]
+enum Backend {
+    Sqlite {
+        path: PathBuf,
+        /// The file opened (device, inode): a store deleted or replaced
+        /// under a live process is noticed by `check_identity`.
+        identity: Option<(u64, u64)>,
+    },
+    /// The URL is never shown as it is: `describe` masks its password.
+    Postgres { url: String },
 }
 
 /// The store's file is no longer the one this process opened: writes would
@@ -66,27 +72,6 @@ pub struct StoreGone {
     pub path: String,
     /// "deleted" or "replaced by another file".
     pub what: &'static str,
-}
-
-use crate::connectors::sqlite_open::retry_while_locked;
-
-/// SQLite's primary result code of the first database error in `e`'s chain.
-fn sqlite_code(e: &anyhow::Error) -> Option<i64> {
-    e.chain()
-        .filter_map(|c| c.downcast_ref::<sqlx::Error>())
-        .find_map(|e| e.as_database_error()?.code()?.parse::<i64>().ok())
-        .map(|code| code & 0xff)
-}
-
-/// SQLITE_READONLY (any variant): the file, its directory or its `-shm`
-/// cannot be written by this user.
-fn is_readonly_error(e: &anyhow::Error) -> bool {
-    sqlite_code(e) == Some(8)
-}
-
-/// SQLITE_FULL: the disk holding the store (or its WAL) has no room left.
-fn is_full_error(e: &anyhow::Error) -> bool {
-    sqlite_code(e) == Some(13)
 }
 
 /// A write to the store failed for want of disk space. The failed
@@ -101,20 +86,22 @@ pub struct StoreFull {
     pub then: String,
 }
 
-/// SQLITE_CANTOPEN: e.g. a read-only directory without the WAL index.
-fn is_cantopen_error(e: &anyhow::Error) -> bool {
-    sqlite_code(e) == Some(14)
+impl From<&Path> for StateLocation {
+    fn from(p: &Path) -> StateLocation {
+        StateLocation::File(p.to_path_buf())
+    }
 }
 
-/// How a store is opened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Access {
-    /// Read and write; creates the store and brings its schema up to date.
-    Write,
-    /// SQLite's read-only mode: sees other processes' writes, writes nothing.
-    Read,
-    /// For a read-only directory without a WAL: the file is read as it is.
-    Immutable,
+impl From<&PathBuf> for StateLocation {
+    fn from(p: &PathBuf) -> StateLocation {
+        StateLocation::File(p.clone())
+    }
+}
+
+impl From<&StateLocation> for StateLocation {
+    fn from(l: &StateLocation) -> StateLocation {
+        l.clone()
+    }
 }
 
 /// Milliseconds since the Unix epoch: every time in the store.
@@ -142,10 +129,15 @@ pub fn local_hms(ms: i64) -> String {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
-    pub async fn open(path: &Path) -> Result<Store> {
-        Self::open_with(path, Access::Write).await.map_err(|e| {
-            if is_readonly_error(&e) {
+    /// Opens (creating if needed) the store and brings its schema up to date.
+    pub async fn open(at: impl Into<StateLocation>) -> Result<Store> {
+        let at = at.into();
+        let path = match &at {
+            StateLocation::Postgres(url) => return Self::open_postgres(url, false).await,
+            StateLocation::File(path) => path,
+        };
+        Self::open_file(path, Access::Write).await.map_err(|e| {
+            if sqlite::is_readonly_error(&e) {
                 anyhow::anyhow!(
                     "state store {} cannot be written by this user (attempt to write a readonly \
                      database): only commands that read (status, logs, the console) work on it",
@@ -158,21 +150,27 @@ impl Store {
     }
 
     /// For `--readonly`: the store must exist and be current; nothing is written.
-    pub async fn open_readonly(path: &Path) -> Result<Store> {
+    pub async fn open_readonly(at: impl Into<StateLocation>) -> Result<Store> {
+        let at = at.into();
+        let path = match &at {
+            StateLocation::Postgres(url) => return Self::open_postgres(url, true).await,
+            StateLocation::File(path) => path,
+        };
         if !path.exists() {
             anyhow::bail!(
                 "no state store at {} yet: nothing has run in this workspace",
                 path.display()
             );
         }
-        match Self::open_with(path, Access::Read).await {
+        match Self::open_file(path, Access::Read).await {
             // SQLite reads a WAL database only with its `-shm` index, which a
             // read-only directory cannot hold. Without a `-wal` file the main
             // file is the whole store, so it can be read as it is.
             Err(e)
-                if (is_readonly_error(&e) || is_cantopen_error(&e)) && !wal_path(path).exists() =>
+                if (sqlite::is_readonly_error(&e) || sqlite::is_cantopen_error(&e))
+                    && !sqlite::wal_path(path).exists() =>
             {
-                Self::open_with(path, Access::Immutable).await
+                Self::open_file(path, Access::Immutable).await
             }
             other => other,
         }
@@ -180,9 +178,14 @@ impl Store {
 
     /// For commands that only read: like `open`, but a store this user
     /// cannot write is opened read-only instead of refused (`is_readonly`).
-    pub async fn open_for_reading(path: &Path) -> Result<Store> {
-        match Self::open_with(path, Access::Write).await {
-            Err(e) if is_readonly_error(&e) && path.exists() => {
+    pub async fn open_for_reading(at: impl Into<StateLocation>) -> Result<Store> {
+        let at = at.into();
+        let path = match &at {
+            StateLocation::Postgres(url) => return Self::open_postgres(url, false).await,
+            StateLocation::File(path) => path,
+        };
+        match Self::open_file(path, Access::Write).await {
+            Err(e) if sqlite::is_readonly_error(&e) && path.exists() => {
                 tracing::info!("state store {} is read-only here: {e:#}", path.display());
                 Self::open_readonly(path).await
             }
@@ -190,10 +193,87 @@ impl Store {
         }
     }
 
+    async fn open_file(path: &Path, access: Access) -> Result<Store> {
+        if let Some(dir) = path.parent()
+            && access == Access::Write
+        {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create state directory {}", dir.display()))?;
+        }
+        // Two processes creating the store at once: the loser retries.
+        retry_while_locked(|| async {
+            let pool = sqlite::connect(path, access).await?;
+            let backend = Backend::Sqlite {
+                path: path.to_path_buf(),
+                identity: sqlite::file_identity(path).ok(),
+            };
+            Self::ready(pool, backend, access != Access::Write).await
+        })
+        .await
+        .with_context(|| format!("cannot open state store {}", path.display()))
+    }
+
+    async fn open_postgres(url: &str, readonly: bool) -> Result<Store> {
+        let backend = Backend::Postgres { url: url.into() };
+        let described = crate::config::redact::redact(url);
+        let opened = async {
+            let pool = postgres::connect(url, readonly).await?;
+            Self::ready(pool, backend, readonly).await
+        };
+        opened
+            .await
+            .map_err(|e| anyhow::anyhow!(postgres::explain_open_error(&e)))
+            .with_context(|| format!("cannot open state store {described}"))
+    }
+
+    /// A pool opened: its schema is brought up to date, or only checked.
+    async fn ready(pool: AnyPool, backend: Backend, readonly: bool) -> Result<Store> {
+        let store = Store {
+            pool,
+            backend,
+            readonly,
+        };
+        if readonly {
+            store.check_schema().await?;
+        } else {
+            store.migrate().await?;
+        }
+        Ok(store)
+    }
+
+    /// Where the store is, for messages: its path, or its URL without the
+    /// password.
+    pub fn describe(&self) -> String {
+        match &self.backend {
+            Backend::Sqlite { path, .. } => path.display().to_string(),
+            Backend::Postgres { url } => crate::config::redact::redact(url),
+        }
+    }
+
+    /// True when the store is a PostgreSQL database.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres { .. })
+    }
+
+    fn is_full_error(&self, e: &anyhow::Error) -> bool {
+        match self.backend {
+            Backend::Sqlite { .. } => sqlite::is_full_error(e),
+            Backend::Postgres { .. } => postgres::is_full_error(e),
+        }
+    }
+
+    /// Whether `e` says this user may not write the store.
+    pub fn is_readonly_error(&self, e: &anyhow::Error) -> bool {
+        match self.backend {
+            Backend::Sqlite { .. } => sqlite::is_readonly_error(e),
+            Backend::Postgres { .. } => postgres::is_readonly_error(e),
+        }
+    }
+
     /// An error of a run's owner as people should read it: a full disk is
-    /// said so, with the store's path (SQLite's own message is bare).
+    /// said so, with the store's location (the database's message is bare).
     pub fn explain(&self, e: anyhow::Error, run_id: Option<i64>) -> anyhow::Error {
-        if e.chain().any(|c| c.is::<StoreFull>()) || !is_full_error(&e) {
+        if e.chain().any(|c| c.is::<StoreFull>()) || !self.is_full_error(&e) {
             return match run_id {
                 Some(id) => e.context(format!("run {id}")),
                 None => e,
@@ -204,7 +284,7 @@ impl Store {
             None => String::new(),
         };
         StoreFull {
-            path: self.path.display().to_string(),
+            path: self.describe(),
             then,
         }
         .into()
@@ -214,18 +294,22 @@ impl Store {
     /// or is another file than the one opened. An owner checks it with every
     /// heartbeat: SQLite itself goes on writing into the unlinked file.
     pub fn check_identity(&self) -> Result<(), StoreGone> {
-        let Some(opened) = self.identity else {
+        let Backend::Sqlite {
+            path,
+            identity: Some(opened),
+        } = &self.backend
+        else {
             return Ok(());
         };
-        let what = match file_identity(&self.path) {
-            Ok(now) if now == opened => return Ok(()),
+        let what = match sqlite::file_identity(path) {
+            Ok(now) if now == *opened => return Ok(()),
             Ok(_) => "replaced by another file",
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => "deleted",
             // Cannot tell (e.g. a permission change on the directory).
             Err(_) => return Ok(()),
         };
         Err(StoreGone {
-            path: self.path.display().to_string(),
+            path: path.display().to_string(),
             what,
         })
     }
@@ -235,130 +319,46 @@ impl Store {
         self.readonly
     }
 
-    async fn open_with(path: &Path, access: Access) -> Result<Store> {
-        if let Some(dir) = path.parent()
-            && access == Access::Write
-        {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create state directory {}", dir.display()))?;
-        }
-        let mut opts = SqliteConnectOptions::from_str("sqlite://")?
-            .filename(path)
-            .busy_timeout(Duration::from_secs(30))
-            .foreign_keys(false);
-        opts = match access {
-            Access::Write => opts
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal),
-            // The journal mode is the file's: a reader cannot set it.
-            Access::Read => opts.read_only(true),
-            Access::Immutable => opts.read_only(true).immutable(true),
-        };
-        // Two processes creating the store at once: the loser retries.
-        retry_while_locked(|| Self::connect(path, opts.clone(), access))
-            .await
-            .with_context(|| format!("cannot open state store {}", path.display()))
-    }
-
-    async fn connect(path: &Path, opts: SqliteConnectOptions, access: Access) -> Result<Store> {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .min_connections(1)
-            .after_release(|conn, _| Box::pin(still_usable(conn)))
-            .connect_with(opts)
-            .await?;
-        let store = Store {
-            pool,
-            path: path.to_path_buf(),
-            readonly: access != Access::Write,
-            identity: file_identity(path).ok(),
-        };
-        if store.readonly {
-            store.check_schema().await?;
-        } else {
-            store.migrate().await?;
-        }
-        Ok(store)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
-    /// A read-then-write transaction: takes the write lock at once, so it can
-    /// never fail half-way with SQLITE_BUSY on upgrade.
+    /// A read-then-write transaction. Writers take turns: SQLite's
+    /// `BEGIN IMMEDIATE` takes the write lock at once (so it can never fail
+    /// half-way with SQLITE_BUSY on upgrade); PostgreSQL's writers take one
+    /// advisory lock (`postgres.rs` says why).
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
-    }
-
-    async fn check_schema(&self) -> Result<()> {
-        let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
-            .fetch_one(&self.pool)
-            .await
-            .with_context(|| format!("{} is not a switchyard state store", self.path.display()))?;
-        let newest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
-        if current != Some(newest) {
-            anyhow::bail!(
-                "state store {} needs a schema upgrade, which read-only mode does not do",
-                self.path.display()
-            );
-        }
-        Ok(())
-    }
-
-    async fn migrate(&self) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
-        )
-        .execute(&mut *tx)
-        .await?;
-        let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
-            .fetch_one(&mut *tx)
-            .await?;
-        let current = current.unwrap_or(0);
-        for (version, sql) in MIGRATIONS {
-            if *version <= current {
-                continue;
+        match self.backend {
+            Backend::Sqlite { .. } => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres { .. } => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(postgres::WRITER_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
             }
-            sqlx::raw_sql(*sql)
-                .execute(&mut *tx)
-                .await
-                .with_context(|| format!("state store migration {version} failed"))?;
-            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
-                .bind(version)
-                .bind(now_ms())
-                .execute(&mut *tx)
-                .await?;
         }
-        let newest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
-        if current > newest {
-            anyhow::bail!(
-                "state store {} has schema version {current}, newer than this switchyard knows ({newest}); upgrade switchyard",
-                self.path.display()
-            );
-        }
-        probe_write(&mut tx).await?;
-        tx.commit().await?;
-        Ok(())
     }
 }
 
-/// Fails with SQLITE_READONLY when this user cannot write the store: SQLite
-/// opens a file it may not write read-only without saying so, and a
-/// transaction that changes nothing succeeds. The probe row is rolled back.
-async fn probe_write(tx: &mut Tx) -> Result<()> {
-    let mut probe = sqlx::Acquire::begin(&mut *tx).await?;
-    sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (-1, 0)")
-        .execute(&mut *probe)
-        .await?;
-    probe.rollback().await?;
-    Ok(())
+/// `rows` rows of `cols` placeholders for a multi-row `VALUES`:
+/// `($1, $2), ($3, $4)`. Only placeholders are formatted into statements;
+/// every value is bound.
+pub(crate) fn values_rows(rows: usize, cols: usize) -> String {
+    let mut out = String::new();
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * cols + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
 }
 
 /// Is a connection given back to the pool fit to be used again? A dropped
@@ -368,7 +368,7 @@ async fn probe_write(tx: &mut Tx) -> Result<()> {
 /// in a transaction and every later `BEGIN` on it would fail with
 /// "attempted to call begin_with at non-zero transaction depth". Such a
 /// connection is closed instead (closing rolls back whatever is left).
-async fn still_usable(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+async fn still_usable(conn: &mut sqlx::AnyConnection) -> Result<bool, sqlx::Error> {
     use sqlx::Connection;
     if !conn.is_in_transaction() {
         return Ok(true);
@@ -383,9 +383,11 @@ async fn still_usable(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::E
     Ok(true)
 }
 
-/// The write-ahead log beside a store file.
-fn wal_path(path: &Path) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push("-wal");
-    PathBuf::from(p)
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_rows_numbers_placeholders_across_rows() {
+        assert_eq!(super::values_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(super::values_rows(1, 1), "($1)");
+    }
 }

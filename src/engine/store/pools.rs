@@ -21,14 +21,14 @@ pub struct PoolUsage {
 pub async fn sync_pools(tx: &mut Tx, pools: &[(String, i64)]) -> Result<()> {
     for (name, size) in pools {
         let row: Option<(i64, Option<i64>)> =
-            sqlx::query_as("SELECT size, config_size FROM pools WHERE name = ?")
+            sqlx::query_as("SELECT size, config_size FROM pools WHERE name = $1")
                 .bind(name)
                 .fetch_optional(&mut **tx)
                 .await?;
         match row {
             None => {
                 sqlx::query(
-                    "INSERT INTO pools (name, size, config_size, updated_at) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO pools (name, size, config_size, updated_at) VALUES ($1, $2, $3, $4)",
                 )
                 .bind(name)
                 .bind(size)
@@ -39,7 +39,7 @@ pub async fn sync_pools(tx: &mut Tx, pools: &[(String, i64)]) -> Result<()> {
             }
             Some((_, config_size)) if config_size != Some(*size) => {
                 sqlx::query(
-                    "UPDATE pools SET size = ?, config_size = ?, updated_at = ? WHERE name = ?",
+                    "UPDATE pools SET size = $1, config_size = $2, updated_at = $3 WHERE name = $4",
                 )
                 .bind(size)
                 .bind(size)
@@ -55,7 +55,7 @@ pub async fn sync_pools(tx: &mut Tx, pools: &[(String, i64)]) -> Result<()> {
 }
 
 pub async fn set_pool_size(tx: &mut Tx, name: &str, size: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE pools SET size = ?, updated_at = ? WHERE name = ?")
+    let done = sqlx::query("UPDATE pools SET size = $1, updated_at = $2 WHERE name = $3")
         .bind(size)
         .bind(now_ms())
         .bind(name)
@@ -95,12 +95,12 @@ pub async fn pool_slots(
     run_id: i64,
     oldest_queued_at: i64,
 ) -> Result<PoolSlots> {
-    let size: Option<i64> = sqlx::query_scalar("SELECT size FROM pools WHERE name = ?")
+    let size: Option<i64> = sqlx::query_scalar("SELECT size FROM pools WHERE name = $1")
         .bind(name)
         .fetch_optional(&mut **tx)
         .await?;
     let used: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(SUM(slots), 0) FROM task_instances WHERE pool = ? AND state = 'running'",
+        "SELECT CAST(COALESCE(SUM(slots), 0) AS BIGINT) FROM task_instances WHERE pool = $1 AND state = 'running'",
     )
     .bind(name)
     .fetch_one(&mut **tx)
@@ -109,7 +109,7 @@ pub async fn pool_slots(
     // An instance wanting more slots than the pool has is granted the
     // whole pool, so that is all it is owed.
     let owed: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(SUM(CASE WHEN slots < ? THEN slots ELSE ? END), 0) FROM task_instances WHERE pool = ? AND state = 'queued' AND run_id <> ? AND queued_at < ?",
+        "SELECT CAST(COALESCE(SUM(CASE WHEN slots < $1 THEN slots ELSE $2 END), 0) AS BIGINT) FROM task_instances WHERE pool = $3 AND state = 'queued' AND run_id <> $4 AND queued_at < $5",
     )
     .bind(size.max(1))
     .bind(size.max(1))
@@ -125,7 +125,7 @@ impl Store {
     pub async fn pools_usage(&self) -> Result<Vec<PoolUsage>> {
         let rows = sqlx::query(
             "SELECT p.name, p.size, \
-             (SELECT COALESCE(SUM(t.slots), 0) FROM task_instances t WHERE t.pool = p.name AND t.state = 'running') AS running, \
+             (SELECT CAST(COALESCE(SUM(t.slots), 0) AS BIGINT) FROM task_instances t WHERE t.pool = p.name AND t.state = 'running') AS running, \
              (SELECT COUNT(*) FROM task_instances t WHERE t.pool = p.name AND t.state = 'queued') AS queued \
              FROM pools p ORDER BY p.name",
         )

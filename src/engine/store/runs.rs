@@ -1,9 +1,9 @@
 //! Runs, task instances and attempts.
 
+use super::Row as AnyRow;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
 use super::{Store, Tx, now_ms};
 use crate::engine::state::{RunState, TaskState};
@@ -136,7 +136,7 @@ fn parse_state<T: std::str::FromStr<Err = String>>(s: String) -> Result<T> {
     s.parse::<T>().map_err(anyhow::Error::msg)
 }
 
-fn run_from_row(r: &SqliteRow) -> Result<RunRow> {
+fn run_from_row(r: &AnyRow) -> Result<RunRow> {
     let owner = match r.try_get::<Option<String>, _>("owner_token")? {
         Some(token) => Some(Lease {
             token,
@@ -165,7 +165,7 @@ fn run_from_row(r: &SqliteRow) -> Result<RunRow> {
     })
 }
 
-fn instance_from_row(r: &SqliteRow) -> Result<InstanceRow> {
+fn instance_from_row(r: &AnyRow) -> Result<InstanceRow> {
     let upstream: String = r.try_get("upstream")?;
     Ok(InstanceRow {
         run_id: r.try_get("run_id")?,
@@ -220,7 +220,7 @@ pub async fn create_run(
     let now = now_ms();
     let started = (state == RunState::Running).then_some(now);
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO runs (pipeline, run_date, state, backfill_id, created_at, started_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO runs (pipeline, run_date, state, backfill_id, created_at, started_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(pipeline)
     .bind(run_date)
@@ -237,7 +237,7 @@ pub async fn create_run(
             Some(format!("waiting on {}", inst.upstream.join(", ")))
         };
         sqlx::query(
-            "INSERT INTO task_instances (run_id, task_id, kind, state, pool, slots, upstream, ord, waiting_on, updated_at, params) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO task_instances (run_id, task_id, kind, state, pool, slots, upstream, ord, waiting_on, updated_at, params) VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(id)
         .bind(&inst.task_id)
@@ -257,7 +257,7 @@ pub async fn create_run(
 
 pub async fn live_run_for(tx: &mut Tx, pipeline: &str, run_date: &str) -> Result<Option<i64>> {
     Ok(sqlx::query_scalar(
-        "SELECT id FROM runs WHERE pipeline = ? AND run_date = ? AND state IN ('queued', 'running')",
+        "SELECT id FROM runs WHERE pipeline = $1 AND run_date = $2 AND state IN ('queued', 'running')",
     )
     .bind(pipeline)
     .bind(run_date)
@@ -266,7 +266,7 @@ pub async fn live_run_for(tx: &mut Tx, pipeline: &str, run_date: &str) -> Result
 }
 
 pub async fn run_in(tx: &mut Tx, id: i64) -> Result<RunRow> {
-    let sql = format!("SELECT {RUN_COLS} FROM runs WHERE id = ?");
+    let sql = format!("SELECT {RUN_COLS} FROM runs WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(&mut **tx)
@@ -278,7 +278,7 @@ pub async fn run_in(tx: &mut Tx, id: i64) -> Result<RunRow> {
 }
 
 pub async fn instances_in(tx: &mut Tx, run_id: i64) -> Result<Vec<InstanceRow>> {
-    let rows = sqlx::query("SELECT * FROM task_instances WHERE run_id = ? ORDER BY ord")
+    let rows = sqlx::query("SELECT * FROM task_instances WHERE run_id = $1 ORDER BY ord")
         .bind(run_id)
         .fetch_all(&mut **tx)
         .await?;
@@ -288,7 +288,7 @@ pub async fn instances_in(tx: &mut Tx, run_id: i64) -> Result<Vec<InstanceRow>> 
 /// Writes every mutable column of an instance.
 pub async fn save_instance(tx: &mut Tx, i: &InstanceRow) -> Result<()> {
     sqlx::query(
-        "UPDATE task_instances SET state = ?, attempt = ?, retry_base = ?, rows_done = ?, bytes_done = ?, total_estimate = ?, error = ?, waiting_on = ?, next_try_at = ?, started_at = ?, finished_at = ?, updated_at = ?, cancel_requested = ?, queued_at = ?, slots = ? WHERE run_id = ? AND task_id = ?",
+        "UPDATE task_instances SET state = $1, attempt = $2, retry_base = $3, rows_done = $4, bytes_done = $5, total_estimate = $6, error = $7, waiting_on = $8, next_try_at = $9, started_at = $10, finished_at = $11, updated_at = $12, cancel_requested = $13, queued_at = $14, slots = $15 WHERE run_id = $16 AND task_id = $17",
     )
     .bind(i.state.as_str())
     .bind(i.attempt)
@@ -316,7 +316,7 @@ pub async fn set_run_state(tx: &mut Tx, id: i64, state: RunState) -> Result<()> 
     let now = now_ms();
     let finished = (!state.is_live()).then_some(now);
     sqlx::query(
-        "UPDATE runs SET state = ?, finished_at = ?, started_at = CASE WHEN ? = 'running' THEN COALESCE(started_at, ?) ELSE started_at END WHERE id = ?",
+        "UPDATE runs SET state = $1, finished_at = $2, started_at = CASE WHEN $3 = 'running' THEN COALESCE(started_at, $4) ELSE started_at END WHERE id = $5",
     )
     .bind(state.as_str())
     .bind(finished)
@@ -336,7 +336,7 @@ pub async fn insert_attempt(
     host: &str,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO attempts (run_id, task_id, attempt, state, started_at, host) VALUES (?, ?, ?, 'running', ?, ?)",
+        "INSERT INTO attempts (run_id, task_id, attempt, state, started_at, host) VALUES ($1, $2, $3, 'running', $4, $5)",
     )
     .bind(run_id)
     .bind(task_id)
@@ -358,7 +358,7 @@ pub async fn finish_attempt(
     exit_code: Option<i64>,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE attempts SET state = ?, finished_at = ?, error = ?, exit_code = COALESCE(?, exit_code) WHERE run_id = ? AND task_id = ? AND attempt = ?",
+        "UPDATE attempts SET state = $1, finished_at = $2, error = $3, exit_code = COALESCE($4, exit_code) WHERE run_id = $5 AND task_id = $6 AND attempt = $7",
     )
     .bind(state.as_str())
     .bind(now_ms())
@@ -372,7 +372,7 @@ pub async fn finish_attempt(
     Ok(())
 }
 
-fn attempt_from_row(r: &SqliteRow) -> Result<AttemptRow> {
+fn attempt_from_row(r: &AnyRow) -> Result<AttemptRow> {
     Ok(AttemptRow {
         attempt: r.try_get("attempt")?,
         state: parse_state(r.try_get("state")?)?,
@@ -389,7 +389,7 @@ fn attempt_from_row(r: &SqliteRow) -> Result<AttemptRow> {
 
 /// Attempts still marked running in a run (for the reaper).
 pub async fn running_attempts_in(tx: &mut Tx, run_id: i64) -> Result<Vec<(String, AttemptRow)>> {
-    let rows = sqlx::query("SELECT * FROM attempts WHERE run_id = ? AND state = 'running'")
+    let rows = sqlx::query("SELECT * FROM attempts WHERE run_id = $1 AND state = 'running'")
         .bind(run_id)
         .fetch_all(&mut **tx)
         .await?;
@@ -400,7 +400,7 @@ pub async fn running_attempts_in(tx: &mut Tx, run_id: i64) -> Result<Vec<(String
 
 impl Store {
     pub async fn run(&self, id: i64) -> Result<RunRow> {
-        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE id = ?");
+        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -428,7 +428,7 @@ impl Store {
 
     /// Newest first.
     pub async fn runs(&self, limit: i64) -> Result<Vec<RunRow>> {
-        let sql = format!("SELECT {RUN_COLS} FROM runs ORDER BY id DESC LIMIT ?");
+        let sql = format!("SELECT {RUN_COLS} FROM runs ORDER BY id DESC LIMIT $1");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(limit)
             .fetch_all(&self.pool)
@@ -437,7 +437,7 @@ impl Store {
     }
 
     pub async fn runs_of_backfill(&self, backfill_id: i64) -> Result<Vec<RunRow>> {
-        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE backfill_id = ? ORDER BY run_date");
+        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE backfill_id = $1 ORDER BY run_date");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(backfill_id)
             .fetch_all(&self.pool)
@@ -449,7 +449,7 @@ impl Store {
     /// The newest run of a pipeline.
     pub async fn latest_run_of(&self, pipeline: &str) -> Result<Option<RunRow>> {
         let sql =
-            format!("SELECT {RUN_COLS} FROM runs WHERE pipeline = ? ORDER BY id DESC LIMIT 1");
+            format!("SELECT {RUN_COLS} FROM runs WHERE pipeline = $1 ORDER BY id DESC LIMIT 1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(pipeline)
             .fetch_optional(&self.pool)
@@ -466,7 +466,7 @@ impl Store {
     }
 
     pub async fn instances(&self, run_id: i64) -> Result<Vec<InstanceRow>> {
-        let rows = sqlx::query("SELECT * FROM task_instances WHERE run_id = ? ORDER BY ord")
+        let rows = sqlx::query("SELECT * FROM task_instances WHERE run_id = $1 ORDER BY ord")
             .bind(run_id)
             .fetch_all(&self.pool)
             .await?;
@@ -474,7 +474,7 @@ impl Store {
     }
 
     pub async fn instance(&self, run_id: i64, task_id: &str) -> Result<InstanceRow> {
-        let row = sqlx::query("SELECT * FROM task_instances WHERE run_id = ? AND task_id = ?")
+        let row = sqlx::query("SELECT * FROM task_instances WHERE run_id = $1 AND task_id = $2")
             .bind(run_id)
             .bind(task_id)
             .fetch_optional(&self.pool)
@@ -486,12 +486,13 @@ impl Store {
     }
 
     pub async fn attempts(&self, run_id: i64, task_id: &str) -> Result<Vec<AttemptRow>> {
-        let rows =
-            sqlx::query("SELECT * FROM attempts WHERE run_id = ? AND task_id = ? ORDER BY attempt")
-                .bind(run_id)
-                .bind(task_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query(
+            "SELECT * FROM attempts WHERE run_id = $1 AND task_id = $2 ORDER BY attempt",
+        )
+        .bind(run_id)
+        .bind(task_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(attempt_from_row).collect()
     }
 
@@ -506,7 +507,7 @@ impl Store {
         proc_start: Option<i64>,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE attempts SET pid = ?, pgid = ?, proc_start = ? WHERE run_id = ? AND task_id = ? AND attempt = ?",
+            "UPDATE attempts SET pid = $1, pgid = $2, proc_start = $3 WHERE run_id = $4 AND task_id = $5 AND attempt = $6",
         )
         .bind(pid)
         .bind(pid)
@@ -527,7 +528,7 @@ impl Store {
         code: i64,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE attempts SET exit_code = ? WHERE run_id = ? AND task_id = ? AND attempt = ?",
+            "UPDATE attempts SET exit_code = $1 WHERE run_id = $2 AND task_id = $3 AND attempt = $4",
         )
         .bind(code)
         .bind(run_id)
@@ -549,7 +550,7 @@ pub async fn repool_instance(
     slots: i64,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE task_instances SET pool = ?, slots = ? WHERE run_id = ? AND task_id = ? AND state <> 'running' AND (pool IS DISTINCT FROM ? OR slots <> ?)",
+        "UPDATE task_instances SET pool = $1, slots = $2 WHERE run_id = $3 AND task_id = $4 AND state <> 'running' AND (pool IS DISTINCT FROM $5 OR slots <> $6)",
     )
     .bind(pool)
     .bind(slots)

@@ -56,7 +56,7 @@ pub async fn claim_slot(
     detail: Option<&str>,
 ) -> Result<bool> {
     let done = sqlx::query(
-        "INSERT INTO slots (pipeline, slot_at, run_date, state, deadline_at, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pipeline, slot_at) DO NOTHING",
+        "INSERT INTO slots (pipeline, slot_at, run_date, state, deadline_at, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (pipeline, slot_at) DO NOTHING",
     )
     .bind(pipeline)
     .bind(slot_at)
@@ -72,13 +72,13 @@ pub async fn claim_slot(
 
 /// Ties a started slot to its run, and gives the run its slot and deadline.
 pub async fn attach_slot_run(tx: &mut Tx, pipeline: &str, slot_at: i64, run_id: i64) -> Result<()> {
-    sqlx::query("UPDATE slots SET run_id = ? WHERE pipeline = ? AND slot_at = ?")
+    sqlx::query("UPDATE slots SET run_id = $1 WHERE pipeline = $2 AND slot_at = $3")
         .bind(run_id)
         .bind(pipeline)
         .bind(slot_at)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("UPDATE runs SET slot_at = ? WHERE id = ?")
+    sqlx::query("UPDATE runs SET slot_at = $1 WHERE id = $2")
         .bind(slot_at)
         .bind(run_id)
         .execute(&mut **tx)
@@ -93,18 +93,20 @@ pub async fn set_deadlines(
     run_deadline: Option<i64>,
     tasks: &[(String, i64)],
 ) -> Result<()> {
-    sqlx::query("UPDATE runs SET deadline_at = ? WHERE id = ?")
+    sqlx::query("UPDATE runs SET deadline_at = $1 WHERE id = $2")
         .bind(run_deadline)
         .bind(run_id)
         .execute(&mut **tx)
         .await?;
     for (task, at) in tasks {
-        sqlx::query("UPDATE task_instances SET deadline_at = ? WHERE run_id = ? AND task_id = ?")
-            .bind(at)
-            .bind(run_id)
-            .bind(task)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "UPDATE task_instances SET deadline_at = $1 WHERE run_id = $2 AND task_id = $3",
+        )
+        .bind(at)
+        .bind(run_id)
+        .bind(task)
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }
@@ -124,7 +126,7 @@ impl Store {
     /// The newest slot recorded for a pipeline: where its schedule resumes.
     pub async fn last_slot(&self, pipeline: &str) -> Result<Option<i64>> {
         Ok(
-            sqlx::query_scalar("SELECT MAX(slot_at) FROM slots WHERE pipeline = ?")
+            sqlx::query_scalar("SELECT MAX(slot_at) FROM slots WHERE pipeline = $1")
                 .bind(pipeline)
                 .fetch_one(self.pool())
                 .await?,
@@ -133,7 +135,7 @@ impl Store {
 
     pub async fn slots(&self, pipeline: &str, limit: i64) -> Result<Vec<SlotRow>> {
         let rows = sqlx::query(
-            "SELECT pipeline, slot_at, run_date, state, run_id, deadline_at, detail FROM slots WHERE pipeline = ? ORDER BY slot_at DESC LIMIT ?",
+            "SELECT pipeline, slot_at, run_date, state, run_id, deadline_at, detail FROM slots WHERE pipeline = $1 ORDER BY slot_at DESC LIMIT $2",
         )
         .bind(pipeline)
         .bind(limit)
@@ -160,7 +162,7 @@ impl Store {
         let mut out = Vec::new();
         let runs = sqlx::query(
             "SELECT r.id, r.pipeline, r.slot_at, r.deadline_at FROM runs r \
-             WHERE r.deadline_at IS NOT NULL AND r.deadline_at <= ? AND r.deadline_at > ? \
+             WHERE r.deadline_at IS NOT NULL AND r.deadline_at <= $1 AND r.deadline_at > $2 \
              AND NOT (r.state = 'succeeded' AND r.finished_at <= r.deadline_at) \
              AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.run_id = r.id AND a.kind = 'deadline_missed' AND a.task_id IS NULL)",
         )
@@ -179,7 +181,7 @@ impl Store {
         }
         let tasks = sqlx::query(
             "SELECT t.run_id, t.task_id, t.deadline_at, r.pipeline, r.slot_at FROM task_instances t JOIN runs r ON r.id = t.run_id \
-             WHERE t.deadline_at IS NOT NULL AND t.deadline_at <= ? AND t.deadline_at > ? \
+             WHERE t.deadline_at IS NOT NULL AND t.deadline_at <= $1 AND t.deadline_at > $2 \
              AND NOT (t.state IN ('succeeded', 'skipped') AND t.finished_at <= t.deadline_at) \
              AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.run_id = t.run_id AND a.kind = 'deadline_missed' AND a.task_id = t.task_id)",
         )
@@ -198,7 +200,7 @@ impl Store {
         }
         let slots = sqlx::query(
             "SELECT s.pipeline, s.slot_at, s.deadline_at FROM slots s \
-             WHERE s.run_id IS NULL AND s.state = 'refused' AND s.deadline_at IS NOT NULL AND s.deadline_at <= ? AND s.deadline_at > ? \
+             WHERE s.run_id IS NULL AND s.state = 'refused' AND s.deadline_at IS NOT NULL AND s.deadline_at <= $1 AND s.deadline_at > $2 \
              AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.run_id IS NULL AND a.pipeline = s.pipeline AND a.slot_at = s.slot_at AND a.kind = 'deadline_missed')",
         )
         .bind(now)
@@ -220,7 +222,7 @@ impl Store {
     /// Runs of a pipeline's slots still live (catchup = "all" keeps to max_active).
     pub async fn live_slot_runs(&self, pipeline: &str) -> Result<i64> {
         Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM runs WHERE pipeline = ? AND slot_at IS NOT NULL AND state IN ('queued', 'running')",
+            "SELECT COUNT(*) FROM runs WHERE pipeline = $1 AND slot_at IS NOT NULL AND state IN ('queued', 'running')",
         )
         .bind(pipeline)
         .fetch_one(self.pool())
@@ -230,7 +232,7 @@ impl Store {
     /// Does the pipeline have a live run for `run_date`?
     pub async fn live_run_of(&self, pipeline: &str, run_date: &str) -> Result<bool> {
         let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM runs WHERE pipeline = ? AND run_date = ? AND state IN ('queued', 'running')",
+            "SELECT COUNT(*) FROM runs WHERE pipeline = $1 AND run_date = $2 AND state IN ('queued', 'running')",
         )
         .bind(pipeline)
         .bind(run_date)
@@ -248,7 +250,7 @@ impl Store {
         started: i64,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO servers (token, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?) \
+            "INSERT INTO servers (token, host, pid, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (token) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
         )
         .bind(token)
@@ -263,7 +265,7 @@ impl Store {
 
     /// A `serve` stopping cleanly says so at once.
     pub async fn serve_gone(&self, token: &str) -> Result<()> {
-        sqlx::query("DELETE FROM servers WHERE token = ?")
+        sqlx::query("DELETE FROM servers WHERE token = $1")
             .bind(token)
             .execute(self.pool())
             .await?;
@@ -272,7 +274,7 @@ impl Store {
 
     /// Is any `serve` alive (by heartbeat)?
     pub async fn serve_alive(&self) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM servers WHERE heartbeat_at >= ?")
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM servers WHERE heartbeat_at >= $1")
             .bind(now_ms() - SERVER_STALE_MS)
             .fetch_one(self.pool())
             .await?;
@@ -282,7 +284,7 @@ impl Store {
     /// A task's own deadline in a run.
     pub async fn task_deadline(&self, run_id: i64, task_id: &str) -> Result<Option<i64>> {
         Ok(sqlx::query_scalar(
-            "SELECT deadline_at FROM task_instances WHERE run_id = ? AND task_id = ?",
+            "SELECT deadline_at FROM task_instances WHERE run_id = $1 AND task_id = $2",
         )
         .bind(run_id)
         .bind(task_id)
