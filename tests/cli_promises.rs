@@ -228,7 +228,6 @@ fn a_foreign_hosts_lease_is_taken_over_only_once_its_heartbeat_is_stale() {
     );
     let (code, _, err) = ws.run_within(LONG, &["run", "p"]);
     assert_eq!(code, 0, "{err}");
-    let db = ws.path().join(".switchyard/state.db");
     let now_ms = || {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -237,14 +236,11 @@ fn a_foreign_hosts_lease_is_taken_over_only_once_its_heartbeat_is_stale() {
     };
     // Run 1 as if a worker on another host were executing it, pid 1 there.
     let held_since = |ms: i64| {
-        common::sqlite(
-            &db,
-            &format!(
+        ws.state_sql(&format!(
                 "UPDATE runs SET state = 'running', owner_token = 'far-away', owner_pid = 1, \
                  owner_host = 'another-host', owner_started = NULL, heartbeat_at = {ms} WHERE id = 1; \
                  UPDATE task_instances SET state = 'running', finished_at = NULL WHERE run_id = 1"
-            ),
-        )
+        ))
     };
     held_since(now_ms());
     let (code, _, err) = ws.run_within(LONG, &["run", "p", "--date", "2026-05-02"]);
@@ -260,9 +256,6 @@ fn a_foreign_hosts_lease_is_taken_over_only_once_its_heartbeat_is_stale() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(ws.task_state("1", "t"), "interrupted");
     assert_eq!(ws.run_state("1"), "failed");
-    let owner = common::sqlite(
-        &db,
-        "SELECT COALESCE(owner_token, '-') FROM runs WHERE id = 1",
-    );
+    let owner = ws.state_sql("SELECT COALESCE(owner_token, '-') FROM runs WHERE id = 1");
     assert_eq!(owner, "-", "the stale lease was cleared");
 }

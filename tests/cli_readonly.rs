@@ -65,6 +65,7 @@ const CHANGERS: &[&[&str]] = &[
     ],
     &["serve"],
     &["notify", "test", "oncall"],
+    &["state", "copy", "--to", "copy.db"],
 ];
 
 fn run_env(ws: &Ws, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {

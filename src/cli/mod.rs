@@ -15,6 +15,7 @@ mod inspect;
 mod logging;
 mod manage;
 mod serve;
+mod state;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -248,6 +249,11 @@ pub enum Command {
         #[command(subcommand)]
         action: NotifyAction,
     },
+    /// The state store itself: `state copy --to postgres://…`
+    State {
+        #[command(subcommand)]
+        action: StateAction,
+    },
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -262,6 +268,17 @@ pub enum Command {
 pub enum NotifyAction {
     /// Send a test message to CHANNEL and say what it answered
     Test { channel: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StateAction {
+    /// Copy this workspace's store (runs, attempts, logs, journal, pools,
+    /// backfills, alerts) into an empty one, e.g. the team's PostgreSQL
+    Copy {
+        /// The store to copy into: a postgres:// URL or an SQLite file path
+        #[arg(long, value_name = "URL|PATH")]
+        to: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -494,6 +511,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Pool { name, size } => {
             refuse_if_readonly(&cli, "resize a pool")?;
             manage::pool(&cli, name, *size).await
+        }
+        Command::State {
+            action: StateAction::Copy { to },
+        } => {
+            refuse_if_readonly(&cli, "copy the state store")?;
+            state::copy(&cli, to).await
         }
     }
 }

@@ -51,7 +51,8 @@ impl Owner {
 
 /// Is the lease held by a live process?
 /// On this host the pid decides (a live but slow owner is never overtaken,
-/// so no task runs twice); elsewhere, the heartbeat's age.
+/// so no task runs twice); elsewhere, the heartbeat's age, with `now` and
+/// the heartbeat both by the store's clock (`Store::clock`).
 pub fn lease_is_live(lease: &Lease, now: i64) -> bool {
     if lease.host == process::hostname() {
         return process::pid_alive(lease.pid, lease.started);
@@ -67,7 +68,7 @@ pub async fn acquire(tx: &mut Tx, run_id: i64, owner: &Owner) -> Result<bool> {
         if lease.token == owner.token {
             return Ok(true);
         }
-        if lease_is_live(lease, now_ms()) {
+        if lease_is_live(lease, store::clock_in(tx).await?) {
             return Ok(false);
         }
         reap_run(tx, run_id, lease).await?;
@@ -112,7 +113,7 @@ pub async fn release(tx: &mut Tx, run_id: i64, owner: &Owner) -> Result<()> {
 
 /// Finds every run whose owner died and reaps it. Returns the reaped run ids.
 pub async fn reap_dead_owners(store: &Store) -> Result<Vec<i64>> {
-    let now = now_ms();
+    let now = store.clock().await?;
     let dead: Vec<i64> = store
         .owned_runs()
         .await?
@@ -125,7 +126,8 @@ pub async fn reap_dead_owners(store: &Store) -> Result<Vec<i64>> {
         let mut tx = store.begin().await?;
         // Re-check inside the write transaction: someone may have taken it.
         let run = store::run_in(&mut tx, id).await?;
-        if let Some(lease) = run.owner.as_ref().filter(|l| !lease_is_live(l, now_ms())) {
+        let now = store::clock_in(&mut tx).await?;
+        if let Some(lease) = run.owner.as_ref().filter(|l| !lease_is_live(l, now)) {
             reap_run(&mut tx, id, lease).await?;
             store::clear_lease(&mut tx, id, None).await?;
             tx.commit().await?;

@@ -422,10 +422,11 @@ impl Engine {
     ) -> Result<RequestOutcome> {
         let mut tx = self.store.begin().await?;
         let run = store::run_in(&mut tx, run_id).await?;
+        let now = store::clock_in(&mut tx).await?;
         let live = run
             .owner
             .as_ref()
-            .is_some_and(|l| lease::lease_is_live(l, store::now_ms()));
+            .is_some_and(|l| lease::lease_is_live(l, now));
         if live {
             if let Request::Rerun(sel) = req {
                 // Refuse at once what the owner would refuse: the caller sees why.

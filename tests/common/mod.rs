@@ -13,22 +13,31 @@ use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_switchyard");
 
-/// A temporary workspace directory with a `switchyard.toml`.
+pub mod pg_state;
+
+/// A temporary workspace directory with a `switchyard.toml`, and its state
+/// store: a file in the directory, or a database of its own on the machine's
+/// PostgreSQL when the suite runs on that backend (`pg_state`).
 pub struct Ws {
     pub dir: tempfile::TempDir,
+    pub pg: Option<pg_state::PgState>,
 }
 
 impl Ws {
     pub fn new(toml: &str) -> Ws {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("switchyard.toml"), toml).expect("write workspace");
-        Ws { dir }
+        Ws {
+            dir,
+            pg: pg_state::PgState::for_suite(),
+        }
     }
 
     /// `switchyard demo --dir D` into a fresh directory (not run).
     pub fn demo() -> Ws {
         let ws = Ws {
             dir: tempfile::tempdir().expect("tempdir"),
+            pg: pg_state::PgState::for_suite(),
         };
         let out = Command::new(BIN)
             .args(["demo", "--dir"])
@@ -62,7 +71,21 @@ impl Ws {
             .env("SWITCHYARD_HOME", self.path().join(".home"))
             .env_remove("SWITCHYARD_READONLY")
             .current_dir(self.path());
+        match &self.pg {
+            Some(pg) => c.env("SWITCHYARD_STATE", pg.url()),
+            None => c.env_remove("SWITCHYARD_STATE"),
+        };
         c
+    }
+
+    /// Runs SQL on the workspace's state store, whichever backend it is on
+    /// (with the database's own client, not the code under test); rows as
+    /// `a|b` lines.
+    pub fn state_sql(&self, sql: &str) -> String {
+        match &self.pg {
+            Some(pg) => pg.sql(sql),
+            None => sqlite(&self.path().join(".switchyard/state.db"), sql),
+        }
     }
 
     /// Runs to completion; returns (exit code, stdout, stderr).

@@ -254,7 +254,7 @@ impl RunOwner {
         }
         let mut tx = self.store.begin().await?;
         // Heartbeat and lease check in one statement: all writes below depend on it.
-        let held = store::heartbeat_run(&mut tx, self.run_id, &self.owner.token, now).await?;
+        let held = store::heartbeat_run(&mut tx, self.run_id, &self.owner.token).await?;
         if !held {
             drop(tx);
             self.abandon().await;

@@ -11,6 +11,7 @@
 
 mod alerts;
 mod backfills;
+mod copy;
 mod deliveries;
 mod events;
 mod leases;
@@ -23,6 +24,7 @@ mod sqlite;
 
 pub use alerts::*;
 pub use backfills::*;
+pub use copy::*;
 pub use deliveries::*;
 pub use events::*;
 pub use leases::*;

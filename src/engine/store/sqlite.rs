@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Result;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 
 /// How a store file is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +76,12 @@ pub(super) async fn connect(path: &Path, access: Access) -> Result<AnyPool> {
             format!("PRAGMA busy_timeout = {busy_ms}; PRAGMA foreign_keys = OFF;")
         }
     };
+    // One connection first, so that an error (a read-only file, a full
+    // disk) is returned as it is: the pool would retry it until its acquire
+    // timeout and then say only "pool timed out".
+    let mut probe = AnyConnection::connect_with(&any).await?;
+    probe.execute(sqlx::AssertSqlSafe(pragmas.clone())).await?;
+    probe.close().await?;
     let pool = AnyPoolOptions::new()
         .max_connections(4)
         .min_connections(1)
