@@ -11,6 +11,7 @@ use ratatui::text::{Line, Span};
 
 use super::theme::Theme;
 use super::view::fmt::{char_width, width as str_width};
+use crate::engine::runbook::front_matter;
 
 /// Runbook `text` as lines no wider than `width` (except code, kept verbatim).
 pub fn render(text: &str, theme: &Theme, width: u16) -> Vec<Line<'static>> {
@@ -21,7 +22,7 @@ pub fn render(text: &str, theme: &Theme, width: u16) -> Vec<Line<'static>> {
         block: None,
     };
     let mut fence: Option<String> = None;
-    for raw in strip_front_matter(text).lines() {
+    for raw in front_matter::body(text).lines() {
         let line = raw.trim_end();
         let trimmed = line.trim_start();
         if let Some(open) = &fence {
@@ -76,24 +77,6 @@ pub fn render(text: &str, theme: &Theme, width: u16) -> Vec<Line<'static>> {
         r.out.pop();
     }
     r.out
-}
-
-/// The text after a leading `---` … `---` block; the whole text when the
-/// block is not closed (then it was not front matter).
-fn strip_front_matter(text: &str) -> &str {
-    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = body.split_inclusive('\n');
-    if lines.next().map(str::trim_end) != Some("---") {
-        return body;
-    }
-    let mut at = body.find('\n').map_or(body.len(), |i| i + 1);
-    for l in lines {
-        at += l.len();
-        if matches!(l.trim_end(), "---" | "...") {
-            return body.get(at..).unwrap_or("");
-        }
-    }
-    body
 }
 
 fn heading(line: &str) -> Option<(usize, &str)> {
