@@ -2,6 +2,7 @@ use ratatui::style::Modifier;
 
 use super::*;
 use crate::tui::theme::BUNDLED;
+use crate::tui::view::fmt::width as str_width;
 
 fn theme() -> Theme {
     Theme::parse(BUNDLED[0].1, false).expect("bundled theme")
