@@ -7,34 +7,12 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Workspace;
 
+pub mod front_matter;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Found {
     pub path: PathBuf,
     pub text: String,
-}
-
-/// `task` and `error` keys of a runbook's front matter (`---` lines at the top).
-fn front_matter(text: &str) -> (Option<String>, Option<String>) {
-    let mut lines = text.lines();
-    if lines.next().map(str::trim) != Some("---") {
-        return (None, None);
-    }
-    let (mut task, mut error) = (None, None);
-    for line in lines {
-        let line = line.trim();
-        if line == "---" {
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':') {
-            let v = v.trim().trim_matches('"').trim_matches('\'').to_string();
-            match k.trim() {
-                "task" => task = Some(v),
-                "error" => error = Some(v),
-                _ => {}
-            }
-        }
-    }
-    (task, error)
 }
 
 /// The runbook for `task_id` (with its explicit `runbook` path, if any) and its error.
@@ -65,7 +43,7 @@ pub fn find(
 
 fn matches(path: &Path, task_id: &str, error: Option<&str>) -> Option<Found> {
     let text = std::fs::read_to_string(path).ok()?;
-    let (task, err) = front_matter(&text);
+    let front_matter::FrontMatter { task, error: err } = front_matter::parse(&text);
     let by_task = task
         .as_deref()
         .is_some_and(|g| crate::config::rules::glob_matches(g, task_id));

@@ -1,371 +1,378 @@
-//! A small Markdown renderer for runbooks (headings, lists, emphasis, code, links).
+//! Runbooks (Markdown) as styled lines for the task screen.
 //!
-//! Runbooks are short notes written under pressure, so this covers what they
-//! use and renders anything else as plain text rather than failing: front
-//! matter is dropped, paragraphs are re-flowed to the pane's width, fenced
-//! code is kept verbatim (commands are copied from it), and links show their
-//! address because a terminal cannot follow them.
+//! pulldown-cmark does the parsing: it is CommonMark-correct (nested lists,
+//! fences, emphasis and escape rules) and leaves no hand-written parser here
+//! to maintain; GitHub tables are the one extension turned on. This module
+//! turns its events into lines. Front matter is dropped (it selects the
+//! runbook: `engine::runbook::front_matter`), paragraphs are re-flowed to the
+//! pane's width ([`wrap`]), fenced code is kept verbatim (commands are copied
+//! from it), links show their address because a terminal cannot follow them,
+//! and one blank line stands where the source has blank lines between blocks.
 
+mod table;
+mod wrap;
+
+use std::ops::Range;
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use self::table::Table;
+use self::wrap::{Margins, Seg, seg_width};
 use super::theme::Theme;
-use super::view::fmt::{char_width, width as str_width};
+use crate::engine::runbook::front_matter;
 
 /// Runbook `text` as lines no wider than `width` (except code, kept verbatim).
 pub fn render(text: &str, theme: &Theme, width: u16) -> Vec<Line<'static>> {
+    let body = front_matter::body(text);
     let mut r = Renderer {
         theme,
         width: usize::from(width).max(1),
+        src: body,
+        cursor: 0,
         out: Vec::new(),
-        block: None,
+        last_blank: false,
+        margins: Margins::default(),
+        lists: Vec::new(),
+        quotes: 0,
+        leaf: None,
+        styles: Vec::new(),
+        inline: Vec::new(),
+        code: String::new(),
+        links: Vec::new(),
+        table: None,
     };
-    let mut fence: Option<String> = None;
-    for raw in strip_front_matter(text).lines() {
-        let line = raw.trim_end();
-        let trimmed = line.trim_start();
-        if let Some(open) = &fence {
-            if trimmed.starts_with(open.as_str()) {
-                fence = None;
-            } else {
-                let code = line.replace('\t', "    ");
-                let span = Span::styled(format!("  {code}"), theme.get("md_code"));
-                r.out.push(Line::from(span));
-            }
-            continue;
-        }
-        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            r.flush();
-            fence = Some(trimmed.chars().take(3).collect());
-        } else if trimmed.is_empty() {
-            r.flush();
-            // One blank line between blocks, none at the top.
-            if r.out.last().is_some_and(|l| l.width() > 0) {
-                r.out.push(Line::default());
-            }
-        } else if let Some((level, title)) = heading(trimmed) {
-            r.flush();
-            let prefix = if level > 2 { "› " } else { "" };
-            r.start(Kind::Heading, prefix.to_string(), String::new());
-            r.push_text(title);
-            r.flush();
-        } else if is_rule(trimmed) {
-            r.flush();
-            let span = Span::styled("─".repeat(r.width), theme.get("dim"));
-            r.out.push(Line::from(span));
-        } else if let Some((marker, rest)) = list_item(line) {
-            r.flush();
-            let cont = " ".repeat(str_width(&marker));
-            r.start(Kind::Item, marker, cont);
-            r.push_text(rest);
-        } else if let Some(rest) = trimmed.strip_prefix('>') {
-            if !matches!(r.block, Some((Kind::Quote, _))) {
-                r.flush();
-                r.start(Kind::Quote, "│ ".into(), "│ ".into());
-            }
-            r.push_text(rest.trim_start());
-        } else {
-            if r.block.is_none() {
-                r.start(Kind::Para, String::new(), String::new());
-            }
-            r.push_text(trimmed);
-        }
+    for (event, range) in Parser::new_ext(body, Options::ENABLE_TABLES).into_offset_iter() {
+        r.event(event, range);
     }
-    r.flush();
-    while r.out.last().is_some_and(|l| l.width() == 0) {
-        r.out.pop();
-    }
-    r.out
+    r.finish()
 }
 
-/// The text after a leading `---` … `---` block; the whole text when the
-/// block is not closed (then it was not front matter).
-fn strip_front_matter(text: &str) -> &str {
-    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = body.split_inclusive('\n');
-    if lines.next().map(str::trim_end) != Some("---") {
-        return body;
-    }
-    let mut at = body.find('\n').map_or(body.len(), |i| i + 1);
-    for l in lines {
-        at += l.len();
-        if matches!(l.trim_end(), "---" | "...") {
-            return body.get(at..).unwrap_or("");
-        }
-    }
-    body
-}
-
-fn heading(line: &str) -> Option<(usize, &str)> {
-    let level = line.chars().take_while(|c| *c == '#').count();
-    let rest = line.get(level..)?;
-    ((1..=6).contains(&level) && (rest.is_empty() || rest.starts_with(' ')))
-        .then(|| (level, rest.trim().trim_end_matches('#').trim_end()))
-}
-
-fn is_rule(line: &str) -> bool {
-    let s: String = line.chars().filter(|c| !c.is_whitespace()).collect();
-    s.len() >= 3 && ['-', '*', '_'].iter().any(|m| s.chars().all(|c| c == *m))
-}
-
-/// `- x`, `* x`, `+ x`, `1. x`, `1) x` with their indentation: the marker
-/// as displayed (bullets become "•") and the item's text.
-fn list_item(line: &str) -> Option<(String, &str)> {
-    let indent = line.len() - line.trim_start().len();
-    let rest = line.get(indent..)?;
-    let pad = " ".repeat(indent);
-    for b in ["- ", "* ", "+ "] {
-        if let Some(t) = rest.strip_prefix(b) {
-            return Some((format!("{pad}• "), t.trim_start()));
-        }
-    }
-    let digits = rest.chars().take_while(char::is_ascii_digit).count();
-    if (1..=9).contains(&digits) {
-        let after = rest.get(digits..)?;
-        for d in [". ", ") "] {
-            if let Some(t) = after.strip_prefix(d) {
-                let n = rest.get(..digits)?;
-                return Some((format!("{pad}{n}. "), t.trim_start()));
-            }
-        }
-    }
-    None
-}
-
+/// The block whose content is being collected.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
+enum Leaf {
     Para,
-    Heading,
-    Item,
-    Quote,
+    Heading(HeadingLevel),
+    Code,
+    Html,
 }
 
-/// A block being collected, flushed (wrapped) when the next one starts.
-struct Block {
-    first: String,
-    cont: String,
-    text: String,
+struct Link {
+    url: String,
+    label: String,
+    autolink: bool,
 }
 
 struct Renderer<'t> {
     theme: &'t Theme,
     width: usize,
+    /// The source, and how much of it the output covers: blank lines
+    /// between that and the next block become one blank line.
+    src: &'t str,
+    cursor: usize,
     out: Vec<Line<'static>>,
-    block: Option<(Kind, Block)>,
+    last_blank: bool,
+    margins: Margins,
+    /// Open lists: the next item's number, `None` for bullets.
+    lists: Vec<Option<u64>>,
+    quotes: usize,
+    leaf: Option<Leaf>,
+    /// Inline styles (emphasis inside a link …); empty means the block's base.
+    styles: Vec<Style>,
+    inline: Vec<Seg>,
+    code: String,
+    links: Vec<Link>,
+    table: Option<Table>,
 }
 
 impl Renderer<'_> {
-    fn start(&mut self, kind: Kind, first: String, cont: String) {
-        self.flush();
-        let text = String::new();
-        self.block = Some((kind, Block { first, cont, text }));
-    }
-
-    fn push_text(&mut self, t: &str) {
-        if let Some((_, b)) = &mut self.block {
-            if !b.text.is_empty() {
-                b.text.push(' ');
+    fn event(&mut self, event: Event<'_>, range: Range<usize>) {
+        let leaf_event = matches!(
+            event,
+            Event::Text(_)
+                | Event::Code(_)
+                | Event::Html(_)
+                | Event::InlineHtml(_)
+                | Event::SoftBreak
+                | Event::HardBreak
+                | Event::Rule
+                | Event::End(TagEnd::CodeBlock | TagEnd::HtmlBlock)
+        );
+        match event {
+            Event::Start(tag) => self.start(tag, range.start),
+            Event::End(tag) => self.end(tag),
+            Event::Text(t) | Event::Html(t)
+                if matches!(self.leaf, Some(Leaf::Code | Leaf::Html)) =>
+            {
+                self.code.push_str(&t);
             }
-            b.text.push_str(t);
+            Event::Text(t) | Event::InlineHtml(t) | Event::Html(t) => {
+                self.text(&t, self.style());
+            }
+            Event::Code(t) => self.text(&t, self.patched("md_code")),
+            Event::SoftBreak => self.text(" ", self.style()),
+            Event::HardBreak => self.text("\n", self.style()),
+            Event::Rule => {
+                self.begin(range.start);
+                let mut row = self.margins.take().first;
+                let w = self.width.saturating_sub(seg_width(&row)).max(1);
+                row.push(("─".repeat(w), self.theme.get("dim")));
+                self.push(row, false);
+            }
+            _ => {}
+        }
+        if leaf_event {
+            self.cursor = self.cursor.max(range.end);
         }
     }
 
+    fn start(&mut self, tag: Tag<'_>, at: usize) {
+        match tag {
+            Tag::Paragraph => self.open(Leaf::Para, at),
+            Tag::Heading { level, .. } => self.open(Leaf::Heading(level), at),
+            Tag::CodeBlock(_) => self.open(Leaf::Code, at),
+            Tag::HtmlBlock => self.open(Leaf::Html, at),
+            Tag::BlockQuote(_) => {
+                self.begin(at);
+                self.quotes += 1;
+                self.margins.push_quote("│ ", self.theme.get("dim"));
+            }
+            Tag::List(start) => {
+                self.flush();
+                self.lists.push(start);
+            }
+            Tag::Item => {
+                self.begin(at);
+                let marker = match self.lists.last_mut() {
+                    Some(Some(n)) => {
+                        let marker = format!("{n}. ");
+                        *n = n.saturating_add(1);
+                        marker
+                    }
+                    _ => "• ".to_string(),
+                };
+                self.margins.push_item(marker, self.theme.get("key"));
+            }
+            Tag::Table(aligns) => {
+                self.begin(at);
+                self.table = Some(Table::new(aligns));
+            }
+            Tag::TableHead => {
+                self.styles.push(self.patched("md_strong"));
+                self.table.get_or_insert_default().start_row();
+            }
+            Tag::TableRow => self.table.get_or_insert_default().start_row(),
+            Tag::TableCell => self.table.get_or_insert_default().start_cell(),
+            Tag::Emphasis => self.styles.push(self.patched("md_emphasis")),
+            Tag::Strong => self.styles.push(self.patched("md_strong")),
+            Tag::Link {
+                link_type,
+                dest_url,
+                ..
+            } => self.link(link_type, dest_url),
+            Tag::Image {
+                link_type,
+                dest_url,
+                ..
+            } => self.link(link_type, dest_url),
+            _ => {}
+        }
+    }
+
+    fn end(&mut self, tag: TagEnd) {
+        match tag {
+            TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::CodeBlock | TagEnd::HtmlBlock => {
+                self.flush();
+            }
+            TagEnd::BlockQuote(_) => {
+                self.flush();
+                self.quotes = self.quotes.saturating_sub(1);
+                self.margins.pop();
+            }
+            TagEnd::List(_) => {
+                self.flush();
+                self.lists.pop();
+            }
+            TagEnd::Item => {
+                self.flush();
+                // An empty item still shows its marker.
+                if self.margins.unshown() {
+                    let marker = self.margins.take().first;
+                    self.push(marker, false);
+                }
+                self.margins.pop();
+            }
+            TagEnd::TableHead => {
+                self.styles.pop();
+                if let Some(t) = &mut self.table {
+                    t.end_head();
+                }
+            }
+            TagEnd::Table => self.table_out(),
+            TagEnd::Emphasis | TagEnd::Strong => {
+                self.styles.pop();
+            }
+            TagEnd::Link | TagEnd::Image => {
+                self.styles.pop();
+                if let Some(l) = self.links.pop()
+                    && !l.autolink
+                    && !l.url.is_empty()
+                    && l.label != l.url
+                {
+                    self.text(&format!(" <{}>", l.url), self.theme.get("dim"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The style for inline text here.
+    fn style(&self) -> Style {
+        if let Some(s) = self.styles.last() {
+            return *s;
+        }
+        match self.leaf {
+            Some(Leaf::Heading(_)) => self.theme.get("md_heading"),
+            _ if self.quotes > 0 => self.theme.get("dim"),
+            _ => self.theme.get("text"),
+        }
+    }
+
+    fn patched(&self, role: &str) -> Style {
+        self.style().patch(self.theme.get(role))
+    }
+
+    fn link(&mut self, kind: LinkType, url: CowStr<'_>) {
+        self.styles.push(self.patched("md_link"));
+        self.links.push(Link {
+            url: url.into_string(),
+            label: String::new(),
+            autolink: matches!(kind, LinkType::Autolink | LinkType::Email),
+        });
+    }
+
+    fn text(&mut self, t: &str, style: Style) {
+        if let Some(l) = self.links.last_mut() {
+            l.label.push_str(t);
+        }
+        if let Some(table) = &mut self.table {
+            table.push((t.to_string(), style));
+            return;
+        }
+        // A tight list item's text comes without a paragraph.
+        self.leaf.get_or_insert(Leaf::Para);
+        self.inline.push((t.to_string(), style));
+    }
+
+    fn open(&mut self, leaf: Leaf, at: usize) {
+        self.begin(at);
+        self.leaf = Some(leaf);
+    }
+
+    /// A block starts at byte `at`: the one before it is done, and a blank
+    /// line in the source between them shows as one (none at the top).
+    fn begin(&mut self, at: usize) {
+        self.flush();
+        if self.blank_before(at) && !self.out.is_empty() && !self.last_blank {
+            let row = self.margins.blank(self.theme.get("dim"));
+            self.push(row, true);
+        }
+    }
+
+    /// Whether a blank line (spaces and quote markers only) lies between the
+    /// source covered so far and byte `at`; covers up to `at`.
+    fn blank_before(&mut self, at: usize) -> bool {
+        let done = self.src.get(..self.cursor).unwrap_or("");
+        let gap: Vec<&str> = self
+            .src
+            .get(self.cursor..at)
+            .unwrap_or("")
+            .split('\n')
+            .collect();
+        // Whole lines only: not the rest of the covered line, nor the start of `at`'s.
+        let from = usize::from(!done.ends_with('\n'));
+        let whole = gap.get(from..gap.len().saturating_sub(1)).unwrap_or(&[]);
+        self.cursor = self.cursor.max(at);
+        let blank = |l: &&str| l.chars().all(|c| c.is_whitespace() || c == '>');
+        !done.is_empty() && whole.iter().any(blank)
+    }
+
+    fn push(&mut self, row: Vec<Seg>, blank: bool) {
+        let spans: Vec<Span<'static>> = row.into_iter().map(|(t, s)| Span::styled(t, s)).collect();
+        self.out.push(Line::from(spans));
+        self.last_blank = blank;
+    }
+
+    /// Writes out the block being collected.
     fn flush(&mut self) {
-        let Some((kind, b)) = self.block.take() else {
+        let Some(leaf) = self.leaf else {
             return;
         };
-        let base = match kind {
-            Kind::Heading => self.theme.get("md_heading"),
-            Kind::Quote => self.theme.get("dim"),
-            _ => self.theme.get("text"),
-        };
-        let marker = match kind {
-            Kind::Quote => self.theme.get("dim"),
-            _ => self.theme.get("key"),
-        };
-        let segs = inline(&b.text, base, self.theme);
-        let lines = wrap(&segs, self.width, (&b.first, &b.cont), marker, base);
-        self.out.extend(lines);
+        let segs = std::mem::take(&mut self.inline);
+        let code = std::mem::take(&mut self.code);
+        match leaf {
+            Leaf::Para | Leaf::Heading(_) if segs.is_empty() => {}
+            Leaf::Para | Leaf::Heading(_) => {
+                let mut p = self.margins.take();
+                if matches!(leaf, Leaf::Heading(l) if l > HeadingLevel::H2) {
+                    p.first.push(("› ".into(), self.theme.get("key")));
+                }
+                let base = self.style();
+                for l in wrap::wrap(&segs, self.width, &p, base) {
+                    self.out.push(l);
+                    self.last_blank = false;
+                }
+            }
+            Leaf::Code | Leaf::Html => {
+                let (style, indent) = match leaf {
+                    Leaf::Code => (self.theme.get("md_code"), "  "),
+                    _ => (self.style(), ""),
+                };
+                let p = self.margins.take();
+                for (i, l) in code.lines().enumerate() {
+                    let mut row = if i == 0 {
+                        p.first.clone()
+                    } else {
+                        p.cont.clone()
+                    };
+                    let l = l.trim_end().replace('\t', "    ");
+                    row.push((format!("{indent}{l}"), style));
+                    self.push(row, false);
+                }
+            }
+        }
+        self.leaf = None;
     }
-}
 
-type Seg = (String, Style);
-
-/// Inline markup to styled pieces: `code`, **strong**, *emphasis*,
-/// _emphasis_ (only at word edges: task ids are snake_case), [text](url),
-/// and backslash escapes. Unmatched delimiters stay literal.
-fn inline(text: &str, base: Style, theme: &Theme) -> Vec<Seg> {
-    let mut out: Vec<Seg> = Vec::new();
-    let mut lit = String::new();
-    let mut i = 0;
-    let flush = |lit: &mut String, out: &mut Vec<Seg>| {
-        if !lit.is_empty() {
-            out.push((std::mem::take(lit), base));
-        }
-    };
-    while let Some(c) = text.get(i..).and_then(|s| s.chars().next()) {
-        let rest = text.get(i..).unwrap_or("");
-        let prev = text.get(..i).and_then(|s| s.chars().next_back());
-        if c == '\\'
-            && let Some(n) = rest.chars().nth(1).filter(|n| n.is_ascii_punctuation())
-        {
-            lit.push(n);
-            i += 1 + n.len_utf8();
-            continue;
-        }
-        if c == '`'
-            && let Some(end) = rest.get(1..).and_then(|r| r.find('`'))
-        {
-            flush(&mut lit, &mut out);
-            let code = rest.get(1..1 + end).unwrap_or("");
-            out.push((code.to_string(), base.patch(theme.get("md_code"))));
-            i += end + 2;
-            continue;
-        }
-        if let Some(d) = ["**", "*", "_"].into_iter().find(|d| rest.starts_with(d))
-            && (d != "_" || !prev.is_some_and(char::is_alphanumeric))
-            && let Some((inner, used)) = delimited(rest, d)
-        {
-            flush(&mut lit, &mut out);
-            let role = if d == "**" {
-                "md_strong"
+    fn table_out(&mut self) {
+        let Some(table) = self.table.take() else {
+            return;
+        };
+        let p = self.margins.take();
+        let avail = self.width.saturating_sub(seg_width(&p.cont));
+        let rows = table.render(avail, self.style(), self.theme.get("dim"));
+        for (i, segs) in rows.into_iter().enumerate() {
+            let mut row = if i == 0 {
+                p.first.clone()
             } else {
-                "md_emphasis"
+                p.cont.clone()
             };
-            out.extend(inline(inner, base.patch(theme.get(role)), theme));
-            i += used;
-            continue;
+            row.extend(segs);
+            self.push(row, false);
         }
-        if c == '['
-            && let Some((label, url, used)) = link(rest)
-        {
-            flush(&mut lit, &mut out);
-            out.extend(inline(label, base.patch(theme.get("md_link")), theme));
-            out.push((format!(" <{url}>"), theme.get("dim")));
-            i += used;
-            continue;
-        }
-        lit.push(c);
-        i += c.len_utf8();
     }
-    flush(&mut lit, &mut out);
-    out
-}
 
-/// For `rest` starting with delimiter `d`: the text up to the closing `d`
-/// and the bytes used, if it closes on this line with something inside.
-fn delimited<'a>(rest: &'a str, d: &str) -> Option<(&'a str, usize)> {
-    let body = rest.get(d.len()..)?;
-    if body.starts_with(char::is_whitespace) || body.starts_with(d) {
-        return None;
+    fn finish(mut self) -> Vec<Line<'static>> {
+        self.flush();
+        if self.last_blank {
+            self.out.pop();
+        }
+        while self.out.last().is_some_and(|l| l.width() == 0) {
+            self.out.pop();
+        }
+        self.out
     }
-    let mut from = 0;
-    while let Some(off) = body.get(from..)?.find(d) {
-        let end = from + off;
-        let after = body.get(end + d.len()..).unwrap_or("");
-        let before_ws = body.get(..end)?.ends_with(char::is_whitespace);
-        // `*` must not be the first half of `**`; `_` must end a word.
-        let ok = !before_ws
-            && end > 0
-            && (d != "*" || !after.starts_with('*'))
-            && (d != "_" || !after.starts_with(char::is_alphanumeric));
-        if ok {
-            return Some((body.get(..end)?, d.len() * 2 + end));
-        }
-        from = end + d.len();
-    }
-    None
-}
-
-/// `[label](url)` at the start of `rest`: label, url and bytes used.
-fn link(rest: &str) -> Option<(&str, &str, usize)> {
-    let close = rest.find("](")?;
-    let label = rest.get(1..close)?;
-    let tail = rest.get(close + 2..)?;
-    let end = tail.find(')')?;
-    let url = tail.get(..end)?.trim();
-    (!label.is_empty() && !url.contains(' ')).then_some((label, url, close + 3 + end))
-}
-
-/// Greedy word wrap of styled pieces: the first row starts with `prefix.0`,
-/// the others with `prefix.1`; words wider than a row are split.
-fn wrap(
-    segs: &[Seg],
-    width: usize,
-    prefix: (&str, &str),
-    marker: Style,
-    space: Style,
-) -> Vec<Line<'static>> {
-    let mut lines = Vec::new();
-    let mut row: Vec<Span<'static>> = vec![Span::styled(prefix.0.to_string(), marker)];
-    let mut used = str_width(prefix.0);
-    // Whether the row holds text after its prefix: a row never breaks before that.
-    let mut content = false;
-    let cont_w = str_width(prefix.1);
-    let mut newline = |row: &mut Vec<Span<'static>>, used: &mut usize| {
-        lines.push(Line::from(std::mem::take(row)));
-        row.push(Span::styled(prefix.1.to_string(), marker));
-        *used = cont_w;
-    };
-    for word in words(segs) {
-        let ww: usize = word.iter().map(|(t, _)| str_width(t)).sum();
-        if content && used + 1 + ww > width {
-            newline(&mut row, &mut used);
-            content = false;
-        }
-        if content {
-            row.push(Span::styled(" ", space));
-            used += 1;
-        }
-        for (text, style) in word {
-            let mut piece = String::new();
-            for c in text.chars() {
-                let cw = char_width(c);
-                if content && used + cw > width {
-                    if !piece.is_empty() {
-                        row.push(Span::styled(std::mem::take(&mut piece), style));
-                    }
-                    newline(&mut row, &mut used);
-                }
-                piece.push(c);
-                used += cw;
-                content = true;
-            }
-            if !piece.is_empty() {
-                row.push(Span::styled(piece, style));
-            }
-        }
-    }
-    lines.push(Line::from(row));
-    lines
-}
-
-/// Whitespace-separated words, each a run of styled pieces ("**a**," is one word).
-fn words(segs: &[Seg]) -> Vec<Vec<Seg>> {
-    let mut words = Vec::new();
-    let mut cur: Vec<Seg> = Vec::new();
-    for (text, style) in segs {
-        let mut piece = String::new();
-        for c in text.chars() {
-            if c.is_whitespace() {
-                if !piece.is_empty() {
-                    cur.push((std::mem::take(&mut piece), *style));
-                }
-                if !cur.is_empty() {
-                    words.push(std::mem::take(&mut cur));
-                }
-            } else {
-                piece.push(c);
-            }
-        }
-        if !piece.is_empty() {
-            cur.push((piece, *style));
-        }
-    }
-    if !cur.is_empty() {
-        words.push(cur);
-    }
-    words
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@ use ratatui::style::Modifier;
 
 use super::*;
 use crate::tui::theme::BUNDLED;
+use crate::tui::view::fmt::width as str_width;
 
 fn theme() -> Theme {
     Theme::parse(BUNDLED[0].1, false).expect("bundled theme")
@@ -146,5 +147,130 @@ fn quotes_and_rules() {
     assert_eq!(
         plain(&lines),
         ["│ careful:", "│ it pages", "", "─".repeat(10).as_str(), "x"]
+    );
+}
+
+#[test]
+fn nested_lists_hang_under_their_parent() {
+    let t = theme();
+    let md = "- top\n  1. first nested item wraps here\n  2. second\n     - deep\n- next";
+    assert_eq!(
+        plain(&render(md, &t, 20)),
+        [
+            "• top",
+            "  1. first nested",
+            "     item wraps here",
+            "  2. second",
+            "     • deep",
+            "• next",
+        ]
+    );
+    // A loose list keeps its blank lines; an empty item shows its marker.
+    assert_eq!(
+        plain(&render("- a\n\n- b\n-\n", &t, 20)),
+        ["• a", "", "• b", "• "]
+    );
+}
+
+#[test]
+fn hash_lines_in_fenced_code_are_not_headings() {
+    let t = theme();
+    let md = "```sh\n# not a heading\n## nor this\n```\n# Real";
+    let lines = render(md, &t, 40);
+    assert_eq!(
+        plain(&lines),
+        ["  # not a heading", "  ## nor this", "Real"]
+    );
+    assert_eq!(style_of(&lines, "not a heading"), t.get("md_code"));
+    assert_eq!(style_of(&lines, "Real"), t.get("md_heading"));
+    // A longer fence is closed only by one as long: ``` inside is code.
+    let md = "````\n```\n# x\n````\nafter";
+    assert_eq!(plain(&render(md, &t, 40)), ["  ```", "  # x", "after"]);
+}
+
+#[test]
+fn stars_in_inline_code_are_not_emphasis() {
+    let t = theme();
+    let lines = render("run `ls *.csv` then `a*b*c` and *done*", &t, 80);
+    assert_eq!(plain(&lines), ["run ls *.csv then a*b*c and done"]);
+    let code = t.get("text").patch(t.get("md_code"));
+    assert_eq!(style_of(&lines, "*.csv"), code);
+    assert_eq!(style_of(&lines, "a*b*c"), code);
+    assert!(
+        style_of(&lines, "done")
+            .add_modifier
+            .contains(Modifier::ITALIC)
+    );
+}
+
+#[test]
+fn every_kind_of_link_shows_its_address_once() {
+    let t = theme();
+    let md = "[**the** dash][d] or <https://x.y/z>\n\n[d]: https://g/d";
+    let lines = render(md, &t, 80);
+    assert_eq!(plain(&lines), ["the dash <https://g/d> or https://x.y/z"]);
+    assert_eq!(style_of(&lines, "<https://g/d>"), t.get("dim"));
+    assert_eq!(
+        style_of(&lines, "x.y"),
+        t.get("text").patch(t.get("md_link"))
+    );
+}
+
+#[test]
+fn tables_line_up_their_columns() {
+    let t = theme();
+    let md =
+        "Steps:\n\n| step | command |\n|---|---:|\n| lag | `select 1` |\n| rerun | R |\n\nafter";
+    let lines = render(md, &t, 40);
+    assert_eq!(
+        plain(&lines),
+        [
+            "Steps:",
+            "",
+            "step  │  command",
+            "──────┼─────────",
+            "lag   │ select 1",
+            "rerun │        R",
+            "",
+            "after",
+        ]
+    );
+    assert!(
+        style_of(&lines, "step")
+            .add_modifier
+            .contains(Modifier::BOLD)
+    );
+    assert_eq!(
+        style_of(&lines, "select"),
+        t.get("text").patch(t.get("md_code"))
+    );
+    // Too wide for the pane: cells wrap inside their columns, nothing is lost.
+    let narrow = plain(&render(md, &t, 12));
+    for l in &narrow {
+        assert!(str_width(l) <= 12, "{l:?}");
+    }
+    assert!(narrow.iter().all(|l| l == l.trim_end()), "{narrow:?}");
+    let all = narrow.join(" ");
+    for w in ["step", "lag", "R", "after"] {
+        assert!(all.contains(w), "{w} in {narrow:?}");
+    }
+}
+
+#[test]
+fn hard_breaks_and_blank_lines_in_quotes() {
+    let t = theme();
+    assert_eq!(
+        plain(&render("one  \ntwo\\\nthree", &t, 40)),
+        ["one", "two", "three"]
+    );
+    assert_eq!(plain(&render("> a\n>\n> b", &t, 40)), ["│ a", "│", "│ b"]);
+    // CRLF runbooks render like LF ones.
+    assert_eq!(
+        plain(&render(
+            "---\r\ntask: x\r\n---\r\n# T\r\n\r\n- a\r\n- b\r\n",
+            &t,
+            40
+        )),
+        ["T", "", "• a", "• b"]
     );
 }

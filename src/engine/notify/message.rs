@@ -155,9 +155,10 @@ fn base(ws: &Workspace, pipeline: &str, kind: &str, key: &str) -> Message {
     }
 }
 
-/// The first `# ` heading, else the file name.
+/// The first `# ` heading after the front matter, else the file name.
 fn runbook_title(text: &str, path: &std::path::Path) -> String {
-    text.lines()
+    runbook::front_matter::body(text)
+        .lines()
         .find_map(|l| l.strip_prefix("# "))
         .map(|t| t.trim().to_string())
         .unwrap_or_else(|| {
@@ -165,4 +166,17 @@ fn runbook_title(text: &str, path: &std::path::Path) -> String {
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default()
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_title_is_not_a_comment_in_the_front_matter() {
+        let p = std::path::Path::new("runbooks/load.md");
+        let t = "---\n# owner: data team\ntask: load_*\n---\n# Loading orders\n";
+        assert_eq!(runbook_title(t, p), "Loading orders");
+        assert_eq!(runbook_title("no heading", p), "load");
+    }
 }
