@@ -157,3 +157,46 @@ fn the_kubernetes_serve_manifest_carries_a_workspace_that_checks() {
         "{unit}"
     );
 }
+
+#[test]
+fn the_kubernetes_team_manifests_share_a_postgres_store_and_check() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/examples/k8s");
+    let manifest = std::fs::read_to_string(dir.join("team.yaml")).expect("team.yaml");
+    for kind in ["kind: CronJob", "kind: Deployment", "kind: ConfigMap"] {
+        assert!(manifest.contains(kind), "team.yaml has no {kind}");
+    }
+    assert!(
+        manifest.contains(r#"args: ["-c", "/etc/switchyard/switchyard.toml", "run", "nightly"]"#),
+        "the CronJob runs the pipeline"
+    );
+    assert!(
+        manifest.contains(r#"args: ["-c", "/etc/switchyard/switchyard.toml", "serve"]"#),
+        "the Deployment serves"
+    );
+    // Every container gets the store's URL from the Secret.
+    assert_eq!(
+        manifest.matches("name: SWITCHYARD_STATE_URL").count(),
+        2,
+        "{manifest}"
+    );
+    let ws = configmap_workspace(&manifest);
+    assert!(ws.contains(r#"state = "${SWITCHYARD_STATE_URL}""#), "{ws}");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("switchyard.toml");
+    std::fs::write(&file, &ws).expect("write workspace");
+    let (code, text) = check(
+        &file,
+        &[
+            (
+                "SWITCHYARD_STATE_URL",
+                "postgres://switchyard:canary-pw-0003@db.internal:5432/switchyard",
+            ),
+            ("PAGERDUTY_ROUTING_KEY", "pd-canary-0001"),
+        ],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("canary"), "no secret echoed: {text}");
+    let (code, text) = check(&file, &[("PAGERDUTY_ROUTING_KEY", "pd-canary-0001")]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("SWITCHYARD_STATE_URL"), "{text}");
+}

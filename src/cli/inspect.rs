@@ -281,6 +281,8 @@ pub async fn logs(
     };
     let mut after = 0;
     let mut attempt = attempt.max(1);
+    // Woken at once by a change on PostgreSQL; rereads every 200 ms anyway.
+    let changes = follow.then(|| engine.store.changes());
     loop {
         let lines = engine.store.logs(id, task, attempt, after, 1000).await?;
         for l in &lines {
@@ -307,6 +309,9 @@ pub async fn logs(
             tail.iter().for_each(show);
             return Ok(0);
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        match &changes {
+            Some(c) => c.wait(Duration::from_millis(200)).await,
+            None => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
     }
 }

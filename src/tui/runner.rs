@@ -97,6 +97,9 @@ type ProgressSample = (i64, i64, Option<i64>, i64);
 /// coalesced per task (latest wins); everything else becomes reload hints.
 fn follower(engine: Arc<Engine>, tx: mpsc::Sender<Msg>) {
     tokio::spawn(async move {
+        // On PostgreSQL a change wakes the follower at once; the pause
+        // below only catches up on what a lost notification missed.
+        let changes = engine.store.changes();
         let mut seq = engine.store.last_event_seq().await.unwrap_or(0);
         // Deliveries move on without events (a channel answering at last):
         // their count is read every few seconds and sent only when it changes.
@@ -119,7 +122,7 @@ fn follower(engine: Arc<Engine>, tx: mpsc::Sender<Msg>) {
                 }
             }
             let pause = FOLLOW_EVERY * 2u32.pow(quiet.min(10) / 5).min(5);
-            tokio::time::sleep(pause).await;
+            changes.wait(pause).await;
             let Ok(events) = engine.store.events_after(seq, 5000).await else {
                 continue;
             };

@@ -137,6 +137,7 @@ pub async fn insert_events(tx: &mut Tx, events: &[NewEvent]) -> Result<()> {
         }
         q.execute(&mut **tx).await?;
     }
+    super::changes::announce(tx).await?;
     // The outbox row goes in the same transaction as the change it reports.
     super::raise_from_events(tx, events).await
 }

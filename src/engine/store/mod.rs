@@ -11,6 +11,7 @@
 
 mod alerts;
 mod backfills;
+mod changes;
 mod copy;
 mod deliveries;
 mod events;
@@ -24,6 +25,7 @@ mod sqlite;
 
 pub use alerts::*;
 pub use backfills::*;
+pub use changes::Changes;
 pub use copy::*;
 pub use deliveries::*;
 pub use events::*;
