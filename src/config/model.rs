@@ -38,6 +38,30 @@ pub struct WorkspaceSection {
     pub max_parallel: Option<u32>,
     /// IANA zone of schedules and deadlines (default UTC).
     pub timezone: Option<String>,
+    /// A run's lease with no heartbeat for this long (by the store's clock)
+    /// may be taken over by a process on another host. Default 15s.
+    pub lease_stale_after: Option<String>,
+    /// An owner that cannot reach the store for this long stops its tasks,
+    /// so they never run on two hosts at once; shorter than
+    /// `lease_stale_after`. Default 10s.
+    pub lease_give_up_after: Option<String>,
+}
+
+/// How long a lease lives without heartbeats, and how long its owner keeps
+/// its tasks running while cut off from the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseTimes {
+    pub stale_after: std::time::Duration,
+    pub give_up_after: std::time::Duration,
+}
+
+impl Default for LeaseTimes {
+    fn default() -> LeaseTimes {
+        LeaseTimes {
+            stale_after: std::time::Duration::from_secs(15),
+            give_up_after: std::time::Duration::from_secs(10),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -193,7 +217,14 @@ pub mod keys {
         "pipelines",
         "notify",
     ];
-    pub const WORKSPACE: &[&str] = &["name", "state", "max_parallel", "timezone"];
+    pub const WORKSPACE: &[&str] = &[
+        "name",
+        "state",
+        "max_parallel",
+        "timezone",
+        "lease_stale_after",
+        "lease_give_up_after",
+    ];
     pub const SOURCE: &[&str] = &["kind", "url", "path"];
     pub const STORE: &[&str] = &[
         "kind",
@@ -336,6 +367,20 @@ impl Workspace {
             .as_deref()
             .unwrap_or(".switchyard/state.db");
         StateLocation::parse(value, |p| self.resolve_path(p))
+    }
+
+    /// `lease_stale_after` and `lease_give_up_after` (`check` refused bad ones).
+    pub fn lease_times(&self) -> LeaseTimes {
+        let d = LeaseTimes::default();
+        let read = |v: &Option<String>, or| {
+            v.as_deref()
+                .and_then(|s| super::duration::parse_duration(s).ok())
+                .unwrap_or(or)
+        };
+        LeaseTimes {
+            stale_after: read(&self.def.workspace.lease_stale_after, d.stale_after),
+            give_up_after: read(&self.def.workspace.lease_give_up_after, d.give_up_after),
+        }
     }
 
     /// This host's own files of the workspace (detached workers' logs): the

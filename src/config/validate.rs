@@ -35,6 +35,7 @@ pub(crate) fn validate(root: &Spanned<DeTable<'_>>, r: &mut Report) {
         );
         at_least_one(r, ws, "max_parallel");
         timing_values(r, ws);
+        lease_times(r, ws);
         not_empty(r, ws, "state", "[workspace]");
     }
     for (name, header, t) in named_tables(r, root, "sources") {
@@ -445,5 +446,46 @@ pub(crate) fn timing_values(r: &mut Report, t: &DeTable<'_>) {
         {
             r.at(at, format!("`{key}`: {e}"));
         }
+    }
+}
+
+/// `lease_stale_after` and `lease_give_up_after`: durations, the give-up
+/// shorter than the stale timeout (else a cut-off owner could still be
+/// running its tasks when another host takes them over).
+fn lease_times(r: &mut Report, ws: &DeTable<'_>) {
+    use super::duration::parse_duration;
+    let defaults = super::LeaseTimes::default();
+    let mut read = |key: &str, or: std::time::Duration| match get_str(ws, key) {
+        None => Some((or, None)),
+        Some((v, at)) => match parse_duration(v) {
+            Ok(d) if d < std::time::Duration::from_secs(2) => {
+                r.at(
+                    at,
+                    format!("`{key}` must be at least 2s (heartbeats are 1s apart)"),
+                );
+                None
+            }
+            Ok(d) => Some((d, Some(at))),
+            Err(e) => {
+                r.at(at, format!("`{key}`: {e}"));
+                None
+            }
+        },
+    };
+    let stale = read("lease_stale_after", defaults.stale_after);
+    let give_up = read("lease_give_up_after", defaults.give_up_after);
+    if let (Some((stale, stale_at)), Some((give_up, give_up_at))) = (stale, give_up)
+        && give_up >= stale
+    {
+        let fmt = super::duration::format_duration;
+        r.at(
+            give_up_at.or(stale_at).unwrap_or(0),
+            format!(
+                "`lease_give_up_after` ({}) must be shorter than `lease_stale_after` ({}): \
+                 an owner cut off from the store must stop its tasks before another host may take them over",
+                fmt(give_up),
+                fmt(stale)
+            ),
+        );
     }
 }

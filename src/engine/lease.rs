@@ -13,10 +13,25 @@ use super::dag::Dag;
 use super::process;
 use super::state::{Cause, RunState, TaskState, run_state_of, transition};
 use super::store::{self, EventKind, Lease, NewEvent, Store, Tx, now_ms};
+use crate::config::LeaseTimes;
 
 pub const HEARTBEAT: Duration = Duration::from_secs(1);
-/// A heartbeat older than this means the owner is gone (other hosts, or no /proc).
-pub const STALE_AFTER_MS: i64 = 15_000;
+
+/// This process's `lease_stale_after` and `lease_give_up_after`, set once
+/// from the workspace when its engine opens. One value per process, not a
+/// parameter of every judge of a lease: every process of a workspace reads
+/// it from the same file, and lease checks happen deep in the store's
+/// transactions and in background tasks that have no workspace at hand.
+static TIMES: std::sync::OnceLock<LeaseTimes> = std::sync::OnceLock::new();
+
+/// Sets the lease times of this process (the first call wins).
+pub fn use_times(t: LeaseTimes) {
+    let _ = TIMES.set(t);
+}
+
+pub fn times() -> LeaseTimes {
+    TIMES.get().copied().unwrap_or_default()
+}
 
 #[derive(Debug, Clone)]
 pub struct Owner {
@@ -57,7 +72,7 @@ pub fn lease_is_live(lease: &Lease, now: i64) -> bool {
     if lease.host == process::hostname() {
         return process::pid_alive(lease.pid, lease.started);
     }
-    now - lease.heartbeat_at <= STALE_AFTER_MS
+    now - lease.heartbeat_at <= times().stale_after.as_millis() as i64
 }
 
 /// Takes the lease of `run_id` for `owner` if it is free or its holder is dead
@@ -109,6 +124,22 @@ pub fn spawn_heartbeat(store: Store, token: String) -> tokio::task::JoinHandle<(
 /// Releases the lease of a run (clean exit).
 pub async fn release(tx: &mut Tx, run_id: i64, owner: &Owner) -> Result<()> {
     store::clear_lease(tx, run_id, Some(&owner.token)).await
+}
+
+/// An owner that stopped its tasks after losing the store (`fence`), once
+/// the store answers again: if it still holds the lease, it records what it
+/// had in flight as `interrupted` and lets the lease go, as a taker would;
+/// false when another process holds the run now (nothing is written).
+pub async fn give_up_if_held(store: &Store, run_id: i64, owner: &Owner) -> Result<bool> {
+    let mut tx = store.begin().await?;
+    let run = store::run_in(&mut tx, run_id).await?;
+    let Some(lease) = run.owner.filter(|l| l.token == owner.token) else {
+        return Ok(false);
+    };
+    reap_run(&mut tx, run_id, &lease).await?;
+    store::clear_lease(&mut tx, run_id, Some(&owner.token)).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Finds every run whose owner died and reaps it. Returns the reaped run ids.

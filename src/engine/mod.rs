@@ -87,6 +87,7 @@ impl Engine {
     /// For read-only commands: opens an existing store and writes nothing
     /// (not even the pool sizes of the workspace file).
     pub async fn open_readonly(ws: Workspace) -> Result<Engine> {
+        lease::use_times(ws.lease_times());
         let store = Store::open_readonly(ws.state_location()).await?;
         Ok(Engine {
             store,
@@ -96,6 +97,7 @@ impl Engine {
 
     /// Opens the workspace's state store and brings pool sizes in line with it.
     pub async fn open(ws: Workspace) -> Result<Engine> {
+        lease::use_times(ws.lease_times());
         let store = Store::open(ws.state_location()).await?;
         Self::with_writable_store(ws, store).await
     }
@@ -104,6 +106,7 @@ impl Engine {
     /// user cannot write is opened read-only (`store.is_readonly()`) instead
     /// of refused.
     pub async fn open_for_reading(ws: Workspace) -> Result<Engine> {
+        lease::use_times(ws.lease_times());
         let store = Store::open_for_reading(ws.state_location()).await?;
         if store.is_readonly() {
             return Ok(Engine {

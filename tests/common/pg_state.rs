@@ -60,6 +60,27 @@ impl PgState {
         format!("{}/{}", server(), self.db)
     }
 
+    /// The URL for logging in as `role` instead (the local server trusts
+    /// every role).
+    pub fn url_as(&self, role: &PgRole) -> String {
+        let server = server();
+        let host = server.rsplit('@').next().unwrap_or("127.0.0.1:5432");
+        format!("postgres://{}@{host}/{}", role.name, self.db)
+    }
+
+    /// Hands the database to `role`: the process logging in as it creates
+    /// the store's tables, as a team's least-privileged role would.
+    pub fn give_to(&self, role: &PgRole) {
+        self.sql_admin(&format!(
+            "ALTER DATABASE {} OWNER TO {}",
+            self.db, role.name
+        ));
+    }
+
+    fn sql_admin(&self, sql: &str) -> String {
+        psql(&format!("{}/postgres", server()), sql)
+    }
+
     pub fn name(&self) -> &str {
         &self.db
     }
@@ -94,4 +115,64 @@ pub fn psql(url: &str, sql: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+}
+
+/// A login role of the test's own, dropped with it (after its databases).
+pub struct PgRole {
+    pub name: String,
+}
+
+impl PgRole {
+    pub fn create(tag: &str) -> PgRole {
+        let name = format!("sy_{tag}_{}", std::process::id());
+        let admin = format!("{}/postgres", server());
+        psql(&admin, &format!("DROP ROLE IF EXISTS {name}"));
+        psql(&admin, &format!("CREATE ROLE {name} LOGIN"));
+        PgRole { name }
+    }
+
+    /// Cuts the role's processes off the database: no new login, and every
+    /// connection it has is terminated (a network partition, as the
+    /// database sees it).
+    pub fn cut_off(&self) {
+        let admin = format!("{}/postgres", server());
+        psql(&admin, &format!("ALTER ROLE {} NOLOGIN", self.name));
+        psql(
+            &admin,
+            &format!(
+                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '{}'",
+                self.name
+            ),
+        );
+    }
+
+    /// Lets the role's processes reach the database again.
+    pub fn reconnect(&self) {
+        psql(
+            &format!("{}/postgres", server()),
+            &format!("ALTER ROLE {} LOGIN", self.name),
+        );
+    }
+}
+
+impl Drop for PgRole {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args(["-XAtq", "-d"])
+            .arg(format!("{}/postgres", server()))
+            .arg("-c")
+            .arg(format!("DROP ROLE IF EXISTS {}", self.name))
+            .output();
+    }
+}
+
+/// Terminates every connection to database `db` but psql's own.
+pub fn terminate_connections(db: &str) -> String {
+    psql(
+        &format!("{}/postgres", server()),
+        &format!(
+            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = '{db}' AND pid <> pg_backend_pid()"
+        ),
+    )
 }

@@ -291,3 +291,34 @@ upload_chunk_kib = 512
     let ws = super::load_test(ok).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(ws.def.warehouses["ok"].upload_chunk_kib, Some(512));
 }
+
+#[test]
+fn lease_times_must_be_durations_and_give_up_before_the_lease_goes_stale() {
+    let text = "[workspace]\nlease_stale_after = \"10s\"\nlease_give_up_after = \"10s\"\n";
+    let p = problems(text);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].starts_with(
+            "3:23: `lease_give_up_after` (10s) must be shorter than `lease_stale_after` (10s)"
+        ),
+        "{p:?}"
+    );
+    // The default stale timeout (15s) counts when only the give-up is set.
+    let p = problems("[workspace]\nlease_give_up_after = \"20s\"\n");
+    assert!(
+        p[0].contains("must be shorter than `lease_stale_after` (15s)"),
+        "{p:?}"
+    );
+    assert_eq!(
+        problems("[workspace]\nlease_stale_after = \"1s\"\nlease_give_up_after = \"soon\"\n"),
+        vec![
+            "2:21: `lease_stale_after` must be at least 2s (heartbeats are 1s apart)".to_string(),
+            "3:23: `lease_give_up_after`: invalid duration \"soon\"; expected a duration such as \"500ms\", \"30s\", \"10m\", \"1h30m\" or \"2d\" (a whole number followed by ms, s, m, h or d, parts may be combined)"
+                .to_string(),
+        ]
+    );
+    assert!(
+        problems("[workspace]\nlease_stale_after = \"30s\"\nlease_give_up_after = \"20s\"\n")
+            .is_empty()
+    );
+}

@@ -17,7 +17,7 @@ pub use lifecycle::waiting_on_text;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use tokio::task::JoinSet;
@@ -85,6 +85,12 @@ pub struct RunOwner {
     scan_ready: bool,
     /// Instances in `retrying` (see `set_state`).
     retrying: usize,
+    /// Changed by a step whose transaction did not commit (the store
+    /// unreachable mid-step): written first by the next step.
+    unsaved: BTreeSet<usize>,
+    /// Granted a slot by a step whose transaction did not commit: their
+    /// attempts are recorded and started by the next step that commits.
+    unstarted: Vec<usize>,
 }
 
 impl RunOwner {
@@ -125,6 +131,8 @@ impl RunOwner {
             shutting_down: false,
             scan_ready: true,
             retrying: 0,
+            unsaved: BTreeSet::new(),
+            unstarted: Vec::new(),
         };
         me.refresh_pools_from_workspace().await?;
         let rows = me.store.instances(run_id).await?;
@@ -192,10 +200,30 @@ impl RunOwner {
 
     /// Executes until every instance is terminal. `shutdown` (Ctrl-C, SIGTERM)
     /// cancels what is in flight and ends the run cleanly.
+    ///
+    /// A store that stops answering (a restart, a dropped connection) is
+    /// waited for while the tasks go on; cut off for `lease_give_up_after`,
+    /// the owner stops them (`fence`) before another host may take over.
     pub async fn execute(mut self, shutdown: CancellationToken) -> Result<RunState> {
+        let give_up = super::lease::times().give_up_after;
+        let mut last_commit = Instant::now();
         loop {
-            if let Some(state) = self.step().await? {
-                return Ok(state);
+            match self.step().await {
+                Ok(Some(state)) => return Ok(state),
+                Ok(None) => last_commit = Instant::now(),
+                Err(e) if store::is_unreachable(&e) => {
+                    if last_commit.elapsed() >= give_up {
+                        return Err(self.fence(e, last_commit).await);
+                    }
+                    tracing::warn!(
+                        "run {}: the state store does not answer ({}); its tasks go on, and stop if it \
+                         still does not answer {}s after the last step",
+                        self.run_id,
+                        crate::text::error_chain(&e),
+                        give_up.as_secs()
+                    );
+                }
+                Err(e) => return Err(e),
             }
             let next_retry = (self.retrying > 0)
                 .then(|| self.insts.iter())
@@ -245,6 +273,22 @@ impl RunOwner {
     /// One scheduling step in one transaction. Returns the final run state
     /// when the run is over.
     async fn step(&mut self) -> Result<Option<RunState>> {
+        let mut dirty = std::mem::take(&mut self.unsaved);
+        let mut started = std::mem::take(&mut self.unstarted);
+        let stepped = self.step_in_one_transaction(&mut dirty, &mut started).await;
+        if stepped.is_err() {
+            // Nothing of this step was committed: the next one writes it.
+            self.unsaved = dirty;
+            self.unstarted = started;
+        }
+        stepped
+    }
+
+    async fn step_in_one_transaction(
+        &mut self,
+        dirty: &mut BTreeSet<usize>,
+        started: &mut Vec<usize>,
+    ) -> Result<Option<RunState>> {
         let now = now_ms();
         // Deleted or replaced, the store no longer records this run, and
         // another process may start it again: stop its tasks here.
@@ -257,28 +301,34 @@ impl RunOwner {
         let held = store::heartbeat_run(&mut tx, self.run_id, &self.owner.token).await?;
         if !held {
             drop(tx);
-            self.abandon().await;
+            // Another process may be running them already: no grace.
+            self.kill_all_now().await;
             bail!(
                 "lost the lease of run {} to another process; stopped its tasks here",
                 self.run_id
             );
         }
-
-        let mut dirty: BTreeSet<usize> = BTreeSet::new();
-        self.apply_requests(&mut tx, &mut dirty).await?;
-        if self.shutting_down {
-            self.shut_down(&mut dirty)?;
+        // What a failed step changed goes in first: the pool count below
+        // must see the slots it granted.
+        for &i in dirty.iter() {
+            store::save_instance(&mut tx, &self.insts[i].row).await?;
         }
-        self.record_completions(now, &mut dirty)?;
-        self.release_due_retries(now, &mut dirty)?;
-        let started = self.grant_slots(&mut tx, now, &mut dirty).await?;
-        self.write_progress(now, &mut dirty);
 
-        for &i in &dirty {
+        self.apply_requests(&mut tx, dirty).await?;
+        if self.shutting_down {
+            self.shut_down(dirty)?;
+        }
+        self.record_completions(now, dirty)?;
+        self.release_due_retries(now, dirty)?;
+        let granted = self.grant_slots(&mut tx, now, dirty).await?;
+        started.extend(granted);
+        self.write_progress(now, dirty);
+
+        for &i in dirty.iter() {
             self.insts[i].row.updated_at = now;
             store::save_instance(&mut tx, &self.insts[i].row).await?;
         }
-        for &i in &started {
+        for &i in started.iter() {
             let r = &self.insts[i].row;
             store::insert_attempt(
                 &mut tx,
@@ -289,21 +339,20 @@ impl RunOwner {
             )
             .await?;
         }
-        for (idx, attempt, state, error, exit) in self.finished_attempts.drain(..) {
-            let task_id = self.insts[idx].row.task_id.clone();
+        for (idx, attempt, state, error, exit) in &self.finished_attempts {
+            let task_id = &self.insts[*idx].row.task_id;
             store::finish_attempt(
                 &mut tx,
                 self.run_id,
-                &task_id,
-                attempt,
-                state,
+                task_id,
+                *attempt,
+                *state,
                 error.as_deref(),
-                exit,
+                *exit,
             )
             .await?;
         }
         store::insert_events(&mut tx, &self.events).await?;
-        self.events.clear();
 
         let over = self.tasks.is_empty()
             && started.is_empty()
@@ -322,7 +371,10 @@ impl RunOwner {
             None
         };
         tx.commit().await?;
-        for i in started {
+        self.finished_attempts.clear();
+        self.events.clear();
+        dirty.clear();
+        for i in std::mem::take(started) {
             self.spawn_attempt(i);
         }
         Ok(result)
@@ -387,6 +439,51 @@ impl RunOwner {
     }
 
     /// The lease is gone: stop everything here without writing.
+    /// Cut off from the store since `since`, longer than
+    /// `lease_give_up_after`: kills every attempt here at once (dropping an
+    /// attempt kills its process group), before the lease can be taken over
+    /// on another host, then waits for the store to say whether it was.
+    /// Writes nothing to a run another process took over.
+    async fn fence(&mut self, cause: anyhow::Error, since: Instant) -> anyhow::Error {
+        let cause = crate::text::error_chain(&cause);
+        tracing::error!(
+            "run {}: the state store has not answered for {}s ({cause}): stopping its tasks here",
+            self.run_id,
+            since.elapsed().as_secs()
+        );
+        self.kill_all_now().await;
+        let cut_off = since.elapsed().as_secs();
+        loop {
+            match super::lease::give_up_if_held(&self.store, self.run_id, &self.owner).await {
+                Ok(true) => {
+                    return anyhow::anyhow!(
+                        "cut off from the state store for {cut_off}s ({cause}): stopped run {}'s \
+                         tasks here and marked them interrupted; `switchyard rerun {} --failed` \
+                         carries it on",
+                        self.run_id,
+                        self.run_id
+                    );
+                }
+                Ok(false) => {
+                    return anyhow::anyhow!(
+                        "cut off from the state store for {cut_off}s ({cause}): stopped run {}'s \
+                         tasks here; another process took the run over meanwhile, so this one \
+                         leaves it alone",
+                        self.run_id
+                    );
+                }
+                Err(_) => tokio::time::sleep(HEARTBEAT).await,
+            }
+        }
+    }
+
+    /// Drops every attempt in flight; dropping one kills its process group
+    /// with SIGKILL (`executor::command`), so nothing of it runs on.
+    async fn kill_all_now(&mut self) {
+        self.tasks.abort_all();
+        while self.tasks.join_next().await.is_some() {}
+    }
+
     async fn abandon(&mut self) {
         for inst in &self.insts {
             if let Some(t) = &inst.cancel {

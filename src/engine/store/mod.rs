@@ -346,6 +346,28 @@ impl Store {
     }
 }
 
+/// Whether `e` says the store could not be reached (a refused or dropped
+/// connection, a server shutting down or restarting, a login refused), as
+/// opposed to a statement it refused: worth waiting out, within limits.
+pub fn is_unreachable(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<sqlx::Error>())
+        .any(|e| match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+                // connection_exception, admin/crash shutdown, cannot connect
+                // now, and a login refused (a role made NOLOGIN).
+                c.starts_with("08") || c.starts_with("57P") || c == "28000" || c == "28P01"
+            }),
+            _ => false,
+        })
+}
+
 /// `rows` rows of `cols` placeholders for a multi-row `VALUES`:
 /// `($1, $2), ($3, $4)`. Only placeholders are formatted into statements;
 /// every value is bound.

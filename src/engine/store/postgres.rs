@@ -15,8 +15,10 @@ use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
 use crate::config::redact;
 
-/// How long opening waits for the database to answer.
-const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long opening waits for the database to answer, and a statement for a
+/// connection: short, so that an owner cut off from the database notices
+/// within its `lease_give_up_after` (a step fails and is retried).
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The advisory lock key every writer takes ("SWYD" "STOR").
 pub(super) const WRITER_LOCK: i64 = 0x5357_5944_5354_4f52;
