@@ -1,4 +1,4 @@
-//! Follow latency: how long after a state change commits a follower on
+//! Follow latency: how long after a state change is committed a follower on
 //! another connection (another host, as far as the store can tell) reads
 //! it. A writer appends one event every 20–50 ms, 300 times; a follower
 //! waits as the console does (`Store::changes`, then `events_after`).
@@ -72,10 +72,12 @@ async fn measure(writer: Store, follower: Store) -> Result<Vec<f64>> {
             }],
         )
         .await?;
-        tx.commit().await?;
+        // Taken before the commit: the follower may read the change before
+        // this task runs again (the latency counts the commit itself).
         if let Ok(mut c) = committed.lock() {
             c.insert(action, Instant::now());
         }
+        tx.commit().await?;
         tokio::time::sleep(Duration::from_millis(20 + (n as u64 * 7919) % 31)).await;
     }
     tokio::time::timeout(Duration::from_secs(10), follow).await??;
