@@ -91,6 +91,9 @@ pub struct RunOwner {
     /// Granted a slot by a step whose transaction did not commit: their
     /// attempts are recorded and started by the next step that commits.
     unstarted: Vec<usize>,
+    /// Wakes the loop when a request for this run is written (PostgreSQL);
+    /// otherwise requests are seen at the next heartbeat.
+    requests: store::Changes,
 }
 
 impl RunOwner {
@@ -107,6 +110,7 @@ impl RunOwner {
             .map(|p| p.tasks.iter().map(|t| (t.id.clone(), t.clone())).collect())
             .unwrap_or_default();
         let tz = crate::engine::serve::timezone_of(&ws, &run.pipeline);
+        let requests = store.requests_for(run_id);
         let mut me = RunOwner {
             store,
             ws,
@@ -133,6 +137,7 @@ impl RunOwner {
             retrying: 0,
             unsaved: BTreeSet::new(),
             unstarted: Vec::new(),
+            requests,
         };
         me.refresh_pools_from_workspace().await?;
         let rows = me.store.instances(run_id).await?;
@@ -243,7 +248,7 @@ impl RunOwner {
                         self.collect(j);
                     }
                 }
-                _ = tokio::time::sleep(wait) => {}
+                _ = self.requests.wait(wait) => {}
                 _ = shutdown.cancelled(), if !self.shutting_down => {
                     self.shutting_down = true;
                 }

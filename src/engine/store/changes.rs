@@ -1,4 +1,5 @@
-//! Waking followers when the store changes (the console, `logs --follow`).
+//! Waking followers when the store changes (the console, `logs --follow`),
+//! and a run's owner when a request for it is written.
 //!
 //! On PostgreSQL every transaction that appends events also sends a NOTIFY
 //! on one channel (delivered at commit, so never before the rows are
@@ -18,6 +19,9 @@ use super::{Backend, Store};
 
 /// The channel every event-appending transaction notifies on PostgreSQL.
 pub(super) const CHANNEL: &str = "switchyard_events";
+/// The channel a new request notifies, with its run's id as the payload:
+/// the run's owner wakes at once to apply it.
+const REQUESTS: &str = "switchyard_requests";
 
 /// How long a follower waits before listening again after losing the
 /// database.
@@ -61,6 +65,16 @@ impl Changes {
 impl Store {
     /// A wake-up for a follower of this store (see the module doc).
     pub fn changes(&self) -> Changes {
+        self.listen_on(CHANNEL, None)
+    }
+
+    /// A wake-up for the owner of `run_id`: a request for it was written.
+    pub fn requests_for(&self, run_id: i64) -> Changes {
+        self.listen_on(REQUESTS, Some(run_id.to_string()))
+    }
+
+    /// Wakes on `channel`'s notifications (those whose payload is `only`).
+    fn listen_on(&self, channel: &'static str, only: Option<String>) -> Changes {
         let Backend::Postgres { url } = &self.backend else {
             return Changes {
                 notify: None,
@@ -68,7 +82,7 @@ impl Store {
             };
         };
         let notify = Arc::new(Notify::new());
-        let listener = tokio::spawn(listen(url.clone(), notify.clone()));
+        let listener = tokio::spawn(listen(url.clone(), channel, only, notify.clone()));
         Changes {
             notify: Some(notify),
             listener: Some(listener),
@@ -78,16 +92,17 @@ impl Store {
 
 /// LISTENs for the life of the follower, listening again after each loss;
 /// every (re)start wakes the follower too, as it may have missed something.
-async fn listen(url: String, notify: Arc<Notify>) {
+async fn listen(url: String, channel: &str, only: Option<String>, notify: Arc<Notify>) {
     loop {
         match PgListener::connect(&url).await {
-            Ok(mut l) => match l.listen(CHANNEL).await {
+            Ok(mut l) => match l.listen(channel).await {
                 Ok(()) => {
                     notify.notify_one();
                     // `recv` reconnects by itself; a reconnect may have
                     // missed notifications, so it wakes the follower too.
                     loop {
                         match l.try_recv().await {
+                            Ok(Some(n)) if only.as_deref().is_some_and(|o| n.payload() != o) => {}
                             Ok(_) => notify.notify_one(),
                             Err(e) => {
                                 tracing::info!(
@@ -116,9 +131,19 @@ async fn listen(url: String, notify: Arc<Notify>) {
 /// Sends the NOTIFY of a transaction that appended events (PostgreSQL only;
 /// delivered when the transaction commits).
 pub(super) async fn announce(tx: &mut super::Tx) -> anyhow::Result<()> {
+    notify_on(tx, CHANNEL, "").await
+}
+
+/// Sends the NOTIFY of a new request for `run_id` (PostgreSQL only).
+pub(super) async fn announce_request(tx: &mut super::Tx, run_id: i64) -> anyhow::Result<()> {
+    notify_on(tx, REQUESTS, &run_id.to_string()).await
+}
+
+async fn notify_on(tx: &mut super::Tx, channel: &str, payload: &str) -> anyhow::Result<()> {
     if tx.backend_name() == "PostgreSQL" {
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(CHANNEL)
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(channel)
+            .bind(payload)
             .execute(&mut **tx)
             .await?;
     }

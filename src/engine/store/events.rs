@@ -217,7 +217,7 @@ pub async fn insert_request(
     payload: &str,
     who: &str,
 ) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+    let id = sqlx::query_scalar(
         "INSERT INTO requests (run_id, kind, payload, created_at, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(run_id)
@@ -226,7 +226,9 @@ pub async fn insert_request(
     .bind(now_ms())
     .bind(who)
     .fetch_one(&mut **tx)
-    .await?)
+    .await?;
+    super::changes::announce_request(tx, run_id).await?;
+    Ok(id)
 }
 
 pub async fn open_requests(tx: &mut Tx, run_id: i64) -> Result<Vec<RequestRow>> {
