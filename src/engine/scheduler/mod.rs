@@ -31,6 +31,10 @@ use super::state::{Cause, RunState, TaskState};
 use super::store::{self, EventKind, InstanceRow, NewEvent, Store, Tx, now_ms};
 use crate::config::{TaskDef, Workspace};
 
+/// How often the loop yields after a completion before it steps (see
+/// `execute`): microseconds of latency for far fewer transactions.
+const COALESCE_YIELDS: usize = 4;
+
 /// How long a cancelled or timed-out attempt gets to stop before it is dropped.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
@@ -244,8 +248,14 @@ impl RunOwner {
             tokio::select! {
                 Some(joined) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => {
                     self.collect(joined);
-                    while let Some(j) = self.tasks.try_join_next_with_id() {
-                        self.collect(j);
+                    // Attempts started together tend to end together: let
+                    // the others that are about to end land too, so that one
+                    // step (one transaction) records them all.
+                    for _ in 0..COALESCE_YIELDS {
+                        tokio::task::yield_now().await;
+                        while let Some(j) = self.tasks.try_join_next_with_id() {
+                            self.collect(j);
+                        }
                     }
                 }
                 _ = self.requests.wait(wait) => {}
@@ -315,8 +325,9 @@ impl RunOwner {
         }
         // What a failed step changed goes in first: the pool count below
         // must see the slots it granted.
-        for &i in dirty.iter() {
-            store::save_instance(&mut tx, &self.insts[i].row).await?;
+        if !dirty.is_empty() {
+            let carried: Vec<&InstanceRow> = dirty.iter().map(|&i| &self.insts[i].row).collect();
+            store::save_instances(&mut tx, &carried).await?;
         }
 
         self.apply_requests(&mut tx, dirty).await?;
@@ -329,34 +340,35 @@ impl RunOwner {
         started.extend(granted);
         self.write_progress(now, dirty);
 
+        // A bounded number of statements per step, however many instances
+        // changed: one batch each for instances, new attempts, ended ones.
         for &i in dirty.iter() {
             self.insts[i].row.updated_at = now;
-            store::save_instance(&mut tx, &self.insts[i].row).await?;
         }
-        for &i in started.iter() {
-            let r = &self.insts[i].row;
-            store::insert_attempt(
-                &mut tx,
-                self.run_id,
-                &r.task_id,
-                r.attempt,
-                &self.owner.host,
-            )
-            .await?;
-        }
-        for (idx, attempt, state, error, exit) in &self.finished_attempts {
-            let task_id = &self.insts[*idx].row.task_id;
-            store::finish_attempt(
-                &mut tx,
-                self.run_id,
-                task_id,
-                *attempt,
-                *state,
-                error.as_deref(),
-                *exit,
-            )
-            .await?;
-        }
+        let changed: Vec<&InstanceRow> = dirty.iter().map(|&i| &self.insts[i].row).collect();
+        store::save_instances(&mut tx, &changed).await?;
+        let new_attempts: Vec<(&str, i64)> = started
+            .iter()
+            .map(|&i| {
+                (
+                    self.insts[i].row.task_id.as_str(),
+                    self.insts[i].row.attempt,
+                )
+            })
+            .collect();
+        store::insert_attempts(&mut tx, self.run_id, &new_attempts, &self.owner.host).await?;
+        let ends: Vec<store::AttemptEnd<'_>> = self
+            .finished_attempts
+            .iter()
+            .map(|(idx, attempt, state, error, exit)| store::AttemptEnd {
+                task_id: &self.insts[*idx].row.task_id,
+                attempt: *attempt,
+                state: *state,
+                error: error.as_deref(),
+                exit_code: *exit,
+            })
+            .collect();
+        store::finish_attempts(&mut tx, self.run_id, &ends).await?;
         store::insert_events(&mut tx, &self.events).await?;
 
         let over = self.tasks.is_empty()

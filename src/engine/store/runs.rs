@@ -230,27 +230,35 @@ pub async fn create_run(
     .bind(started)
     .fetch_one(&mut **tx)
     .await?;
-    for (ord, inst) in instances.iter().enumerate() {
-        let waiting = if inst.upstream.is_empty() {
-            None
-        } else {
-            Some(format!("waiting on {}", inst.upstream.join(", ")))
-        };
-        sqlx::query(
-            "INSERT INTO task_instances (run_id, task_id, kind, state, pool, slots, upstream, ord, waiting_on, updated_at, params) VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(id)
-        .bind(&inst.task_id)
-        .bind(&inst.kind)
-        .bind(&inst.pool)
-        .bind(inst.slots)
-        .bind(serde_json::to_string(&inst.upstream)?)
-        .bind(ord as i64)
-        .bind(waiting)
-        .bind(now)
-        .bind(inst.params.as_ref().map(|p| p.to_string()))
-        .execute(&mut **tx)
-        .await?;
+    // One statement per 100 instances: a run of 10,000 tasks is created in
+    // a hundred round trips, not ten thousand.
+    let rows: Vec<(usize, &NewInstance)> = instances.iter().enumerate().collect();
+    for chunk in rows.chunks(BATCH_ROWS) {
+        let sql = format!(
+            "INSERT INTO task_instances (run_id, task_id, kind, state, pool, slots, upstream, ord, waiting_on, updated_at, params) VALUES {}",
+            super::values_rows(chunk.len(), 11)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (ord, inst) in chunk {
+            let waiting = if inst.upstream.is_empty() {
+                None
+            } else {
+                Some(format!("waiting on {}", inst.upstream.join(", ")))
+            };
+            q = q
+                .bind(id)
+                .bind(inst.task_id.clone())
+                .bind(inst.kind.clone())
+                .bind("pending")
+                .bind(inst.pool.clone())
+                .bind(inst.slots)
+                .bind(serde_json::to_string(&inst.upstream)?)
+                .bind(*ord as i64)
+                .bind(waiting)
+                .bind(now)
+                .bind(inst.params.as_ref().map(|p| p.to_string()));
+        }
+        q.execute(&mut **tx).await?;
     }
     Ok(id)
 }
@@ -309,6 +317,116 @@ pub async fn save_instance(tx: &mut Tx, i: &InstanceRow) -> Result<()> {
     .bind(&i.task_id)
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// Rows per batched statement: 17 values each, well under PostgreSQL's
+/// 65,535 bound values and SQLite's 32,766.
+const BATCH_ROWS: usize = 100;
+
+/// `save_instance` for many instances at once: one UPDATE per 100 rows,
+/// joined with the new values as a `VALUES` list (both backends name its
+/// columns `column1`, `column2`, …). A scheduler step writes every instance
+/// it changed with one statement.
+pub async fn save_instances(tx: &mut Tx, rows: &[&InstanceRow]) -> Result<()> {
+    for chunk in rows.chunks(BATCH_ROWS) {
+        let sql = format!(
+            "UPDATE task_instances SET state = v.column1, attempt = v.column2, retry_base = v.column3, \
+             rows_done = v.column4, bytes_done = v.column5, total_estimate = v.column6, \
+             error = v.column7, waiting_on = v.column8, next_try_at = v.column9, \
+             started_at = v.column10, finished_at = v.column11, updated_at = v.column12, \
+             cancel_requested = v.column13, queued_at = v.column14, slots = v.column15 \
+             FROM (VALUES {}) AS v \
+             WHERE task_instances.run_id = v.column16 AND task_instances.task_id = v.column17",
+            super::values_rows(chunk.len(), 17)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for i in chunk {
+            q = q
+                .bind(i.state.as_str())
+                .bind(i.attempt)
+                .bind(i.retry_base)
+                .bind(i.rows)
+                .bind(i.bytes)
+                .bind(i.total_estimate)
+                .bind(i.error.clone())
+                .bind(i.waiting_on.clone())
+                .bind(i.next_try_at)
+                .bind(i.started_at)
+                .bind(i.finished_at)
+                .bind(i.updated_at)
+                .bind(i64::from(i.cancel_requested))
+                .bind(i.queued_at)
+                .bind(i.slots)
+                .bind(i.run_id)
+                .bind(i.task_id.clone());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// `insert_attempt` for many instances of one run at once.
+pub async fn insert_attempts(
+    tx: &mut Tx,
+    run_id: i64,
+    attempts: &[(&str, i64)],
+    host: &str,
+) -> Result<()> {
+    let now = now_ms();
+    for chunk in attempts.chunks(BATCH_ROWS) {
+        let sql = format!(
+            "INSERT INTO attempts (run_id, task_id, attempt, state, started_at, host) VALUES {}",
+            super::values_rows(chunk.len(), 6)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (task_id, attempt) in chunk {
+            q = q
+                .bind(run_id)
+                .bind(task_id.to_string())
+                .bind(*attempt)
+                .bind("running")
+                .bind(now)
+                .bind(host.to_string());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// How an attempt ended, for `finish_attempts`.
+pub struct AttemptEnd<'a> {
+    pub task_id: &'a str,
+    pub attempt: i64,
+    pub state: TaskState,
+    pub error: Option<&'a str>,
+    pub exit_code: Option<i64>,
+}
+
+/// `finish_attempt` for many attempts of one run at once.
+pub async fn finish_attempts(tx: &mut Tx, run_id: i64, ends: &[AttemptEnd<'_>]) -> Result<()> {
+    let now = now_ms();
+    for chunk in ends.chunks(BATCH_ROWS) {
+        let sql = format!(
+            "UPDATE attempts SET state = v.column1, finished_at = v.column2, error = v.column3, \
+             exit_code = COALESCE(v.column4, attempts.exit_code) \
+             FROM (VALUES {}) AS v \
+             WHERE attempts.run_id = v.column5 AND attempts.task_id = v.column6 AND attempts.attempt = v.column7",
+            super::values_rows(chunk.len(), 7)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for e in chunk {
+            q = q
+                .bind(e.state.as_str())
+                .bind(now)
+                .bind(e.error.map(str::to_string))
+                .bind(e.exit_code)
+                .bind(run_id)
+                .bind(e.task_id.to_string())
+                .bind(e.attempt);
+        }
+        q.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
