@@ -252,3 +252,65 @@ command = "for i in $(seq 1 20); do date +%s%3N >> alive; sleep 0.1; done"
     );
     assert_eq!(alive(&ws).len(), 20);
 }
+
+#[test]
+fn workers_on_two_hosts_share_a_pool_and_a_request_reaches_the_other_hosts_owner() {
+    if !services_here() {
+        return;
+    }
+    // Each pipeline starts with an unpooled `gate` that waits until both runs
+    // have reached it, so both owners compete for the pool at the same time.
+    let gate = "touch gate.$SWITCHYARD_RUN_ID; i=0; while [ $(ls gate.* | wc -l) -lt 2 ]; do i=$((i+1)); [ $i -gt 300 ] && exit 3; sleep 0.05; done";
+    let mut toml = String::from("[pools.db]\nsize = 2\n\n");
+    for p in ["p1", "p2"] {
+        toml.push_str(&format!(
+            "[pipelines.{p}]\n\n[[pipelines.{p}.tasks]]\nid = \"gate\"\nkind = \"command\"\ncommand = '{gate}'\n\n"
+        ));
+        toml.push_str(&common::probe_tasks(p, "t", 4, "db", "0.6", "\"gate\""));
+    }
+    // p2 ends with a task that waits for a flag: cancelled from host c.
+    toml.push_str(
+        "[[pipelines.p2.tasks]]\nid = \"hold\"\nkind = \"command\"\ncommand = \"sh wait_flag.sh never\"\nafter = [\"gate\"]\n",
+    );
+    let mut ws = Ws::new(&toml);
+    ws.install_scripts();
+    let db = PgState::create();
+    ws.pg = None;
+    let url = db.url();
+
+    let mut a = spawn(on_host(&ws, "vm-a", &url, &["run", "p1"]));
+    let mut b = spawn(on_host(&ws, "vm-b", &url, &["run", "p2"]));
+    let (ca, _, ea) = a.wait(LONG);
+    assert_eq!(ca, 0, "run p1 on vm-a failed: {ea}");
+    // p2's `hold` still runs on vm-b: a third host cancels it, and vm-b's
+    // owner applies the request.
+    let hosts = db.sql("SELECT DISTINCT host FROM attempts ORDER BY host");
+    assert_eq!(hosts, "vm-a\nvm-b", "each host ran its own run's attempts");
+    let p2 = db.sql("SELECT id FROM runs WHERE pipeline = 'p2'");
+    let out = on_host(&ws, "vm-c", &url, &["cancel", &p2, "hold"])
+        .output()
+        .expect("cancel");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (cb, _, eb) = b.wait(LONG);
+    assert_eq!(cb, 1, "run p2 ends failed, its `hold` cancelled: {eb}");
+    assert_eq!(
+        db.sql(&format!(
+            "SELECT state FROM task_instances WHERE run_id = {p2} AND task_id = 'hold'"
+        )),
+        "cancelled"
+    );
+
+    let events = ws.probe_events();
+    assert_eq!(events.iter().filter(|e| e.start).count(), 8, "{events:?}");
+    let max = ws.probe_max();
+    assert!(
+        max <= 2,
+        "two hosts ran {max} tasks at once in a pool of 2: {events:?}"
+    );
+    assert_eq!(max, 2, "the pool of 2 was never used fully: {events:?}");
+}

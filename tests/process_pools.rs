@@ -11,24 +11,6 @@ use std::time::Duration;
 use common::{Bg, Ws, wait_until};
 
 /// `[[pipelines.NAME.tasks]]` entries `PREFIX1..=PREFIXn`, each `sh probe.sh SECS` in `pool`.
-fn probe_tasks(
-    pipeline: &str,
-    prefix: &str,
-    n: usize,
-    pool: &str,
-    secs: &str,
-    after: &str,
-) -> String {
-    let mut s = String::new();
-    for i in 1..=n {
-        let _ = writeln!(
-            s,
-            "[[pipelines.{pipeline}.tasks]]\nid = \"{prefix}{i}\"\nkind = \"command\"\ncommand = \"sh probe.sh {secs}\"\npool = \"{pool}\"\nafter = [{after}]\n"
-        );
-    }
-    s
-}
-
 fn all_succeeded(ws: &Ws, run: &str) {
     let s = ws.status(Some(run));
     let r = &s["runs"][0];
@@ -42,7 +24,7 @@ fn all_succeeded(ws: &Ws, run: &str) {
 fn one_process_never_exceeds_its_pool() {
     let toml = format!(
         "[workspace]\nname = \"pools\"\n\n[pools.db]\nsize = 2\n\n[pipelines.p]\n\n{}",
-        probe_tasks("p", "t", 8, "db", "0.4", "")
+        common::probe_tasks("p", "t", 8, "db", "0.4", "")
     );
     let ws = Ws::new(&toml);
     ws.install_scripts();
@@ -70,7 +52,7 @@ fn two_processes_share_one_pool() {
             toml,
             "[pipelines.{p}]\n\n[[pipelines.{p}.tasks]]\nid = \"gate\"\nkind = \"command\"\ncommand = '{gate}'\n"
         );
-        toml.push_str(&probe_tasks(p, "t", 4, "db", "0.6", "\"gate\""));
+        toml.push_str(&common::probe_tasks(p, "t", 4, "db", "0.6", "\"gate\""));
     }
     let ws = Ws::new(&toml);
     ws.install_scripts();
@@ -107,7 +89,7 @@ fn pool_resize_from_another_process_takes_effect_while_running() {
     // once is decided by the pool alone, not by how long tasks take.
     let toml = format!(
         "[workspace]\nname = \"pools\"\n\n[pools.db]\nsize = 1\n\n[pipelines.p]\n\n{}",
-        probe_tasks("p", "t", 6, "db", "go", "").replace("sh probe.sh", "sh probe_flag.sh")
+        common::probe_tasks("p", "t", 6, "db", "go", "").replace("sh probe.sh", "sh probe_flag.sh")
     );
     let ws = Ws::new(&toml);
     ws.install_scripts();

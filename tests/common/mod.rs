@@ -210,6 +210,25 @@ while [ ! -e "$1" ]; do
 done
 "#;
 
+/// `n` tasks `PREFIX1…PREFIXn` of `pipeline` in `pool`, each `sh probe.sh SECS`
+/// after `after` (TOML list items, e.g. `"gate"`).
+pub fn probe_tasks(
+    pipeline: &str,
+    prefix: &str,
+    n: usize,
+    pool: &str,
+    secs: &str,
+    after: &str,
+) -> String {
+    let mut s = String::new();
+    for i in 1..=n {
+        s.push_str(&format!(
+            "[[pipelines.{pipeline}.tasks]]\nid = \"{prefix}{i}\"\nkind = \"command\"\ncommand = \"sh probe.sh {secs}\"\npool = \"{pool}\"\nafter = [{after}]\n\n"
+        ));
+    }
+    s
+}
+
 /// One line of the probe's `events` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeEvent {
