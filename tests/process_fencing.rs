@@ -24,7 +24,7 @@ lease_give_up_after = "3s"
 [[pipelines.p.tasks]]
 id = "work"
 kind = "command"
-command = "for i in $(seq 1 600); do date +%s%3N >> alive; sleep 0.1; done"
+command = "for i in $(seq 1 600); do date +%s%3N | tee -a alive; sleep 0.1; done"
 "#;
 
 const LONG: Duration = Duration::from_secs(60);
@@ -206,6 +206,10 @@ fn an_owner_frozen_past_the_stale_timeout_writes_nothing_when_it_wakes() {
         )
     };
     let taken_over = rows();
+    // Its command's output since the freeze waits in the pipe: the woken
+    // owner reads it, and must not write it into the taken-over attempt.
+    let logs = || db.sql("SELECT COUNT(*) FROM logs");
+    let logs_at_takeover = logs();
     // While it was frozen, its command ran on (another host cannot kill it).
     let before_wake = alive(&ws).len();
     signal("-CONT");
@@ -215,6 +219,7 @@ fn an_owner_frozen_past_the_stale_timeout_writes_nothing_when_it_wakes() {
     assert!(alive(&ws).len() >= before_wake);
     assert_stopped(&ws, "after the frozen owner woke");
     assert_eq!(rows(), taken_over, "the woken owner wrote to the run");
+    assert_eq!(logs(), logs_at_takeover, "the woken owner wrote log lines");
     drop(db);
 }
 

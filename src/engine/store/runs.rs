@@ -625,7 +625,7 @@ impl Store {
         proc_start: Option<i64>,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE attempts SET pid = $1, pgid = $2, proc_start = $3 WHERE run_id = $4 AND task_id = $5 AND attempt = $6",
+            "UPDATE attempts SET pid = $1, pgid = $2, proc_start = $3 WHERE run_id = $4 AND task_id = $5 AND attempt = $6 AND state = 'running'",
         )
         .bind(pid)
         .bind(pid)
@@ -646,7 +646,7 @@ impl Store {
         code: i64,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE attempts SET exit_code = $1 WHERE run_id = $2 AND task_id = $3 AND attempt = $4",
+            "UPDATE attempts SET exit_code = $1 WHERE run_id = $2 AND task_id = $3 AND attempt = $4 AND state = 'running'",
         )
         .bind(code)
         .bind(run_id)
