@@ -20,9 +20,17 @@ use tokio_util::sync::CancellationToken;
 mod support;
 
 const TASKS: usize = 10_000;
+
+/// `SCHEDULER_BENCH_TASKS=N` runs N tasks on SQLite only: small enough for
+/// `scripts/bench-instructions`, which counts the instructions under
+/// callgrind (an exact, repeatable figure; wall time on a shared machine
+/// is not).
+fn sqlite_only() -> Option<usize> {
+    std::env::var("SCHEDULER_BENCH_TASKS").ok()?.parse().ok()
+}
 const FAN: usize = 99;
 
-fn workspace() -> String {
+fn workspace(tasks: usize) -> String {
     let mut t = String::from("[pools.p]\nsize = 8\n\n[pipelines.bench]\n");
     let mut n = 0;
     let mut hub = 0;
@@ -36,9 +44,9 @@ fn workspace() -> String {
     };
     task(&mut t, "hub0", &[]);
     n += 1;
-    while n < TASKS {
+    while n < tasks {
         // Fan out from the hub, then fan back in to the next hub.
-        let width = FAN.min(TASKS - n - 1).max(1);
+        let width = FAN.min(tasks - n - 1).max(1);
         let mut layer = Vec::new();
         for k in 0..width {
             let id = format!("t{hub}_{k}");
@@ -47,7 +55,7 @@ fn workspace() -> String {
         }
         n += width;
         hub += 1;
-        if n < TASKS {
+        if n < tasks {
             task(&mut t, &format!("hub{hub}"), &layer);
             n += 1;
         }
@@ -64,11 +72,11 @@ struct Pass {
 }
 
 /// The whole benchmark on the store `state` names.
-async fn pass(dir: &std::path::Path, state: &str) -> anyhow::Result<Pass> {
+async fn pass(dir: &std::path::Path, state: &str, tasks: usize) -> anyhow::Result<Pass> {
     let file = dir.join("switchyard.toml");
     std::fs::write(
         &file,
-        format!("[workspace]\nstate = \"{state}\"\n\n{}", workspace()),
+        format!("[workspace]\nstate = \"{state}\"\n\n{}", workspace(tasks)),
     )?;
     let t0 = Instant::now();
     let ws = switchyard::config::load(&file).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -95,7 +103,7 @@ async fn pass(dir: &std::path::Path, state: &str) -> anyhow::Result<Pass> {
         res == vec![(id, RunState::Succeeded)],
         "run did not succeed: {res:?}"
     );
-    anyhow::ensure!(done == TASKS, "{done} of {TASKS} tasks succeeded");
+    anyhow::ensure!(done == tasks, "{done} of {tasks} tasks succeeded");
     Ok(Pass {
         load: load.as_secs_f64(),
         create: create.as_secs_f64(),
@@ -111,11 +119,19 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     rt.block_on(async {
         let dir = tempfile::tempdir()?;
-        let sqlite = pass(dir.path(), ".switchyard/state.db").await?;
+        if let Some(n) = sqlite_only() {
+            let p = pass(dir.path(), ".switchyard/state.db", n).await?;
+            println!(
+                "scheduler overhead: {n} no-op tasks on SQLite: execute {:.2} s, total {:.2} s",
+                p.exec, p.total
+            );
+            return anyhow::Ok(());
+        }
+        let sqlite = pass(dir.path(), ".switchyard/state.db", TASKS).await?;
         let url =
             support::fresh_pg_database(&support::pg_server(), "switchyard_bench_scheduler").await?;
         let pg_dir = tempfile::tempdir()?;
-        let pg = pass(pg_dir.path(), &url).await?;
+        let pg = pass(pg_dir.path(), &url, TASKS).await?;
         println!("scheduler overhead: {TASKS} no-op tasks, pool of 8, real state store");
         println!("                     sqlite    postgres");
         let row = |name: &str, a: f64, b: f64| println!("  {name:<16} {a:>7.2} s  {b:>7.2} s");
