@@ -15,7 +15,10 @@ use std::time::Duration;
 use common::pg_state::{PgRole, PgState, terminate_connections};
 use common::{BIN, Bg, Ws, wait_until};
 
-const WS: &str = r#"
+/// One task whose command says it is alive every 0.1 s, `beats` times.
+fn workspace(beats: u32) -> String {
+    format!(
+        r#"
 [workspace]
 lease_stale_after = "6s"
 lease_give_up_after = "3s"
@@ -24,22 +27,19 @@ lease_give_up_after = "3s"
 [[pipelines.p.tasks]]
 id = "work"
 kind = "command"
-command = "for i in $(seq 1 600); do date +%s%3N | tee -a alive; sleep 0.1; done"
-"#;
+command = "for i in $(seq 1 {beats}); do date +%s%3N | tee -a alive; sleep 0.1; done"
+"#
+    )
+}
+
+/// Long enough to outlive every test that does not stop it.
+const MANY_BEATS: u32 = 600;
 
 const LONG: Duration = Duration::from_secs(60);
 
 /// PostgreSQL to make databases on, and root for `unshare --uts`.
 fn services_here() -> bool {
-    let pg = Command::new("psql")
-        .args([
-            "-XAtqc",
-            "select 1",
-            "-d",
-            "postgres://postgres@127.0.0.1:5432/postgres",
-        ])
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let pg = common::pg_state::server_reachable();
     if !pg {
         common::live::missing(
             "fencing",
@@ -134,7 +134,7 @@ fn a_cut_off_owner_kills_its_task_before_another_host_takes_the_run_over() {
     if !services_here() {
         return;
     }
-    let mut ws = Ws::new(WS);
+    let mut ws = Ws::new(&workspace(MANY_BEATS));
     let role = PgRole::create("fence");
     let db = PgState::create();
     db.give_to(&role);
@@ -178,7 +178,7 @@ fn an_owner_frozen_past_the_stale_timeout_writes_nothing_when_it_wakes() {
     if !services_here() {
         return;
     }
-    let mut ws = Ws::new(WS);
+    let mut ws = Ws::new(&workspace(MANY_BEATS));
     let db = PgState::create();
     ws.pg = None;
     let url = db.url();
@@ -228,19 +228,7 @@ fn a_connection_terminated_under_the_owner_is_reopened_and_the_run_finishes() {
     if !services_here() {
         return;
     }
-    let mut ws = Ws::new(
-        r#"
-[workspace]
-lease_stale_after = "6s"
-lease_give_up_after = "3s"
-
-[pipelines.p]
-[[pipelines.p.tasks]]
-id = "work"
-kind = "command"
-command = "for i in $(seq 1 20); do date +%s%3N >> alive; sleep 0.1; done"
-"#,
-    );
+    let mut ws = Ws::new(&workspace(20));
     let db = PgState::create();
     ws.pg = None;
     let url = db.url();

@@ -60,21 +60,9 @@ fn dump(columns_of: impl Fn(&str) -> Vec<String>, query: impl Fn(&str) -> String
     out
 }
 
-fn postgres_reachable() -> bool {
-    std::process::Command::new("psql")
-        .args([
-            "-XAtqc",
-            "select 1",
-            "-d",
-            "postgres://postgres@127.0.0.1:5432/postgres",
-        ])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 #[test]
 fn state_copy_moves_a_store_with_history_into_an_empty_postgres_row_for_row() {
-    if !postgres_reachable() {
+    if !common::pg_state::server_reachable() {
         common::live::missing(
             "state_copy",
             "PostgreSQL",

@@ -25,6 +25,15 @@ fn server() -> String {
         .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432".into())
 }
 
+/// Whether the suite's PostgreSQL server answers (psql can log in).
+pub fn server_reachable() -> bool {
+    Command::new("psql")
+        .args(["-XAtqc", "select 1", "-d"])
+        .arg(format!("{}/postgres", server()))
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 /// One test workspace's own database.
 pub struct PgState {
     db: String,

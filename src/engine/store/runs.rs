@@ -295,29 +295,7 @@ pub async fn instances_in(tx: &mut Tx, run_id: i64) -> Result<Vec<InstanceRow>> 
 
 /// Writes every mutable column of an instance.
 pub async fn save_instance(tx: &mut Tx, i: &InstanceRow) -> Result<()> {
-    sqlx::query(
-        "UPDATE task_instances SET state = $1, attempt = $2, retry_base = $3, rows_done = $4, bytes_done = $5, total_estimate = $6, error = $7, waiting_on = $8, next_try_at = $9, started_at = $10, finished_at = $11, updated_at = $12, cancel_requested = $13, queued_at = $14, slots = $15 WHERE run_id = $16 AND task_id = $17",
-    )
-    .bind(i.state.as_str())
-    .bind(i.attempt)
-    .bind(i.retry_base)
-    .bind(i.rows)
-    .bind(i.bytes)
-    .bind(i.total_estimate)
-    .bind(&i.error)
-    .bind(&i.waiting_on)
-    .bind(i.next_try_at)
-    .bind(i.started_at)
-    .bind(i.finished_at)
-    .bind(i.updated_at)
-    .bind(i64::from(i.cancel_requested))
-    .bind(i.queued_at)
-    .bind(i.slots)
-    .bind(i.run_id)
-    .bind(&i.task_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    save_instances(tx, &[i]).await
 }
 
 /// Rows per batched statement: 17 values each, well under PostgreSQL's
@@ -453,17 +431,7 @@ pub async fn insert_attempt(
     attempt: i64,
     host: &str,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO attempts (run_id, task_id, attempt, state, started_at, host) VALUES ($1, $2, $3, 'running', $4, $5)",
-    )
-    .bind(run_id)
-    .bind(task_id)
-    .bind(attempt)
-    .bind(now_ms())
-    .bind(host)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    insert_attempts(tx, run_id, &[(task_id, attempt)], host).await
 }
 
 pub async fn finish_attempt(
@@ -475,19 +443,14 @@ pub async fn finish_attempt(
     error: Option<&str>,
     exit_code: Option<i64>,
 ) -> Result<()> {
-    sqlx::query(
-        "UPDATE attempts SET state = $1, finished_at = $2, error = $3, exit_code = COALESCE($4, exit_code) WHERE run_id = $5 AND task_id = $6 AND attempt = $7",
-    )
-    .bind(state.as_str())
-    .bind(now_ms())
-    .bind(error)
-    .bind(exit_code)
-    .bind(run_id)
-    .bind(task_id)
-    .bind(attempt)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    let end = AttemptEnd {
+        task_id,
+        attempt,
+        state,
+        error,
+        exit_code,
+    };
+    finish_attempts(tx, run_id, &[end]).await
 }
 
 fn attempt_from_row(r: &AnyRow) -> Result<AttemptRow> {
