@@ -261,22 +261,6 @@ pub async fn finish_request(tx: &mut Tx, id: i64, result: &str) -> Result<()> {
     Ok(())
 }
 
-/// Whether the attempt is still running. What an attempt writes by itself
-/// (log lines, its process, its exit code) is written only while it is: an
-/// owner that lost its run (taken over while it was cut off or frozen, the
-/// attempt marked `interrupted`) writes nothing more into it.
-async fn attempt_running(tx: &mut Tx, run_id: i64, task_id: &str, attempt: i64) -> Result<bool> {
-    let state: Option<String> = sqlx::query_scalar(
-        "SELECT state FROM attempts WHERE run_id = $1 AND task_id = $2 AND attempt = $3",
-    )
-    .bind(run_id)
-    .bind(task_id)
-    .bind(attempt)
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(state.as_deref() == Some("running"))
-}
-
 pub async fn append_logs(
     store: &Store,
     run_id: i64,
@@ -289,7 +273,7 @@ pub async fn append_logs(
         return Ok(());
     }
     let mut tx = store.begin().await?;
-    if !attempt_running(&mut tx, run_id, task_id, attempt).await? {
+    if !super::attempt_running(&mut tx, run_id, task_id, attempt).await? {
         return Ok(());
     }
     for (c, chunk) in lines.chunks(100).enumerate() {

@@ -34,7 +34,8 @@ impl Store {
         if !self.is_postgres() {
             return Ok(now_ms());
         }
-        Ok(sqlx::query_scalar(PG_CLOCK).fetch_one(self.pool()).await?)
+        let mut conn = self.pool().acquire().await?;
+        Ok(clock_of(&mut conn).await?)
     }
 }
 

@@ -10,6 +10,7 @@
 //! makes writers take turns on both backends.
 
 mod alerts;
+mod attempts;
 mod backfills;
 mod changes;
 mod copy;
@@ -24,6 +25,7 @@ mod slots;
 mod sqlite;
 
 pub use alerts::*;
+pub use attempts::*;
 pub use backfills::*;
 pub use changes::Changes;
 pub use copy::*;
@@ -385,6 +387,50 @@ pub(crate) fn values_rows(rows: usize, cols: usize) -> String {
         out.push(')');
     }
     out
+}
+
+/// The store's pool: `opts` (a URL: the driver-neutral pool takes only
+/// that), `setup` run on every new connection (pragmas, session settings),
+/// `acquire_timeout` for a connection. One connection is opened first, so
+/// that an error (refused, a bad password, a read-only file) is returned as
+/// it is: the pool would retry it until its acquire timeout and then say
+/// only "pool timed out".
+async fn open_pool(
+    opts: sqlx::any::AnyConnectOptions,
+    setup: String,
+    acquire_timeout: std::time::Duration,
+) -> Result<AnyPool> {
+    use sqlx::{Connection, Executor};
+    sqlx::any::install_default_drivers();
+    let probe = async {
+        let mut conn = sqlx::AnyConnection::connect_with(&opts).await?;
+        conn.execute(sqlx::AssertSqlSafe(setup.clone())).await?;
+        Ok::<_, sqlx::Error>(conn)
+    };
+    let probe = tokio::time::timeout(acquire_timeout, probe)
+        .await
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "no answer from the database within {}s",
+                acquire_timeout.as_secs()
+            )
+        })??;
+    probe.close().await?;
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(4)
+        .min_connections(1)
+        .acquire_timeout(acquire_timeout)
+        .after_connect(move |conn, _| {
+            let setup = setup.clone();
+            Box::pin(async move {
+                conn.execute(sqlx::AssertSqlSafe(setup)).await?;
+                Ok(())
+            })
+        })
+        .after_release(|conn, _| Box::pin(still_usable(conn)))
+        .connect_with(opts)
+        .await?;
+    Ok(pool)
 }
 
 /// Is a connection given back to the pool fit to be used again? A dropped

@@ -10,8 +10,8 @@
 //! not the bottleneck; readers never take the lock.
 
 use anyhow::{Context, Result};
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
+use sqlx::any::AnyConnectOptions;
+use sqlx::{AnyPool, ConnectOptions};
 
 use crate::config::redact;
 
@@ -67,7 +67,6 @@ pub(super) fn is_full_error(e: &anyhow::Error) -> bool {
 /// The pool on the database at `url`. Its password is registered as a
 /// secret first, so no error or log line can carry it.
 pub(super) async fn connect(url: &str, readonly: bool) -> Result<AnyPool> {
-    sqlx::any::install_default_drivers();
     if let Some(pw) = redact::url_password(url) {
         redact::register_secret(pw);
     }
@@ -77,38 +76,13 @@ pub(super) async fn connect(url: &str, readonly: bool) -> Result<AnyPool> {
             redact::redact(url)
         )
     })?)?;
-    // One connection first, so that a refused connection or a bad password
-    // is said at once: the pool would retry it for its whole acquire timeout
-    // and then say only "pool timed out".
-    let probe = tokio::time::timeout(CONNECT_TIMEOUT, sqlx::AnyConnection::connect_with(&opts))
-        .await
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "no answer from the database within {}s",
-                CONNECT_TIMEOUT.as_secs()
-            )
-        })??;
-    probe.close().await?;
-    let pool = AnyPoolOptions::new()
-        .max_connections(4)
-        .min_connections(1)
-        .acquire_timeout(CONNECT_TIMEOUT)
-        .after_connect(move |conn, _| {
-            Box::pin(async move {
-                // Identifies this process in pg_stat_activity; a store opened
-                // read-only cannot write even by mistake.
-                let mut set = String::from("SET application_name = 'switchyard'");
-                if readonly {
-                    set.push_str("; SET default_transaction_read_only = on");
-                }
-                conn.execute(sqlx::AssertSqlSafe(set)).await?;
-                Ok(())
-            })
-        })
-        .after_release(|conn, _| Box::pin(super::still_usable(conn)))
-        .connect_with(opts)
-        .await?;
-    Ok(pool)
+    // Identifies this process in pg_stat_activity; a store opened
+    // read-only cannot write even by mistake.
+    let mut setup = String::from("SET application_name = 'switchyard'");
+    if readonly {
+        setup.push_str("; SET default_transaction_read_only = on");
+    }
+    super::open_pool(opts, setup, CONNECT_TIMEOUT).await
 }
 
 /// A migration written for SQLite, as PostgreSQL takes it: the schema files

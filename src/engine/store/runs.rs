@@ -1,4 +1,4 @@
-//! Runs, task instances and attempts.
+//! Runs and task instances (attempts: `attempts.rs`).
 
 use super::Row as AnyRow;
 use anyhow::{Context, Result, bail};
@@ -75,20 +75,6 @@ pub struct InstanceRow {
     pub queued_at: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AttemptRow {
-    pub attempt: i64,
-    pub state: TaskState,
-    pub started_at: i64,
-    pub finished_at: Option<i64>,
-    pub error: Option<String>,
-    pub exit_code: Option<i64>,
-    pub host: Option<String>,
-    pub pid: Option<i64>,
-    pub pgid: Option<i64>,
-    pub proc_start: Option<i64>,
-}
-
 /// How a queued instance's `waiting_on` names the pool it waits on; readers
 /// add the live count ("pool replica 4/4") when they show it.
 const POOL_WAIT: &str = "pool ";
@@ -132,7 +118,7 @@ pub struct LiveRunExists {
     pub run_id: i64,
 }
 
-fn parse_state<T: std::str::FromStr<Err = String>>(s: String) -> Result<T> {
+pub(super) fn parse_state<T: std::str::FromStr<Err = String>>(s: String) -> Result<T> {
     s.parse::<T>().map_err(anyhow::Error::msg)
 }
 
@@ -300,7 +286,7 @@ pub async fn save_instance(tx: &mut Tx, i: &InstanceRow) -> Result<()> {
 
 /// Rows per batched statement: 17 values each, well under PostgreSQL's
 /// 65,535 bound values and SQLite's 32,766.
-const BATCH_ROWS: usize = 100;
+pub(super) const BATCH_ROWS: usize = 100;
 
 /// `save_instance` for many instances at once: one UPDATE per 100 rows,
 /// joined with the new values as a `VALUES` list (both backends name its
@@ -344,70 +330,6 @@ pub async fn save_instances(tx: &mut Tx, rows: &[&InstanceRow]) -> Result<()> {
     Ok(())
 }
 
-/// `insert_attempt` for many instances of one run at once.
-pub async fn insert_attempts(
-    tx: &mut Tx,
-    run_id: i64,
-    attempts: &[(&str, i64)],
-    host: &str,
-) -> Result<()> {
-    let now = now_ms();
-    for chunk in attempts.chunks(BATCH_ROWS) {
-        let sql = format!(
-            "INSERT INTO attempts (run_id, task_id, attempt, state, started_at, host) VALUES {}",
-            super::values_rows(chunk.len(), 6)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (task_id, attempt) in chunk {
-            q = q
-                .bind(run_id)
-                .bind(task_id.to_string())
-                .bind(*attempt)
-                .bind("running")
-                .bind(now)
-                .bind(host.to_string());
-        }
-        q.execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-/// How an attempt ended, for `finish_attempts`.
-pub struct AttemptEnd<'a> {
-    pub task_id: &'a str,
-    pub attempt: i64,
-    pub state: TaskState,
-    pub error: Option<&'a str>,
-    pub exit_code: Option<i64>,
-}
-
-/// `finish_attempt` for many attempts of one run at once.
-pub async fn finish_attempts(tx: &mut Tx, run_id: i64, ends: &[AttemptEnd<'_>]) -> Result<()> {
-    let now = now_ms();
-    for chunk in ends.chunks(BATCH_ROWS) {
-        let sql = format!(
-            "UPDATE attempts SET state = v.column1, finished_at = v.column2, error = v.column3, \
-             exit_code = COALESCE(v.column4, attempts.exit_code) \
-             FROM (VALUES {}) AS v \
-             WHERE attempts.run_id = v.column5 AND attempts.task_id = v.column6 AND attempts.attempt = v.column7",
-            super::values_rows(chunk.len(), 7)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for e in chunk {
-            q = q
-                .bind(e.state.as_str())
-                .bind(now)
-                .bind(e.error.map(str::to_string))
-                .bind(e.exit_code)
-                .bind(run_id)
-                .bind(e.task_id.to_string())
-                .bind(e.attempt);
-        }
-        q.execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
 pub async fn set_run_state(tx: &mut Tx, id: i64, state: RunState) -> Result<()> {
     let now = now_ms();
     let finished = (!state.is_live()).then_some(now);
@@ -422,61 +344,6 @@ pub async fn set_run_state(tx: &mut Tx, id: i64, state: RunState) -> Result<()> 
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-pub async fn insert_attempt(
-    tx: &mut Tx,
-    run_id: i64,
-    task_id: &str,
-    attempt: i64,
-    host: &str,
-) -> Result<()> {
-    insert_attempts(tx, run_id, &[(task_id, attempt)], host).await
-}
-
-pub async fn finish_attempt(
-    tx: &mut Tx,
-    run_id: i64,
-    task_id: &str,
-    attempt: i64,
-    state: TaskState,
-    error: Option<&str>,
-    exit_code: Option<i64>,
-) -> Result<()> {
-    let end = AttemptEnd {
-        task_id,
-        attempt,
-        state,
-        error,
-        exit_code,
-    };
-    finish_attempts(tx, run_id, &[end]).await
-}
-
-fn attempt_from_row(r: &AnyRow) -> Result<AttemptRow> {
-    Ok(AttemptRow {
-        attempt: r.try_get("attempt")?,
-        state: parse_state(r.try_get("state")?)?,
-        started_at: r.try_get("started_at")?,
-        finished_at: r.try_get("finished_at")?,
-        error: r.try_get("error")?,
-        exit_code: r.try_get("exit_code")?,
-        host: r.try_get("host")?,
-        pid: r.try_get("pid")?,
-        pgid: r.try_get("pgid")?,
-        proc_start: r.try_get("proc_start")?,
-    })
-}
-
-/// Attempts still marked running in a run (for the reaper).
-pub async fn running_attempts_in(tx: &mut Tx, run_id: i64) -> Result<Vec<(String, AttemptRow)>> {
-    let rows = sqlx::query("SELECT * FROM attempts WHERE run_id = $1 AND state = 'running'")
-        .bind(run_id)
-        .fetch_all(&mut **tx)
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("task_id")?, attempt_from_row(r)?)))
-        .collect()
 }
 
 impl Store {
@@ -564,60 +431,6 @@ impl Store {
             Some(r) => instance_from_row(&r),
             None => bail!("run {run_id} has no task `{task_id}`"),
         }
-    }
-
-    pub async fn attempts(&self, run_id: i64, task_id: &str) -> Result<Vec<AttemptRow>> {
-        let rows = sqlx::query(
-            "SELECT * FROM attempts WHERE run_id = $1 AND task_id = $2 ORDER BY attempt",
-        )
-        .bind(run_id)
-        .bind(task_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(attempt_from_row).collect()
-    }
-
-    /// Records the process an attempt started, so a process that takes over
-    /// after its owner died can kill what it left behind.
-    pub async fn record_attempt_process(
-        &self,
-        run_id: i64,
-        task_id: &str,
-        attempt: i64,
-        pid: i64,
-        proc_start: Option<i64>,
-    ) -> Result<()> {
-        sqlx::query(
-            "UPDATE attempts SET pid = $1, pgid = $2, proc_start = $3 WHERE run_id = $4 AND task_id = $5 AND attempt = $6 AND state = 'running'",
-        )
-        .bind(pid)
-        .bind(pid)
-        .bind(proc_start)
-        .bind(run_id)
-        .bind(task_id)
-        .bind(attempt)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    pub async fn record_exit_code(
-        &self,
-        run_id: i64,
-        task_id: &str,
-        attempt: i64,
-        code: i64,
-    ) -> Result<()> {
-        sqlx::query(
-            "UPDATE attempts SET exit_code = $1 WHERE run_id = $2 AND task_id = $3 AND attempt = $4 AND state = 'running'",
-        )
-        .bind(code)
-        .bind(run_id)
-        .bind(task_id)
-        .bind(attempt)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
     }
 }
 

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::any::AnyConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
+use sqlx::{AnyPool, ConnectOptions};
 
 /// How a store file is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,10 +54,8 @@ pub(super) fn is_cantopen_error(e: &anyhow::Error) -> bool {
     code(e) == Some(14)
 }
 
-/// The pool on the file at `path`. The store's settings are pragmas run on
-/// each new connection: the driver-neutral pool takes only a URL.
+/// The pool on the file at `path`; the store's settings are pragmas.
 pub(super) async fn connect(path: &Path, access: Access) -> Result<AnyPool> {
-    sqlx::any::install_default_drivers();
     let opts = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(access == Access::Write)
@@ -76,26 +74,9 @@ pub(super) async fn connect(path: &Path, access: Access) -> Result<AnyPool> {
             format!("PRAGMA busy_timeout = {busy_ms}; PRAGMA foreign_keys = OFF;")
         }
     };
-    // One connection first, so that an error (a read-only file, a full
-    // disk) is returned as it is: the pool would retry it until its acquire
-    // timeout and then say only "pool timed out".
-    let mut probe = AnyConnection::connect_with(&any).await?;
-    probe.execute(sqlx::AssertSqlSafe(pragmas.clone())).await?;
-    probe.close().await?;
-    let pool = AnyPoolOptions::new()
-        .max_connections(4)
-        .min_connections(1)
-        .after_connect(move |conn, _| {
-            let pragmas = pragmas.clone();
-            Box::pin(async move {
-                conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
-                Ok(())
-            })
-        })
-        .after_release(|conn, _| Box::pin(super::still_usable(conn)))
-        .connect_with(any)
-        .await?;
-    Ok(pool)
+    // Waiting for a connection of the pool may take as long as SQLite's
+    // busy timeout.
+    super::open_pool(any, pragmas, Duration::from_secs(30)).await
 }
 
 /// The write-ahead log beside a store file.
