@@ -11,6 +11,7 @@ mod data;
 mod demo;
 mod display;
 mod execute;
+mod history;
 mod inspect;
 mod logging;
 mod manage;
@@ -231,6 +232,17 @@ pub enum Command {
     Serve,
     /// Each scheduled pipeline: its next slot, last run, deadline, late or on time
     Schedule {
+        #[arg(long)]
+        json: bool,
+    },
+    /// What each task of a pipeline took across runs: p50/p90/last, rows, rate, trend
+    History {
+        pipeline: String,
+        /// One task (an export_all also shows its tables)
+        task: Option<String>,
+        /// How many of the pipeline's latest runs to look at
+        #[arg(long, default_value_t = 30)]
+        runs: i64,
         #[arg(long)]
         json: bool,
     },
@@ -499,6 +511,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             serve::serve(&cli).await
         }
         Command::Schedule { json } => serve::schedule(&cli, *json).await,
+        Command::History {
+            pipeline,
+            task,
+            runs,
+            json,
+        } => history::history(&cli, pipeline, task.as_deref(), *runs, *json).await,
         Command::Alerts { json, run, limit } => {
             alerts::alerts(&cli, *json, run.as_deref(), *limit).await
         }

@@ -45,6 +45,8 @@ pub struct WorkspaceSection {
     /// so they never run on two hosts at once; shorter than
     /// `lease_stale_after`. Default 10s.
     pub lease_give_up_after: Option<String>,
+    /// Default `at_risk_margin` of every pipeline. Default 10m.
+    pub at_risk_margin: Option<String>,
 }
 
 /// How long a lease lives without heartbeats, and how long its owner keeps
@@ -135,6 +137,9 @@ pub struct PipelineDef {
     pub catchup: Option<String>,
     /// `"HH:MM"` on the slot's day, or `"+90m"` after the slot.
     pub deadline: Option<String>,
+    /// `at_risk` is raised when the projected finish passes the deadline
+    /// less this (default: the workspace's, else 10m).
+    pub at_risk_margin: Option<String>,
     #[serde(default)]
     pub tasks: Vec<TaskDef>,
 }
@@ -224,6 +229,7 @@ pub mod keys {
         "timezone",
         "lease_stale_after",
         "lease_give_up_after",
+        "at_risk_margin",
     ];
     pub const SOURCE: &[&str] = &["kind", "url", "path"];
     pub const STORE: &[&str] = &[
@@ -256,6 +262,7 @@ pub mod keys {
         "timezone",
         "catchup",
         "deadline",
+        "at_risk_margin",
         "tasks",
     ];
     pub const NOTIFY: &[&str] = &["kind", "url", "routing_key", "secret", "on"];
@@ -401,6 +408,15 @@ impl Workspace {
         self.def.pipelines.get(name)
     }
 
+    /// How far ahead of its deadline a run's projection raises `at_risk`.
+    pub fn at_risk_margin(&self, pipeline: &str) -> std::time::Duration {
+        self.pipeline(pipeline)
+            .and_then(|p| p.at_risk_margin.as_deref())
+            .or(self.def.workspace.at_risk_margin.as_deref())
+            .and_then(|m| super::duration::parse_duration(m).ok())
+            .unwrap_or(std::time::Duration::from_secs(600))
+    }
+
     pub fn max_parallel(&self) -> usize {
         self.def.workspace.max_parallel.unwrap_or(16).max(1) as usize
     }
@@ -424,5 +440,11 @@ pub mod kinds {
     pub const MODE: &[&str] = &["replace", "append"];
     pub const NOTIFY: &[&str] = &["slack", "pagerduty", "webhook"];
     /// Alert kinds, as `on = [...]` filters them.
-    pub const ALERT: &[&str] = &["failed", "interrupted", "deadline_missed", "recovered"];
+    pub const ALERT: &[&str] = &[
+        "failed",
+        "interrupted",
+        "deadline_missed",
+        "at_risk",
+        "recovered",
+    ];
 }

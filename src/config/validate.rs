@@ -430,15 +430,19 @@ fn not_empty(r: &mut Report, t: &DeTable<'_>, key: &str, what: &str) {
     }
 }
 
-/// `schedule`, `timezone`, `catchup` and `deadline`, wherever they appear.
+/// `schedule`, `timezone`, `catchup`, `deadline` and `at_risk_margin`,
+/// wherever they appear.
 pub(crate) fn timing_values(r: &mut Report, t: &DeTable<'_>) {
     use super::schedule::{Catchup, Deadline, Schedule, parse_timezone};
     type Check = fn(&str) -> Result<(), String>;
-    let checks: [(&str, Check); 4] = [
+    let checks: [(&str, Check); 5] = [
         ("schedule", |v| Schedule::parse(v).map(|_| ())),
         ("timezone", |v| parse_timezone(v).map(|_| ())),
         ("catchup", |v| Catchup::parse(v).map(|_| ())),
         ("deadline", |v| Deadline::parse(v).map(|_| ())),
+        ("at_risk_margin", |v| {
+            super::duration::parse_duration(v).map(|_| ())
+        }),
     ];
     for (key, check) in checks {
         if let Some((v, at)) = get_str(t, key)

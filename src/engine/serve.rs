@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 
+use super::forecast::AtRiskWatch;
 use super::lease::{self, Owner};
 use super::notify::Deliverer;
 use super::store::{self, SlotState, now_ms, rfc3339};
@@ -32,6 +33,8 @@ const TICK: Duration = Duration::from_millis(200);
 const HEARTBEAT_MS: i64 = 1_000;
 const REAP_MS: i64 = 5_000;
 const DELIVERY_MS: i64 = 1_000;
+/// Forecasts of runs with a deadline are recomputed on this period.
+const AT_RISK_MS: i64 = 2_000;
 
 /// One scheduled pipeline, as the workspace says.
 struct Scheduled {
@@ -69,6 +72,8 @@ pub async fn serve(
     );
     let mut handovers = tokio::task::JoinSet::new();
     let (mut last_beat, mut last_reap, mut last_delivery) = (0i64, 0i64, 0i64);
+    let mut last_forecast = 0i64;
+    let mut at_risk = AtRiskWatch::new();
     // Per pipeline: when its next slot is due (ms), once known.
     let mut next_due: std::collections::HashMap<String, i64> = Default::default();
     loop {
@@ -84,6 +89,26 @@ pub async fn serve(
             }
             if let Err(e) = watch_deadlines(&engine).await {
                 tracing::warn!("watching deadlines failed: {e:#}");
+            }
+        }
+        if now - last_forecast >= AT_RISK_MS {
+            last_forecast = now;
+            match at_risk.raise(&engine.ws, &engine.store, None, now).await {
+                Ok(raised) => {
+                    for f in raised {
+                        let tz = timezone_of(&engine.ws, &f.pipeline);
+                        eprintln!(
+                            "switchyard serve: {} {}: {}",
+                            f.pipeline,
+                            f.run_id.map_or_else(
+                                || format!("slot {}", rfc3339(f.slot_at.unwrap_or_default())),
+                                |r| format!("run {r}")
+                            ),
+                            f.headline(tz)
+                        );
+                    }
+                }
+                Err(e) => tracing::warn!("forecasting deadlines failed: {e:#}"),
             }
         }
         if now - last_reap >= REAP_MS {

@@ -30,7 +30,7 @@ pub const MESSAGE_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Message {
     pub version: u32,
-    /// failed | interrupted | deadline_missed | recovered | test
+    /// failed | interrupted | deadline_missed | at_risk | recovered | test
     pub kind: String,
     /// Stable per run, task and kind: one incident, however often delivered.
     pub dedup_key: String,
@@ -104,6 +104,11 @@ impl Message {
                     None => format!("deadline missed{late}"),
                 }
             }
+            // The projection and critical path come in `error`.
+            "at_risk" => match &self.error {
+                Some(e) => e.clone(),
+                None => "at risk of missing its deadline".into(),
+            },
             "recovered" => "recovered: the run is green again".into(),
             other => other.to_string(),
         };

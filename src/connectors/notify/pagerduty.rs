@@ -21,7 +21,7 @@ pub(super) fn events(m: &Message, routing_key: &str) -> Vec<Value> {
             .collect();
     }
     let summary: String = m.headline().chars().take(1024).collect();
-    let severity = if m.kind == "deadline_missed" {
+    let severity = if matches!(m.kind.as_str(), "deadline_missed" | "at_risk") {
         "warning"
     } else {
         "error"

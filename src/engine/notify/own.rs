@@ -1,5 +1,6 @@
 //! A run's own process standing in for `serve` when none is alive: while its
-//! runs execute it raises their passed deadlines and delivers their alerts
+//! runs execute it raises their passed deadlines (and `at_risk` when their
+//! projection passes one) and delivers their alerts
 //! (so a cron-started run that is still working at 08:00 still pages), and
 //! before it exits it drains what is left for a while. With a `serve` alive
 //! it does nothing: serve watches and delivers for everyone.
@@ -12,7 +13,8 @@ use anyhow::Result;
 use super::Deliverer;
 use crate::config::Workspace;
 use crate::engine::deadlines::raise_overdue;
-use crate::engine::store::Store;
+use crate::engine::forecast::AtRiskWatch;
+use crate::engine::store::{Store, now_ms};
 
 /// How often the owner looks at its deadlines and alerts while it works.
 const WATCH_EVERY: Duration = Duration::from_secs(3);
@@ -27,11 +29,12 @@ pub fn spawn_watch(
     runs: Vec<i64>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let mut at_risk = AtRiskWatch::new();
         let mut tick = tokio::time::interval(WATCH_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(e) = watch_once(&ws, &store, &token, &runs).await {
+            if let Err(e) = watch_once(&ws, &store, &token, &runs, &mut at_risk).await {
                 tracing::warn!(
                     "watching deadlines and alerts: {}",
                     crate::text::error_chain(&e)
@@ -41,9 +44,23 @@ pub fn spawn_watch(
     })
 }
 
-async fn watch_once(ws: &Arc<Workspace>, store: &Store, token: &str, runs: &[i64]) -> Result<()> {
+async fn watch_once(
+    ws: &Arc<Workspace>,
+    store: &Store,
+    token: &str,
+    runs: &[i64],
+    at_risk: &mut AtRiskWatch,
+) -> Result<()> {
     if store.serve_alive().await? {
         return Ok(());
+    }
+    for f in at_risk.raise(ws, store, Some(runs), now_ms()).await? {
+        tracing::warn!(
+            "{} run {:?}: at risk: {:?}",
+            f.pipeline,
+            f.run_id,
+            f.projected_at
+        );
     }
     for (o, late) in raise_overdue(store, Some(runs)).await? {
         tracing::warn!(

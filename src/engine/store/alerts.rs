@@ -29,14 +29,17 @@ pub enum AlertKind {
     Failed,
     Interrupted,
     DeadlineMissed,
+    /// The projected finish passes the deadline (less `at_risk_margin`).
+    AtRisk,
     Recovered,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 4] = [
+    pub const ALL: [AlertKind; 5] = [
         AlertKind::Failed,
         AlertKind::Interrupted,
         AlertKind::DeadlineMissed,
+        AlertKind::AtRisk,
         AlertKind::Recovered,
     ];
 
@@ -45,6 +48,7 @@ impl AlertKind {
             AlertKind::Failed => "failed",
             AlertKind::Interrupted => "interrupted",
             AlertKind::DeadlineMissed => "deadline_missed",
+            AlertKind::AtRisk => "at_risk",
             AlertKind::Recovered => "recovered",
         }
     }
@@ -238,6 +242,53 @@ pub async fn raise_deadline(
         },
     )
     .await
+}
+
+/// The projection passes the deadline: once per run (or per slot whose run
+/// is not created yet), with the projection and its critical path.
+pub async fn raise_at_risk(
+    tx: &mut Tx,
+    pipeline: &str,
+    run_id: Option<i64>,
+    slot_at: Option<i64>,
+    text: &str,
+    late_ms: i64,
+) -> Result<bool> {
+    raise(
+        tx,
+        &NewAlert {
+            kind: AlertKind::AtRisk,
+            pipeline,
+            run_id,
+            slot_at,
+            task_id: None,
+            instance: None,
+            error: Some(text),
+            late_ms: Some(late_ms),
+        },
+    )
+    .await
+}
+
+impl Store {
+    /// Whether `at_risk` was raised for this run, or for its slot before
+    /// the run existed (one page per slot, not two).
+    pub async fn at_risk_raised(
+        &self,
+        pipeline: &str,
+        run_id: Option<i64>,
+        slot_at: Option<i64>,
+    ) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM alerts WHERE kind = 'at_risk' AND ((run_id IS NOT NULL AND run_id = $1) OR (pipeline = $2 AND slot_at IS NOT NULL AND slot_at = $3))",
+        )
+        .bind(run_id.unwrap_or(-1))
+        .bind(pipeline)
+        .bind(slot_at.unwrap_or(i64::MIN))
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n > 0)
+    }
 }
 
 /// Opens the incident, or adds the instance to the open one with its key.

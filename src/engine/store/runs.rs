@@ -421,6 +421,30 @@ impl Store {
         rows.iter().map(instance_from_row).collect()
     }
 
+    /// Live runs with a deadline: what the forecast watches.
+    pub async fn live_runs_with_deadline(&self) -> Result<Vec<RunRow>> {
+        let sql = format!(
+            "SELECT {RUN_COLS} FROM runs WHERE state IN ('queued', 'running') AND deadline_at IS NOT NULL ORDER BY id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    /// Attempts running in a pool, with their run's pipeline: the slots
+    /// other runs hold while the forecast simulates one.
+    pub async fn running_in_pools(&self) -> Result<Vec<(String, InstanceRow)>> {
+        let rows = sqlx::query(
+            "SELECT i.*, r.pipeline AS run_pipeline FROM task_instances i JOIN runs r ON r.id = i.run_id WHERE i.state = 'running' AND i.pool IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("run_pipeline")?, instance_from_row(r)?)))
+            .collect()
+    }
+
     pub async fn instance(&self, run_id: i64, task_id: &str) -> Result<InstanceRow> {
         let row = sqlx::query("SELECT * FROM task_instances WHERE run_id = $1 AND task_id = $2")
             .bind(run_id)

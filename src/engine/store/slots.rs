@@ -141,19 +141,7 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SlotRow {
-                    pipeline: r.try_get("pipeline")?,
-                    slot_at: r.try_get("slot_at")?,
-                    run_date: r.try_get("run_date")?,
-                    state: r.try_get("state")?,
-                    run_id: r.try_get("run_id")?,
-                    deadline_at: r.try_get("deadline_at")?,
-                    detail: r.try_get("detail")?,
-                })
-            })
-            .collect()
+        rows.iter().map(slot_from_row).collect()
     }
 
     /// Deadlines passed by `now` without success by then, and not yet alerted:
@@ -217,6 +205,18 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Slots held back (refused) whose deadline has not passed: work not
+    /// started that the forecast also watches.
+    pub async fn waiting_slots_with_deadline(&self, now: i64) -> Result<Vec<SlotRow>> {
+        let rows = sqlx::query(
+            "SELECT pipeline, slot_at, run_date, state, run_id, deadline_at, detail FROM slots WHERE run_id IS NULL AND state = 'refused' AND deadline_at IS NOT NULL AND deadline_at > $1 ORDER BY slot_at",
+        )
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(slot_from_row).collect()
     }
 
     /// Runs of a pipeline's slots still live (catchup = "all" keeps to max_active).
@@ -292,4 +292,16 @@ impl Store {
         .await?
         .flatten())
     }
+}
+
+fn slot_from_row(r: &super::Row) -> Result<SlotRow> {
+    Ok(SlotRow {
+        pipeline: r.try_get("pipeline")?,
+        slot_at: r.try_get("slot_at")?,
+        run_date: r.try_get("run_date")?,
+        state: r.try_get("state")?,
+        run_id: r.try_get("run_id")?,
+        deadline_at: r.try_get("deadline_at")?,
+        detail: r.try_get("detail")?,
+    })
 }

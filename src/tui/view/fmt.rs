@@ -4,6 +4,8 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+pub use crate::human::{count, duration, rate};
+
 /// Display width of one character (wide CJK/emoji count 2, controls 0).
 pub fn char_width(c: char) -> usize {
     let mut b = [0u8; 4];
@@ -66,47 +68,6 @@ pub fn word_wrap(text: &str, max: usize) -> Vec<String> {
     }
     rows.push(row);
     rows
-}
-
-/// 950, 12.3k, 1.20M, 3.4G: fits in 5 columns.
-pub fn count(n: i64) -> String {
-    let a = n.unsigned_abs() as f64;
-    let sign = if n < 0 { "-" } else { "" };
-    let (v, unit) = match a {
-        x if x < 1_000.0 => return n.to_string(),
-        x if x < 1_000_000.0 => (x / 1e3, "k"),
-        x if x < 1_000_000_000.0 => (x / 1e6, "M"),
-        x => (x / 1e9, "G"),
-    };
-    if v < 10.0 {
-        format!("{sign}{v:.2}{unit}")
-    } else if v < 100.0 {
-        format!("{sign}{v:.1}{unit}")
-    } else {
-        format!("{sign}{v:.0}{unit}")
-    }
-}
-
-/// Rows per second, e.g. "12.3k/s".
-pub fn rate(per_s: f64) -> String {
-    if !per_s.is_finite() || per_s < 0.0 {
-        return String::new();
-    }
-    if per_s < 10.0 {
-        return format!("{per_s:.1}/s");
-    }
-    format!("{}/s", count(per_s.round() as i64))
-}
-
-/// A duration in two units at most: "45s", "3m12s", "1h02m", "2d03h".
-pub fn duration(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
-        3600..86400 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-        _ => format!("{}d{:02}h", s / 86400, (s % 86400) / 3600),
-    }
 }
 
 /// Seconds as a duration ("3m12s"), for ETAs.
