@@ -73,7 +73,7 @@ pub async fn serve(
     let mut handovers = tokio::task::JoinSet::new();
     let (mut last_beat, mut last_reap, mut last_delivery) = (0i64, 0i64, 0i64);
     let mut last_forecast = 0i64;
-    let mut at_risk = AtRiskWatch::new();
+    let at_risk = AtRiskWatch::new();
     // Per pipeline: when its next slot is due (ms), once known.
     let mut next_due: std::collections::HashMap<String, i64> = Default::default();
     loop {
@@ -96,7 +96,6 @@ pub async fn serve(
             match at_risk.raise(&engine.ws, &engine.store, None, now).await {
                 Ok(raised) => {
                     for f in raised {
-                        let tz = timezone_of(&engine.ws, &f.pipeline);
                         eprintln!(
                             "switchyard serve: {} {}: {}",
                             f.pipeline,
@@ -104,7 +103,7 @@ pub async fn serve(
                                 || format!("slot {}", rfc3339(f.slot_at.unwrap_or_default())),
                                 |r| format!("run {r}")
                             ),
-                            f.headline(tz)
+                            f.headline()
                         );
                     }
                 }

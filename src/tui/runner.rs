@@ -15,9 +15,10 @@ use tokio::sync::mpsc;
 use super::state::{Effect, Msg, Runbook, State};
 use super::update::update;
 use super::{Keymap, Theme, view};
+use crate::engine::forecast::AtRiskWatch;
 use crate::engine::lease::Owner;
 use crate::engine::store::{EventKind, now_ms};
-use crate::engine::{Engine, launch, process, runbook};
+use crate::engine::{Engine, history, launch, process, runbook};
 
 /// Messages in flight between producers and the loop; input and lifecycle
 /// messages wait for room (never dropped), progress is coalesced upstream.
@@ -25,6 +26,11 @@ const CHANNEL: usize = 1024;
 const FRAME: Duration = Duration::from_millis(16);
 const FOLLOW_EVERY: Duration = Duration::from_millis(200);
 const UNDELIVERED_EVERY: Duration = Duration::from_secs(2);
+
+/// History estimates of the pipelines the console forecasts, kept between
+/// effects (recomputed when a pipeline's history changes). IO-side only:
+/// the state sees forecasts as messages.
+static FORECASTS: std::sync::LazyLock<AtRiskWatch> = std::sync::LazyLock::new(AtRiskWatch::new);
 
 pub struct Console {
     pub engine: Arc<Engine>,
@@ -345,13 +351,26 @@ pub async fn perform(engine: &Engine, effect: Effect, owner: &Owner) -> Result<V
     Ok(match effect {
         Effect::LoadRuns => vec![Msg::Runs(store.runs(100).await?)],
         // A run's alerts are raised with its state changes: read them together.
-        Effect::LoadRun(id) => vec![
-            Msg::Run {
-                run: store.run(id).await?,
-                tasks: store.instances(id).await?,
-            },
-            alerts_of(engine, id).await?,
-        ],
+        Effect::LoadRun(id) => {
+            let run = store.run(id).await?;
+            let tasks = store.instances(id).await?;
+            let forecast = match run.deadline_at {
+                Some(_) if run.state.is_live() => Some(
+                    FORECASTS
+                        .forecast(&engine.ws, store, &run, &tasks, now_ms())
+                        .await?,
+                ),
+                _ => None,
+            };
+            vec![
+                Msg::Run { run, tasks },
+                alerts_of(engine, id).await?,
+                Msg::Forecast {
+                    run_id: id,
+                    forecast,
+                },
+            ]
+        }
         Effect::LoadAlerts(id) => vec![alerts_of(engine, id).await?],
         Effect::LoadSchedule => vec![Msg::Schedule(
             crate::engine::schedules::overview(engine, now_ms(), 1).await?,
@@ -385,11 +404,18 @@ pub async fn perform(engine: &Engine, effect: Effect, owner: &Owner) -> Result<V
                     .to_string(),
                 text: f.text,
             });
+            let rows = store
+                .history(&run.pipeline, Some(&task_id), history::DEFAULT_RUNS)
+                .await?;
+            let history = history::by_task(&rows)
+                .into_iter()
+                .find(|h| h.task_id == task_id);
             vec![Msg::Detail {
                 run_id,
                 task_id,
                 attempts,
                 runbook: rb,
+                history,
             }]
         }
         Effect::LoadLogs {

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use crate::engine::forecast::RunForecast;
+use crate::engine::history::TaskHistory;
 use crate::engine::request::{MarkAs, Request};
 use crate::engine::schedules::Overview;
 use crate::engine::state::{RunState, TaskState};
@@ -48,6 +50,13 @@ pub enum Msg {
         task_id: String,
         attempts: Vec<AttemptRow>,
         runbook: Option<Runbook>,
+        /// The task across the pipeline's recent runs (this one included).
+        history: Option<TaskHistory>,
+    },
+    /// The shown run's projected finish (None: it has no deadline, or is done).
+    Forecast {
+        run_id: i64,
+        forecast: Option<RunForecast>,
     },
     Logs {
         run_id: i64,
@@ -236,6 +245,7 @@ pub struct Detail {
     pub runbook: Option<Runbook>,
     pub runbook_scroll: usize,
     pub loaded: bool,
+    pub history: Option<TaskHistory>,
 }
 
 /// Progress samples of a running task, for a rate and an ETA.
@@ -314,6 +324,8 @@ pub struct State {
     /// The shown run's alerts, and which run they are of.
     pub alerts: Vec<RunAlert>,
     pub alerts_of: Option<i64>,
+    /// The forecast of the run whose tasks are shown.
+    pub forecast: Option<RunForecast>,
     /// Something visible changed since the last frame.
     pub dirty: bool,
     pub quit: bool,
@@ -353,6 +365,7 @@ impl State {
             undelivered: Undelivered::default(),
             alerts: Vec::new(),
             alerts_of: None,
+            forecast: None,
             dirty: true,
             quit: false,
         }

@@ -7,7 +7,7 @@
 //! `deadline_missed` does, through the same outbox and channels.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
 use serde::Serialize;
@@ -39,6 +39,9 @@ pub struct RunForecast {
     pub at_risk: bool,
     /// Per pool the run uses: the finish with one more slot.
     pub what_if: Vec<PoolWhatIf>,
+    /// The pipeline's zone: times are shown in the deadline's own terms.
+    #[serde(skip)]
+    pub tz: chrono_tz::Tz,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -50,9 +53,17 @@ pub struct PoolWhatIf {
 
 impl RunForecast {
     /// `at risk: projected 10:24, deadline 10:00 — critical path a → b → c`
-    /// (or `on time: …`), times in `tz`.
-    pub fn headline(&self, tz: chrono_tz::Tz) -> String {
-        let hhmm = |ms: i64| hhmm_in(ms, tz);
+    /// (or `on time: …`), times in the pipeline's zone.
+    pub fn headline(&self) -> String {
+        match self.path_text() {
+            Some(path) => format!("{} — {path}", self.projection_text()),
+            None => self.projection_text(),
+        }
+    }
+
+    /// `at risk: projected 10:24, deadline 10:00`.
+    pub fn projection_text(&self) -> String {
+        let hhmm = |ms: i64| hhmm_in(ms, self.tz);
         let Some(projected) = self.projected_at else {
             return format!(
                 "cannot finish: {} failed (rerun to project)",
@@ -67,17 +78,22 @@ impl RunForecast {
         if let Some(d) = self.deadline_at {
             s.push_str(&format!(", deadline {}", hhmm(d)));
         }
-        if !self.critical_path.is_empty() {
-            s.push_str(" — critical path ");
-            s.push_str(&self.critical_path.join(" → "));
+        s
+    }
+
+    /// `critical path a → b → c`, and how many tasks are guessed.
+    pub fn path_text(&self) -> Option<String> {
+        if self.projected_at.is_none() || self.critical_path.is_empty() {
+            return None;
         }
+        let mut s = format!("critical path {}", self.critical_path.join(" → "));
         if !self.guessed.is_empty() {
             s.push_str(&format!(
                 " ({} task(s) without history, counted at their kind's median)",
                 self.guessed.len()
             ));
         }
-        s
+        Some(s)
     }
 }
 
@@ -159,16 +175,29 @@ fn describe(
         guessed: ids(&plan.guessed()),
         at_risk,
         what_if,
+        tz: crate::engine::serve::timezone_of(ws, pipeline),
+    }
+}
+
+impl PoolWhatIf {
+    /// "replica 2→3: projected 09:52", in the forecast's zone.
+    pub fn text(&self, f: &RunForecast) -> String {
+        let at = self.projected_at.map_or_else(
+            || "cannot finish".to_string(),
+            |t| format!("projected {}", hhmm_in(t, f.tz)),
+        );
+        format!("{} {}→{}: {at}", self.pool, self.size, self.size + 1)
     }
 }
 
 /// `Store::history_version`: finished runs, and the newest of them.
 type HistoryVersion = (i64, Option<i64>);
 
-/// Estimates per pipeline, recomputed only when its history changed.
+/// Estimates per pipeline, recomputed only when its history changed. Shared
+/// by the console's effects (the lock is never held across a query).
 #[derive(Default)]
 pub struct AtRiskWatch {
-    cache: HashMap<String, (HistoryVersion, Arc<Estimates>)>,
+    cache: Mutex<HashMap<String, (HistoryVersion, Arc<Estimates>)>>,
 }
 
 impl AtRiskWatch {
@@ -176,23 +205,47 @@ impl AtRiskWatch {
         AtRiskWatch::default()
     }
 
-    pub async fn estimates(&mut self, store: &Store, pipeline: &str) -> Result<Arc<Estimates>> {
+    pub async fn estimates(&self, store: &Store, pipeline: &str) -> Result<Arc<Estimates>> {
         let version = store.history_version(pipeline).await?;
-        if let Some((v, e)) = self.cache.get(pipeline)
-            && *v == version
+        if let Some((v, e)) = self.cached(pipeline)
+            && v == version
         {
-            return Ok(e.clone());
+            return Ok(e);
         }
         let rows = store.history(pipeline, None, HISTORY_RUNS).await?;
         let e = Arc::new(Estimates::from_rows(&rows));
-        self.cache
-            .insert(pipeline.to_string(), (version, e.clone()));
+        if let Ok(mut c) = self.cache.lock() {
+            c.insert(pipeline.to_string(), (version, e.clone()));
+        }
         Ok(e)
+    }
+
+    fn cached(&self, pipeline: &str) -> Option<(HistoryVersion, Arc<Estimates>)> {
+        self.cache.lock().ok()?.get(pipeline).cloned()
+    }
+
+    /// One run's forecast now (the console's run view and pools screen).
+    pub async fn forecast(
+        &self,
+        ws: &Workspace,
+        store: &Store,
+        run: &RunRow,
+        rows: &[InstanceRow],
+        now: i64,
+    ) -> Result<RunForecast> {
+        let (sizes, busy) = self.pools(store, now).await?;
+        let est = self.estimates(store, &run.pipeline).await?;
+        let others = busy
+            .into_iter()
+            .filter(|(r, _)| *r != run.id)
+            .map(|(_, b)| b)
+            .collect();
+        Ok(forecast_run(ws, run, rows, &est, &sizes, others, now))
     }
 
     /// Pool sizes, and the slots other runs hold with when they free them.
     async fn pools(
-        &mut self,
+        &self,
         store: &Store,
         now: i64,
     ) -> Result<(HashMap<String, i64>, Vec<(i64, Busy)>)> {
@@ -225,7 +278,7 @@ impl AtRiskWatch {
     /// Forecasts every live run with a deadline (or only `runs`), and every
     /// held-back slot with one.
     pub async fn forecasts(
-        &mut self,
+        &self,
         ws: &Workspace,
         store: &Store,
         runs: Option<&[i64]>,
@@ -287,7 +340,7 @@ impl AtRiskWatch {
     /// One watch pass: raises `at_risk` for what newly is. Returns the
     /// forecasts it raised for.
     pub async fn raise(
-        &mut self,
+        &self,
         ws: &Workspace,
         store: &Store,
         runs: Option<&[i64]>,
@@ -308,14 +361,13 @@ impl AtRiskWatch {
             {
                 continue;
             }
-            let tz = crate::engine::serve::timezone_of(ws, &f.pipeline);
             let mut tx = store.begin().await?;
             store::raise_at_risk(
                 &mut tx,
                 &f.pipeline,
                 f.run_id,
                 f.slot_at,
-                &f.headline(tz),
+                &f.headline(),
                 projected - deadline,
             )
             .await?;

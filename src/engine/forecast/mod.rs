@@ -13,7 +13,7 @@
 mod at_risk;
 mod simulate;
 
-pub use at_risk::{AtRiskWatch, RunForecast, forecast_run};
+pub use at_risk::{AtRiskWatch, PoolWhatIf, RunForecast, forecast_run};
 pub use simulate::project;
 
 use std::collections::HashMap;

@@ -29,12 +29,12 @@ pub fn spawn_watch(
     runs: Vec<i64>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut at_risk = AtRiskWatch::new();
+        let at_risk = AtRiskWatch::new();
         let mut tick = tokio::time::interval(WATCH_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(e) = watch_once(&ws, &store, &token, &runs, &mut at_risk).await {
+            if let Err(e) = watch_once(&ws, &store, &token, &runs, &at_risk).await {
                 tracing::warn!(
                     "watching deadlines and alerts: {}",
                     crate::text::error_chain(&e)
@@ -49,7 +49,7 @@ async fn watch_once(
     store: &Store,
     token: &str,
     runs: &[i64],
-    at_risk: &mut AtRiskWatch,
+    at_risk: &AtRiskWatch,
 ) -> Result<()> {
     if store.serve_alive().await? {
         return Ok(());

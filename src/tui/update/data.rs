@@ -151,6 +151,7 @@ pub(super) fn on_detail(
     task_id: &str,
     attempts: Vec<crate::engine::store::AttemptRow>,
     runbook: Option<super::super::state::Runbook>,
+    history: Option<crate::engine::history::TaskHistory>,
 ) {
     if let Some(d) = s
         .detail
@@ -159,6 +160,7 @@ pub(super) fn on_detail(
     {
         d.attempts = attempts;
         d.runbook = runbook;
+        d.history = history;
         d.loaded = true;
         s.dirty = true;
     }

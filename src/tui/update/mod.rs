@@ -92,7 +92,15 @@ pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
             task_id,
             attempts,
             runbook,
-        } => on_detail(s, run_id, &task_id, attempts, runbook),
+            history,
+        } => on_detail(s, run_id, &task_id, attempts, runbook, history),
+        Msg::Forecast { run_id, forecast } => {
+            // Only the shown run's; a late answer for another is dropped.
+            if s.tasks_of == Some(run_id) || s.selected_run().map(|r| r.id) == Some(run_id) {
+                s.forecast = forecast.filter(|f| f.run_id == Some(run_id));
+                s.dirty = true;
+            }
+        }
         Msg::Logs {
             run_id,
             task_id,

@@ -225,6 +225,7 @@ pub fn task_screen(with_runbook: bool) -> State {
         }),
         runbook_scroll: 0,
         loaded: true,
+        history: None,
     });
     s
 }

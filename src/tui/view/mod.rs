@@ -21,6 +21,7 @@ mod schedule;
 mod sources;
 mod stores;
 mod task;
+mod task_history;
 mod tree;
 mod warehouse;
 
@@ -28,6 +29,8 @@ mod warehouse;
 mod browse_tests;
 #[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod forecast_tests;
 #[cfg(test)]
 mod schedule_tests;
 #[cfg(test)]

@@ -76,6 +76,20 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 .push(Span::styled(" · full", theme.get("warning")));
         }
         rows.push((i, line));
+        // What one more slot would do for the shown run's deadline.
+        if let Some(f) = &state.forecast
+            && let Some(w) = f.what_if.iter().find(|w| w.pool == p.name)
+        {
+            let saves = match (f.projected_at, w.projected_at) {
+                (Some(now), Some(then)) if then < now => {
+                    format!(" (saves {})", crate::config::duration::human(now - then))
+                }
+                _ => " (saves nothing)".to_string(),
+            };
+            let run = f.run_id.map(|r| format!(", run {r}")).unwrap_or_default();
+            let text = format!("    one more slot, {}{saves}{run}", w.text(f));
+            rows.push((i, Line::styled(text, theme.get("text"))));
+        }
 
         let waiting: Vec<&str> = state
             .tasks

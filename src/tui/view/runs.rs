@@ -149,10 +149,31 @@ fn tasks_table(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         let text = format!("· late by {} ", crate::config::duration::human(late));
         title.push(Span::styled(text, theme.get("error")));
     }
+    // Not late (yet): whether it will be, and which chain decides it.
+    let forecast = state
+        .forecast
+        .as_ref()
+        .filter(|f| f.run_id == run && shown.is_some_and(|r| r.late_ms(state.now).is_none()));
+    if let Some(f) = forecast {
+        let role = if f.at_risk || f.projected_at.is_none() {
+            "warning"
+        } else {
+            "dim"
+        };
+        let text = format!("· {} ", f.projection_text());
+        title.push(Span::styled(text, theme.get(role)));
+    }
     let mut block = pane(Line::from(title), focused, theme);
-    let room = usize::from(area.width.saturating_sub(4));
+    let mut room = usize::from(area.width.saturating_sub(4));
     if let Some(line) = run.and_then(|r| super::alerts::line(state, r, None, theme, room)) {
+        room = room.saturating_sub(line.width() + 2);
         block = block.title_bottom(line);
+    }
+    if let Some(path) = forecast.and_then(|f| f.path_text()) {
+        let text = format!(" {} ", truncate(&path, room.saturating_sub(2)));
+        if room > 12 {
+            block = block.title_bottom(Line::styled(text, theme.get("dim")).right_aligned());
+        }
     }
     if state.tasks.is_empty() {
         let text = if run.is_some() {

@@ -8,7 +8,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
 use super::cells::{self, first_line};
 use super::fmt::{self, hard_wrap, highlight, width};
-use super::pane;
+use super::{pane, task_history};
 use crate::engine::store::InstanceRow;
 use crate::text::clean_log;
 use crate::tui::action::Action;
@@ -19,6 +19,8 @@ use crate::tui::{Keymap, Mode, State, Theme};
 /// Where the task screen puts its parts.
 struct Parts {
     top: Rect,
+    /// The task's history (durations and rows of recent runs), when known.
+    history: Option<Rect>,
     /// The log and the runbook, when there is room for them.
     log: Option<Rect>,
     book: Option<Rect>,
@@ -42,7 +44,7 @@ fn current_error(state: &State, d: &Detail) -> Option<String> {
     }
 }
 
-fn parts(area: Rect, error: Option<&str>, attempts: usize) -> Parts {
+fn parts(area: Rect, error: Option<&str>, attempts: usize, history: bool) -> Parts {
     let inner_w = usize::from(area.width.saturating_sub(2)).max(1);
     let err_rows = error.map_or(1, |e| {
         e.lines()
@@ -56,8 +58,14 @@ fn parts(area: Rect, error: Option<&str>, attempts: usize) -> Parts {
     } else {
         0
     };
-    let [top, mid, bottom] = Layout::vertical([
+    let hist_h = if history && area.height >= 20 {
+        task_history::HEIGHT
+    } else {
+        0
+    };
+    let [top, hist, mid, bottom] = Layout::vertical([
         Constraint::Length(top_h),
+        Constraint::Length(hist_h),
         Constraint::Fill(1),
         Constraint::Length(att_h),
     ])
@@ -76,6 +84,7 @@ fn parts(area: Rect, error: Option<&str>, attempts: usize) -> Parts {
     };
     Parts {
         top,
+        history: (hist_h > 0).then_some(hist),
         log,
         book,
         bottom,
@@ -88,7 +97,13 @@ pub fn log_area(state: &State) -> Option<Rect> {
     let d = state.detail.as_ref()?;
     let (w, h) = state.size;
     let body = Rect::new(0, 1, w, h.saturating_sub(2));
-    parts(body, current_error(state, d).as_deref(), d.attempts.len()).log
+    parts(
+        body,
+        current_error(state, d).as_deref(),
+        d.attempts.len(),
+        d.history.is_some(),
+    )
+    .log
 }
 
 /// Rows a log line takes in a pane `w` columns wide.
@@ -126,10 +141,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keys: &
     let error = current_error(state, d);
     let Parts {
         top,
+        history,
         log,
         book,
         bottom,
-    } = parts(area, error.as_deref(), d.attempts.len());
+    } = parts(
+        area,
+        error.as_deref(),
+        d.attempts.len(),
+        d.history.is_some(),
+    );
 
     // Title: what the task is and where it stands.
     let st = inst.map(|t| t.state).or(latest.map(|a| a.state));
@@ -155,6 +176,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keys: &
         block = block.title_bottom(line);
     }
     frame.render_widget(body.wrap(Wrap { trim: false }).block(block), top);
+    if let (Some(area), Some(h)) = (history, &d.history) {
+        task_history::draw(frame, area, state, h, inst, theme);
+    }
 
     if let (Some(log), Some(book)) = (log, book) {
         log_pane(frame, log, d, theme);
@@ -181,7 +205,11 @@ fn status(state: &State, inst: Option<&InstanceRow>, theme: &Theme) -> Line<'sta
         ));
     }
     spans.extend(p.bar(20, theme).spans);
-    for (text, pre) in [(p.rate(), "  "), (p.eta(), "  eta ")] {
+    let eta = match p.eta() {
+        e if e.is_empty() => task_history::eta(state, t).unwrap_or_default(),
+        e => e,
+    };
+    for (text, pre) in [(p.rate(), "  "), (eta, "  eta ")] {
         if !text.is_empty() {
             spans.push(Span::styled(format!("{pre}{text}"), theme.get("text")));
         }
