@@ -50,10 +50,12 @@ pub async fn alerts(cli: &Cli, as_json: bool, run: Option<&str>, limit: i64) -> 
     );
     let now = now_ms();
     for (a, ds) in &list {
-        let task = a
-            .task_id
-            .clone()
-            .unwrap_or_else(|| format!("{} task(s)", a.tasks.len()));
+        let task = match (&a.task_id, a.tasks.len()) {
+            (Some(t), _) => t.clone(),
+            // About the run as a whole (a deadline, a projection, a recovery).
+            (None, 0) => "(the run)".to_string(),
+            (None, n) => format!("{n} task(s)"),
+        };
         let rows: Vec<(String, &str, i64, String)> = if ds.is_empty() {
             vec![(String::new(), overall(a, ds), 0, String::new())]
         } else {

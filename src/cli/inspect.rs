@@ -93,6 +93,17 @@ pub async fn status(cli: &Cli, as_json: bool, run: Option<&str>, limit: i64) -> 
         }
         loaded.push((r, insts));
     }
+    // Live runs with a deadline: their projected finish.
+    let watch = crate::engine::forecast::AtRiskWatch::new();
+    let mut forecasts = HashMap::new();
+    for (r, insts) in &loaded {
+        if r.deadline_at.is_some() && r.state.is_live() {
+            let f = watch
+                .forecast(&engine.ws, &engine.store, r, insts, now_ms())
+                .await?;
+            forecasts.insert(r.id, f);
+        }
+    }
     if as_json {
         let runs: Vec<_> = loaded
             .iter()
@@ -109,6 +120,18 @@ pub async fn status(cli: &Cli, as_json: bool, run: Option<&str>, limit: i64) -> 
                     "slot": iso(r.slot_at),
                     "deadline_at": iso(r.deadline_at),
                     "late_ms": r.late_ms(now_ms()),
+                    "forecast": forecasts.get(&r.id).map(|f| json!({
+                        "projected_at": iso(f.projected_at),
+                        "at_risk": f.at_risk,
+                        "critical_path": f.critical_path,
+                        "blocked_by": f.blocked_by,
+                        "without_history": f.guessed,
+                        "what_if": f.what_if.iter().map(|w| json!({
+                            "pool": w.pool,
+                            "size": w.size + 1,
+                            "projected_at": iso(w.projected_at),
+                        })).collect::<Vec<_>>(),
+                    })),
                     "owner": r.owner.as_ref().map(|l| json!({"pid": l.pid, "host": l.host, "live": lease_is_live(l, now_ms())})),
                     "tasks": insts.iter().map(|i| json!({
                         "id": i.task_id,
@@ -140,6 +163,12 @@ pub async fn status(cli: &Cli, as_json: bool, run: Option<&str>, limit: i64) -> 
     if run.is_some() {
         for (r, insts) in &loaded {
             print_run_detail(r, insts, &pools);
+            if let Some(f) = forecasts.get(&r.id) {
+                println!("forecast: {}", f.headline());
+                for w in &f.what_if {
+                    println!("  one more slot: {}", w.text(f));
+                }
+            }
         }
     } else {
         println!(
@@ -148,14 +177,18 @@ pub async fn status(cli: &Cli, as_json: bool, run: Option<&str>, limit: i64) -> 
         );
         for (r, insts) in &loaded {
             println!(
-                "{:>5}  {:<18} {:<10}  {:<9}  {:<14}  {}{}",
+                "{:>5}  {:<18} {:<10}  {:<9}  {:<14}  {}{}{}",
                 r.id,
                 one_line(&r.pipeline),
                 r.run_date,
                 r.state.as_str(),
                 local(r.started_at),
                 counts(insts),
-                late_note(r)
+                late_note(r),
+                forecasts
+                    .get(&r.id)
+                    .map(|f| format!("  ({})", f.projection_text()))
+                    .unwrap_or_default()
             );
         }
     }

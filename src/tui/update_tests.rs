@@ -626,3 +626,71 @@ fn opened_with_run_and_task_the_console_shows_that_task_of_that_run() {
     );
     assert!(s.start_at.is_none(), "used once");
 }
+
+#[test]
+fn a_forecast_is_kept_for_the_shown_run_and_a_resized_pool_reprojects_it() {
+    use crate::engine::forecast::RunForecast;
+    let (mut s, k) = loaded(false);
+    let forecast = |run: i64| RunForecast {
+        run_id: Some(run),
+        pipeline: "nightly".into(),
+        slot_at: None,
+        deadline_at: Some(10_000),
+        projected_at: Some(20_000),
+        critical_path: vec!["slow".into()],
+        blocked_by: Vec::new(),
+        guessed: Vec::new(),
+        at_risk: true,
+        what_if: Vec::new(),
+        tz: chrono_tz::Tz::UTC,
+    };
+    // Another run's late answer is dropped; the shown run's is kept.
+    update(
+        &mut s,
+        Msg::Forecast {
+            run_id: 1,
+            forecast: Some(forecast(1)),
+        },
+        &k,
+    );
+    assert_eq!(s.forecast, None);
+    update(
+        &mut s,
+        Msg::Forecast {
+            run_id: 2,
+            forecast: Some(forecast(2)),
+        },
+        &k,
+    );
+    assert_eq!(s.forecast.as_ref().and_then(|f| f.run_id), Some(2));
+    let pool = |size: i64, running: i64| {
+        Msg::Pools(vec![PoolUsage {
+            name: "replica".into(),
+            size,
+            running,
+            queued: 0,
+        }])
+    };
+    assert!(
+        update(&mut s, pool(2, 1), &k).contains(&Effect::LoadRun(2)),
+        "a new pool size"
+    );
+    assert!(
+        !update(&mut s, pool(2, 2), &k).contains(&Effect::LoadRun(2)),
+        "only usage moved"
+    );
+    assert!(
+        update(&mut s, pool(3, 2), &k).contains(&Effect::LoadRun(2)),
+        "resized"
+    );
+    // The run done: its forecast goes.
+    update(
+        &mut s,
+        Msg::Forecast {
+            run_id: 2,
+            forecast: None,
+        },
+        &k,
+    );
+    assert_eq!(s.forecast, None);
+}

@@ -15,6 +15,7 @@ mod simulate;
 
 pub use at_risk::{AtRiskWatch, PoolWhatIf, RunForecast, forecast_run};
 pub use simulate::project;
+// Plan and its parts are public for the benchmark and tests.
 
 use std::collections::HashMap;
 

@@ -74,6 +74,15 @@ pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
         Msg::Runs(runs) => on_runs(s, runs, &mut fx),
         Msg::Run { run, tasks } => on_run(s, run, tasks, &mut fx),
         Msg::Pools(p) => {
+            // A resized pool moves the shown run's projection: reproject.
+            if let Some(run) = s.forecast.as_ref().and_then(|f| f.run_id)
+                && s.pools
+                    .iter()
+                    .map(|x| (&x.name, x.size))
+                    .ne(p.iter().map(|x| (&x.name, x.size)))
+            {
+                fx.push(Effect::LoadRun(run));
+            }
             s.pools = p;
             s.pool_cursor = s.pool_cursor.min(s.pools.len().saturating_sub(1));
             s.dirty = true;
