@@ -21,6 +21,7 @@ mod migrate;
 mod pools;
 mod postgres;
 mod runs;
+mod sla;
 mod slots;
 mod sqlite;
 
@@ -34,6 +35,7 @@ pub use events::*;
 pub use leases::*;
 pub use pools::*;
 pub use runs::*;
+pub use sla::*;
 pub use slots::*;
 
 use std::path::{Path, PathBuf};
