@@ -1,7 +1,7 @@
 //! The pure half of the SLA report: rows + window + now → figures. No store,
 //! no clock; the rules are in the module doc of `sla`.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Days, NaiveDate};
 use chrono_tz::Tz;
@@ -53,11 +53,11 @@ fn slot_counts(slots: &[SlotRow]) -> SlotCounts {
 fn dues(rows: &PipelineRows, now: i64) -> Vec<Due> {
     let mut out = Vec::new();
     let mut slot_times = HashSet::new();
+    // By id: an `@every 30s` pipeline has thousands of slots in 30 days.
+    let by_id: HashMap<i64, &RunRow> = rows.runs.iter().map(|r| (r.id, r)).collect();
     for s in &rows.slots {
         slot_times.insert(s.slot_at);
-        let run = s
-            .run_id
-            .and_then(|id| rows.runs.iter().find(|r| r.id == id));
+        let run = s.run_id.and_then(|id| by_id.get(&id).copied());
         let deadline_at = run.and_then(|r| r.deadline_at).or(s.deadline_at);
         let (outcome, vs) = match (s.state.as_str(), run) {
             _ if deadline_at.is_none() => (Outcome::NoDeadline, None),
@@ -256,6 +256,15 @@ fn weeks(rows: &PipelineRows, dues: &[Due], from: i64, now: i64) -> Vec<Week> {
         return Vec::new();
     };
     let week_of = |ms: i64| local_date(ms, tz).map(monday);
+    // Each due and failed run's week, once (not once per week listed).
+    let due_weeks: Vec<(Option<NaiveDate>, Outcome)> = dues
+        .iter()
+        .map(|d| (week_of(d.reference_at), d.outcome))
+        .collect();
+    let failed_weeks: Vec<Option<NaiveDate>> = (rows.runs.iter())
+        .filter(|r| r.state == RunState::Failed)
+        .map(|r| week_of(r.slot_at.unwrap_or(r.created_at)))
+        .collect();
     let mut out = Vec::new();
     let mut start = monday(first);
     while start <= last {
@@ -269,22 +278,16 @@ fn weeks(rows: &PipelineRows, dues: &[Due], from: i64, now: i64) -> Vec<Week> {
             share: None,
             failed_runs: 0,
         };
-        for d in dues
-            .iter()
-            .filter(|d| week_of(d.reference_at) == Some(start))
-        {
+        for (_, outcome) in due_weeks.iter().filter(|(wk, _)| *wk == Some(start)) {
             w.dues += 1;
-            match d.outcome {
+            match *outcome {
                 Outcome::OnTime => w.on_time += 1,
                 Outcome::Pending => w.pending += 1,
                 o if o.is_miss() => w.missed += 1,
                 _ => {}
             }
         }
-        w.failed_runs = (rows.runs.iter())
-            .filter(|r| r.state == RunState::Failed)
-            .filter(|r| week_of(r.slot_at.unwrap_or(r.created_at)) == Some(start))
-            .count() as u32;
+        w.failed_runs = failed_weeks.iter().filter(|wk| **wk == Some(start)).count() as u32;
         w.share = share(w.on_time, w.on_time + w.missed);
         out.push(w);
         start = start + Days::new(7);

@@ -403,3 +403,28 @@ fn without_a_deadline_slots_and_failures_count_but_no_on_time() {
     assert_eq!(r.failures.failed_runs, 2);
     assert_eq!(r.recovery.recovered, 1);
 }
+
+#[test]
+fn a_run_failing_again_after_it_recovered_opens_a_new_incident() {
+    let mut rows = week_of_outcomes();
+    rows.alerts.retain(|a| a.run_id == Some(3));
+    rows.alerts.push(alert(
+        "sy/run-3.1/load/failed#1",
+        "failed",
+        Some(3),
+        &["load"],
+        "2026-12-02T05:00:00Z",
+    ));
+    let r = compute(rows, from(), now());
+    let rec = &r.recovery;
+    let keys: Vec<(&str, Option<i64>)> = (rec.incidents.iter())
+        .map(|i| (i.key.as_str(), i.recovery_ms))
+        .collect();
+    assert_eq!(
+        keys,
+        vec![("run-3.1#0", Some(40 * MIN)), ("run-3.1#1", None)]
+    );
+    assert_eq!((rec.recovered, rec.open), (1, 1));
+    // One instance failed twice: one failed task of the run.
+    assert_eq!(r.failures.failed_tasks, 1);
+}
