@@ -16,6 +16,8 @@ mod inspect;
 mod logging;
 mod manage;
 mod serve;
+mod sla;
+mod sla_text;
 mod state;
 
 use std::path::PathBuf;
@@ -255,6 +257,21 @@ pub enum Command {
         run: Option<String>,
         #[arg(long, default_value_t = 50)]
         limit: i64,
+    },
+    /// Per pipeline over a window: slots, on-time share, misses, failures, time to recover
+    #[command(group = clap::ArgGroup::new("format").args(["json", "md"]))]
+    Sla {
+        /// How far back: 30d, 2w, 12h…
+        #[arg(long, default_value = "30d", value_name = "DURATION")]
+        since: String,
+        /// Only this pipeline
+        #[arg(long, value_name = "PIPELINE")]
+        pipeline: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// Markdown, for the weekly review
+        #[arg(long)]
+        md: bool,
     },
     /// Notification channels
     Notify {
@@ -519,6 +536,19 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         } => history::history(&cli, pipeline, task.as_deref(), *runs, *json).await,
         Command::Alerts { json, run, limit } => {
             alerts::alerts(&cli, *json, run.as_deref(), *limit).await
+        }
+        Command::Sla {
+            since,
+            pipeline,
+            json,
+            md,
+        } => {
+            let format = match (json, md) {
+                (true, _) => sla::Format::Json,
+                (_, true) => sla::Format::Markdown,
+                _ => sla::Format::Text,
+            };
+            sla::sla(&cli, since, pipeline.as_deref(), format).await
         }
         Command::Notify {
             action: NotifyAction::Test { channel },

@@ -20,6 +20,7 @@ pub mod runbook;
 pub mod scheduler;
 pub mod schedules;
 pub mod serve;
+pub mod sla;
 pub mod state;
 pub mod stats;
 pub mod store;

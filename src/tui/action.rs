@@ -14,6 +14,7 @@ pub enum Screen {
     Graph,
     Backfill,
     Schedule,
+    Sla,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +83,7 @@ impl FromStr for Action {
             "screen graph" => Action::Screen(Screen::Graph),
             "screen backfill" => Action::Screen(Screen::Backfill),
             "screen schedule" => Action::Screen(Screen::Schedule),
+            "screen sla" => Action::Screen(Screen::Sla),
             "up" => Action::Up,
             "down" => Action::Down,
             "top" => Action::Top,

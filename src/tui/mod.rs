@@ -75,6 +75,8 @@ mod update_graph_tests;
 #[cfg(test)]
 mod update_schedule_tests;
 #[cfg(test)]
+mod update_sla_tests;
+#[cfg(test)]
 mod update_stores_tests;
 #[cfg(test)]
 mod update_tests;

@@ -332,6 +332,7 @@ fn dedup(effects: &mut Vec<Effect>) {
                 | Effect::LoadJournal(_)
                 | Effect::LoadBackfill(_)
                 | Effect::LoadSchedule
+                | Effect::LoadSla
                 | Effect::LoadAlerts(_)
         );
         if !loads {
@@ -375,6 +376,13 @@ pub async fn perform(engine: &Engine, effect: Effect, owner: &Owner) -> Result<V
         Effect::LoadSchedule => vec![Msg::Schedule(
             crate::engine::schedules::overview(engine, now_ms(), 1).await?,
         )],
+        Effect::LoadSla => {
+            let now = now_ms();
+            let from = now - crate::engine::sla::DEFAULT_WINDOW_MS;
+            vec![Msg::Sla(
+                crate::engine::sla::load(engine, from, now, None).await?,
+            )]
+        }
         Effect::LoadPools => vec![Msg::Pools(store.pools_usage().await?)],
         Effect::LoadJournal(id) => vec![Msg::Journal {
             run_id: id,

@@ -7,6 +7,7 @@ use crate::engine::forecast::RunForecast;
 use crate::engine::history::TaskHistory;
 use crate::engine::request::{MarkAs, Request};
 use crate::engine::schedules::Overview;
+use crate::engine::sla::Report;
 use crate::engine::state::{RunState, TaskState};
 use crate::engine::store::{
     AlertRow, AttemptRow, BackfillRow, BackfillRun, DeliveryRow, InstanceRow, JournalEntry,
@@ -82,6 +83,8 @@ pub enum Msg {
     },
     /// Every scheduled pipeline, as of when it was read.
     Schedule(Overview),
+    /// The SLA report of the last 30 days, as of when it was computed.
+    Sla(Report),
     /// Alerts still on their way, whenever that changes.
     Undelivered(Undelivered),
     /// A run's alerts with their deliveries, newest first.
@@ -116,6 +119,7 @@ pub enum Effect {
     LoadPools,
     LoadJournal(i64),
     LoadSchedule,
+    LoadSla,
     LoadAlerts(i64),
     LoadDetail {
         run_id: i64,
@@ -162,6 +166,14 @@ pub type RunAlert = (AlertRow, Vec<DeliveryRow>);
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScheduleState {
     pub shown: Overview,
+    pub cursor: usize,
+    pub loaded: bool,
+}
+
+/// The SLA screen: the engine's report, one pipeline selected.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SlaState {
+    pub shown: Report,
     pub cursor: usize,
     pub loaded: bool,
 }
@@ -319,6 +331,7 @@ pub struct State {
     /// Sources, Stores and Warehouse screens.
     pub browse: Browse,
     pub schedule: ScheduleState,
+    pub sla: SlaState,
     /// Alerts not yet accepted by their channels (the header badge).
     pub undelivered: Undelivered,
     /// The shown run's alerts, and which run they are of.
@@ -362,6 +375,7 @@ impl State {
             start_at: None,
             browse: Browse::default(),
             schedule: ScheduleState::default(),
+            sla: SlaState::default(),
             undelivered: Undelivered::default(),
             alerts: Vec::new(),
             alerts_of: None,

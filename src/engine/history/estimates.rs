@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::engine::state::TaskState;
-use crate::engine::stats::{percentile, sorted};
+use crate::engine::stats::percentile_of;
 use crate::engine::store::HistoryRow;
 
 /// Where an estimate came from, so a projection can say how sure it is.
@@ -51,7 +51,7 @@ impl Estimates {
         }
         let p = |m: HashMap<&str, Vec<i64>>, q: f64| {
             m.into_iter()
-                .filter_map(|(k, v)| Some((k.to_string(), percentile(&sorted(v), q)?)))
+                .filter_map(|(k, v)| Some((k.to_string(), percentile_of(&v, q)?)))
                 .collect()
         };
         Estimates {

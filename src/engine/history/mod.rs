@@ -12,7 +12,7 @@ pub use estimates::{Basis, Estimate, Estimates};
 use serde::Serialize;
 
 use crate::engine::state::TaskState;
-use crate::engine::stats::{percentile, sorted};
+use crate::engine::stats::{percentile, percentile_of};
 use crate::engine::store::HistoryRow;
 
 /// How many runs back history looks by default (the sparkline's width).
@@ -106,16 +106,16 @@ impl TaskHistory {
 
     pub fn summary(&self) -> Summary {
         let durations = self.durations();
-        let ordered = sorted(durations.clone());
-        let rows = sorted(
-            self.samples
-                .iter()
-                .filter(|s| s.state == TaskState::Succeeded)
-                .filter_map(|s| s.rows)
-                .collect(),
-        );
+        let mut ordered = durations.clone();
+        ordered.sort_unstable();
+        let rows: Vec<i64> = self
+            .samples
+            .iter()
+            .filter(|s| s.state == TaskState::Succeeded)
+            .filter_map(|s| s.rows)
+            .collect();
         let p50 = percentile(&ordered, 50.0);
-        let rows_p50 = percentile(&rows, 50.0);
+        let rows_p50 = percentile_of(&rows, 50.0);
         let rows_per_s = match (rows_p50, p50) {
             (Some(r), Some(ms)) if ms > 0 => Some(r as f64 * 1000.0 / ms as f64),
             _ => None,
@@ -146,10 +146,8 @@ fn trend(durations: &[i64]) -> Trend {
         return Trend::Unknown;
     }
     let (earlier, recent) = durations.split_at(durations.len() - RECENT);
-    let (Some(before), Some(now)) = (
-        percentile(&sorted(earlier.to_vec()), 50.0),
-        percentile(&sorted(recent.to_vec()), 50.0),
-    ) else {
+    let (Some(before), Some(now)) = (percentile_of(earlier, 50.0), percentile_of(recent, 50.0))
+    else {
         return Trend::Unknown;
     };
     if before <= 0 {

@@ -22,6 +22,7 @@ mod migrate;
 mod pools;
 mod postgres;
 mod runs;
+mod sla;
 mod slots;
 mod sqlite;
 
@@ -36,6 +37,7 @@ pub use history::*;
 pub use leases::*;
 pub use pools::*;
 pub use runs::*;
+pub use sla::*;
 pub use slots::*;
 
 use std::path::{Path, PathBuf};

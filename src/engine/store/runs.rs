@@ -122,7 +122,7 @@ pub(super) fn parse_state<T: std::str::FromStr<Err = String>>(s: String) -> Resu
     s.parse::<T>().map_err(anyhow::Error::msg)
 }
 
-fn run_from_row(r: &AnyRow) -> Result<RunRow> {
+pub(super) fn run_from_row(r: &AnyRow) -> Result<RunRow> {
     let owner = match r.try_get::<Option<String>, _>("owner_token")? {
         Some(token) => Some(Lease {
             token,
@@ -183,7 +183,7 @@ fn instance_from_row(r: &AnyRow) -> Result<InstanceRow> {
     })
 }
 
-const RUN_COLS: &str = "id, pipeline, run_date, state, backfill_id, created_at, started_at, finished_at, owner_token, owner_pid, owner_host, owner_started, heartbeat_at, note, slot_at, deadline_at";
+pub(super) const RUN_COLS: &str = "id, pipeline, run_date, state, backfill_id, created_at, started_at, finished_at, owner_token, owner_pid, owner_host, owner_started, heartbeat_at, note, slot_at, deadline_at";
 
 /// Creates a run with its instances, all `pending`. Refuses a second live run
 /// of the same pipeline and date (the store's unique index is the last word).

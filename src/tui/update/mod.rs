@@ -10,6 +10,7 @@ pub(crate) mod forms;
 mod graph;
 mod modal;
 mod schedule;
+mod sla;
 mod stores;
 
 use data::{on_changed, on_detail, on_logs, on_progress, on_run, on_runs};
@@ -69,6 +70,7 @@ pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
             schedule::on_tick(s, &mut fx);
         }
         Msg::Schedule(rows) => schedule::on_schedule(s, rows),
+        Msg::Sla(report) => sla::on_report(s, report),
         Msg::Undelivered(u) => schedule::on_undelivered(s, u, &mut fx),
         Msg::Alerts { run_id, alerts } => schedule::on_alerts(s, run_id, alerts),
         Msg::Runs(runs) => on_runs(s, runs, &mut fx),
@@ -126,6 +128,7 @@ pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
             browse::on_changed(s, any_run, &mut fx);
             backfill::on_changed(s, any_run, &mut fx);
             schedule::on_changed(s, any_run, &mut fx);
+            sla::on_changed(s, any_run, &mut fx);
             on_changed(s, runs, any_run, pools, journal, logs, &mut fx)
         }
         Msg::Backfills { list, shown } => backfill::on_backfills(s, list, shown),
@@ -358,6 +361,7 @@ fn act(s: &mut State, action: Action, keys: &Keymap, fx: &mut Vec<Effect>) {
             }
         }
         Action::Refresh if s.screen == Screen::Schedule => fx.push(Effect::LoadSchedule),
+        Action::Refresh if s.screen == Screen::Sla => fx.push(Effect::LoadSla),
         // The browse screens' own actions (see `browse::act`): nothing elsewhere.
         Action::Filter
         | Action::Preview
@@ -429,6 +433,7 @@ pub(super) fn go(s: &mut State, screen: Screen, fx: &mut Vec<Effect>) {
         Screen::Sources | Screen::Stores | Screen::Warehouse => browse::entered(s, fx),
         Screen::Backfill => fx.push(Effect::LoadBackfill(backfill::wanted(s))),
         Screen::Schedule => fx.push(Effect::LoadSchedule),
+        Screen::Sla => fx.push(Effect::LoadSla),
         Screen::Runs | Screen::Task | Screen::Graph => {}
     }
 }
@@ -453,6 +458,7 @@ fn move_cursor(s: &mut State, action: &Action, fx: &mut Vec<Effect>) {
         Screen::Graph => graph::step(s, action),
         Screen::Backfill => backfill::move_cursor(s, action),
         Screen::Schedule => schedule::move_cursor(s, action),
+        Screen::Sla => sla::move_cursor(s, action),
         Screen::Journal => s.journal_cursor = step(s.journal_cursor, s.journal.len()),
         // `browse::act` moves these screens' cursors.
         Screen::Sources | Screen::Stores | Screen::Warehouse => {}

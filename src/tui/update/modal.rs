@@ -150,6 +150,7 @@ fn palette_command(s: &mut State, cmd: &str, fx: &mut Vec<Effect>) {
         ["graph"] => go(s, Screen::Graph, fx),
         ["backfills"] => go(s, Screen::Backfill, fx),
         ["schedule"] => go(s, Screen::Schedule, fx),
+        ["sla"] => go(s, Screen::Sla, fx),
         ["theme", name] => {
             // The runner answers with `Msg::Theme` once the theme loaded.
             fx.push(Effect::SetTheme(name.to_string()));

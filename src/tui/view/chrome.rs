@@ -75,6 +75,7 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Screen::Graph => "graph · ",
         Screen::Backfill => "backfill · ",
         Screen::Schedule => "schedule · ",
+        Screen::Sla => "sla · ",
     };
     spans.push(Span::styled(screen, theme.get("title")));
     if let Some(run) = shown_run(state) {
@@ -193,6 +194,7 @@ pub fn short_label(b: &Binding) -> String {
         Action::Screen(Screen::Graph) => "graph",
         Action::Screen(Screen::Backfill) => "backfills",
         Action::Screen(Screen::Schedule) => "schedule",
+        Action::Screen(Screen::Sla) => "sla",
         Action::Up => "up",
         Action::Down => "down",
         Action::Top => "top",

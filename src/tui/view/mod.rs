@@ -18,6 +18,7 @@ pub mod palette;
 mod pools;
 mod runs;
 mod schedule;
+mod sla;
 mod sources;
 mod stores;
 mod task;
@@ -33,6 +34,8 @@ mod fixtures;
 mod forecast_tests;
 #[cfg(test)]
 mod schedule_tests;
+#[cfg(test)]
+mod sla_tests;
 #[cfg(test)]
 mod tests;
 
@@ -66,6 +69,7 @@ pub fn mode_of(screen: Screen) -> Mode {
         Screen::Graph => Mode::Graph,
         Screen::Backfill => Mode::Backfill,
         Screen::Schedule => Mode::Schedule,
+        Screen::Sla => Mode::Sla,
     }
 }
 
@@ -96,6 +100,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keys: &Keymap) {
             Screen::Graph => graph::draw(frame, body, state, theme),
             Screen::Backfill => backfill::draw(frame, body, state, theme, keys),
             Screen::Schedule => schedule::draw(frame, body, state, theme),
+            Screen::Sla => sla::draw(frame, body, state, theme),
         }
     }
     match &state.modal {

@@ -29,6 +29,7 @@ pub fn palette_completions(state: &State, input: &str) -> Vec<String> {
         "graph",
         "backfills",
         "schedule",
+        "sla",
     ]
     .map(String::from)
     .to_vec();
@@ -58,6 +59,7 @@ fn describe(state: &State, cmd: &str) -> String {
         (Some("graph"), _) => "the selected run as a graph".into(),
         (Some("backfills"), _) => "a backfill date by date; start one".into(),
         (Some("schedule"), _) => "next slots, deadlines, who is late".into(),
+        (Some("sla"), _) => "on time by week, misses, time to recover".into(),
         (Some("pool"), Some(name)) => match state.pools.iter().find(|p| p.name == name) {
             Some(p) => format!("resize ({}/{} running now)", p.running, p.size),
             None => "resize".into(),

@@ -259,7 +259,7 @@ fn palette_with_completions() {
     assert_eq!(palette_completions(&s, " THEME h"), ["theme high-contrast"]);
     assert_eq!(
         palette_completions(&s, "").len(),
-        9 + 2 + BUNDLED_THEMES + 1
+        10 + 2 + BUNDLED_THEMES + 1
     );
     assert_eq!(palette_completions(&s, "g"), ["graph"]);
     assert_eq!(palette_completions(&s, "ba"), ["backfills"]);
