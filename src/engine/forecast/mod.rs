@@ -15,7 +15,6 @@ mod simulate;
 
 pub use at_risk::{AtRiskWatch, PoolWhatIf, RunForecast, forecast_run};
 pub use simulate::project;
-// Plan and its parts are public for the benchmark and tests.
 
 use std::collections::HashMap;
 
