@@ -3,12 +3,6 @@
 //! table in `format::types`), previews rows, and streams a table or a query
 //! as Arrow record batches.
 
-mod pg_column;
-mod pg_copy;
-mod pg_export;
-mod pg_partition;
-mod pg_value;
-
 use std::fmt;
 use std::sync::Arc;
 
@@ -21,12 +15,10 @@ use super::BoxFuture;
 use crate::format::types::ColumnType;
 
 pub mod mysql;
-mod mysql_decode;
 mod parse;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
-mod sqlite_decode;
 
 /// A table, always with its schema (`main` for SQLite, the database for MySQL).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -10,7 +10,7 @@ use sqlx::{Column, Executor, SqlSafeStr, Statement, TypeInfo};
 
 use super::super::Column as SourceColumn;
 use super::super::TableName;
-use super::super::mysql_decode::{Plan, clean};
+use super::decode::{Plan, clean};
 use super::{MysqlSource, text};
 use crate::format::types::{ColumnType, Fidelity, WarehouseType, mysql};
 

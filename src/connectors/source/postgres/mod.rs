@@ -1,9 +1,17 @@
 //! PostgreSQL source: the catalog (tables, views, partitioned tables,
 //! columns with their exact types, primary keys) through a small pool, and
-//! exports as COPY BINARY on dedicated connections (`pg_export`).
+//! exports as COPY BINARY on dedicated connections (`export.rs`; COPY
+//! decoding in `copy.rs`, per-column conversion in `column.rs` and
+//! `value.rs`, partition ranges in `partition.rs`).
 //!
 //! Identifiers are always quoted, so mixed case, spaces and quotes in names
 //! work. Messages never carry the connection URL (it may hold a password).
+
+mod column;
+mod copy;
+mod export;
+mod partition;
+mod value;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -15,8 +23,6 @@ use sqlx::Connection;
 use sqlx::postgres::types::Oid;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
-use super::pg_copy::CopyColumn;
-use super::pg_export;
 use super::{
     BatchSender, Column, ExportInput, ExportOptions, ExportStats, ProgressFn, Source, TableDetail,
     TableKind, TableName, TableSummary,
@@ -24,6 +30,7 @@ use super::{
 use crate::connectors::BoxFuture;
 use crate::format::types::ColumnType;
 use crate::format::types::postgres::{PgKind, kind};
+use copy::CopyColumn;
 
 pub struct PostgresSource {
     opts: PgConnectOptions,
@@ -355,7 +362,7 @@ impl PostgresSource {
         // A dedicated connection: a COPY abandoned half-way must not go
         // back into the pool.
         let mut conn = Self::dedicated(&self.opts).await?;
-        let batch = pg_export::preview(&mut conn, t, rows).await;
+        let batch = export::preview(&mut conn, t, rows).await;
         let _ = conn.close().await;
         batch.with_context(|| format!("preview of {t}"))
     }
@@ -389,7 +396,7 @@ impl Source for PostgresSource {
         out: BatchSender,
         progress: ProgressFn,
     ) -> BoxFuture<'a, Result<ExportStats>> {
-        Box::pin(pg_export::export(self, input, opts, out, progress))
+        Box::pin(export::export(self, input, opts, out, progress))
     }
 }
 

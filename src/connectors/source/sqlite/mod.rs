@@ -2,6 +2,8 @@
 //! `sqlite_master` and `pragma_table_xinfo`, rows streamed into Arrow
 //! builders with every value's storage class checked against its column.
 
+mod decode;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,13 +15,13 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqlitePool, SqlitePoo
 use sqlx::{Column, ConnectOptions, Executor, Row, SqlSafeStr, Statement, TypeInfo};
 
 use super::rows::{collect_one, preview_plan};
-use super::sqlite_decode::{Job, Plan, clean, driver_message, export_rows};
 use super::{
     BatchSender, Column as SourceColumn, ExportInput, ExportOptions, ExportStats, ProgressFn,
     Source, TableDetail, TableKind, TableName, TableSummary,
 };
 use crate::connectors::BoxFuture;
 use crate::format::types::sqlite;
+use decode::{Job, Plan, clean, driver_message, export_rows};
 
 pub struct SqliteSource {
     options: SqliteConnectOptions,

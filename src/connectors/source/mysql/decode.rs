@@ -11,9 +11,11 @@ use futures_util::TryStreamExt;
 use sqlx::mysql::{MySql, MySqlConnection, MySqlRow, MySqlValueRef};
 use sqlx::{Column, Decode, Row, TypeInfo, ValueRef};
 
-use super::Lossy;
-use super::parse::{MICROS_PER_DAY, days_from_ymd, decimal_i128, decimal_i256, micros_of_day};
-use super::rows::{BatchSink, Cell, Warnings, refusal};
+use crate::connectors::source::Lossy;
+use crate::connectors::source::parse::{
+    MICROS_PER_DAY, days_from_ymd, decimal_i128, decimal_i256, micros_of_day,
+};
+use crate::connectors::source::rows::{BatchSink, Cell, Warnings, refusal};
 use crate::format::types::ColumnType;
 
 /// How a column's values travel in the binary protocol.

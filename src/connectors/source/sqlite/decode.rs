@@ -11,9 +11,11 @@ use futures_util::TryStreamExt;
 use sqlx::sqlite::{Sqlite, SqliteConnection, SqliteRow};
 use sqlx::{Decode, Row, TypeInfo, ValueRef};
 
-use super::parse::{decimal_i128, decimal_i256, parse_date, parse_datetime, parse_time};
-use super::rows::{BatchSink, Cell, Warnings, arrow_field, refusal};
-use super::{BatchSender, ExportStats, Lossy, ProgressFn};
+use crate::connectors::source::parse::{
+    decimal_i128, decimal_i256, parse_date, parse_datetime, parse_time,
+};
+use crate::connectors::source::rows::{BatchSink, Cell, Warnings, arrow_field, refusal};
+use crate::connectors::source::{BatchSender, ExportStats, Lossy, ProgressFn};
 use crate::format::types::{ColumnType, WarehouseType, sqlite};
 
 /// One column of an export and how its values are judged.

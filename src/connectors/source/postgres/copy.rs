@@ -8,8 +8,8 @@ use anyhow::{Context, Result, bail};
 use arrow_array::{RecordBatch, RecordBatchOptions};
 use arrow_schema::SchemaRef;
 
-use super::Lossy;
-use super::pg_column::{Ctx, Slot};
+use super::column::{Ctx, Slot};
+use crate::connectors::source::Lossy;
 use crate::format::types::postgres::PgKind;
 
 const SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";

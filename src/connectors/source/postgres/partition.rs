@@ -13,10 +13,10 @@ use sqlx::AssertSqlSafe;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use tokio::task::JoinSet;
 
-use super::BatchSender;
-use super::ExportOptions;
-use super::pg_export::{Plan, Progress, run_copy, send_schema};
-use super::postgres::{PgCol, PostgresSource, TableInfo, quote_ident, quote_literal};
+use super::export::{Plan, Progress, run_copy, send_schema};
+use super::{PgCol, PostgresSource, TableInfo, quote_ident, quote_literal};
+use crate::connectors::source::BatchSender;
+use crate::connectors::source::ExportOptions;
 use crate::format::types::postgres::PgKind;
 
 /// The key column when the table has a single-column integer primary key.

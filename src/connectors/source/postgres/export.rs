@@ -3,7 +3,7 @@
 //! to the writer through the bounded channel.
 //!
 //! Partitioned exports (ranges read in parallel under one snapshot) are in
-//! `pg_partition.rs`.
+//! `partition.rs`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -14,12 +14,12 @@ use arrow_schema::{Schema, SchemaRef};
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Column as _, Executor, SqlSafeStr, Statement, TypeInfo as _};
 
-use super::pg_copy::{CopyColumn, CopyDecoder, conversion_warnings};
-use super::pg_partition::{partitioned, split_of};
-use super::postgres::{
+use super::copy::{CopyColumn, CopyDecoder, conversion_warnings};
+use super::partition::{partitioned, split_of};
+use super::{
     PgCol, PostgresSource, TypeResolver, arrow_field, quote_ident, quote_table, table_info,
 };
-use super::{
+use crate::connectors::source::{
     BatchSender, ExportInput, ExportMsg, ExportOptions, ExportStats, Lossy, ProgressFn, TableName,
 };
 use crate::format::types::postgres::PgKind;

@@ -14,8 +14,8 @@ use arrow_array::types::Decimal256Type;
 use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, ListArray};
 use arrow_schema::FieldRef;
 
-use super::Lossy;
-use super::pg_value::{interval_iso, numeric_unscaled, uuid_text};
+use super::value::{interval_iso, numeric_unscaled, uuid_text};
+use crate::connectors::source::Lossy;
 use crate::format::types::postgres::PgKind;
 
 /// Days and microseconds from 1970-01-01 (Arrow) to 2000-01-01 (PostgreSQL).

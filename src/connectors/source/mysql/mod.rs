@@ -16,7 +16,6 @@ use arrow_schema::{DataType, Schema};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool, MySqlPoolOptions, MySqlRow};
 use sqlx::{ConnectOptions, Connection, Row};
 
-use super::mysql_decode::{Ctx, Plan, clean, driver_message, stream_rows};
 use super::rows::{BatchSink, Warnings, arrow_field, collect_one, preview_plan};
 use super::{
     BatchSender, Column as SourceColumn, ExportInput, ExportOptions, ExportStats, Lossy,
@@ -25,7 +24,9 @@ use super::{
 use crate::config::redact::redact;
 use crate::connectors::BoxFuture;
 use crate::format::types::{Fidelity, mysql};
+use decode::{Ctx, Plan, clean, driver_message, stream_rows};
 
+mod decode;
 mod query;
 use query::decimal_as_text;
 
