@@ -8,6 +8,7 @@ mod collisions;
 pub mod dag;
 mod deadlines;
 pub mod executor;
+pub mod journal;
 pub mod launch;
 pub mod lease;
 pub mod notify;
@@ -21,6 +22,7 @@ pub mod serve;
 pub mod state;
 pub mod store;
 pub mod template;
+pub mod timeline;
 pub mod worker;
 
 use std::sync::Arc;

@@ -23,6 +23,7 @@ mod postgres;
 mod runs;
 mod slots;
 mod sqlite;
+mod timeline;
 
 pub use alerts::*;
 pub use attempts::*;
@@ -35,6 +36,7 @@ pub use leases::*;
 pub use pools::*;
 pub use runs::*;
 pub use slots::*;
+pub use timeline::*;
 
 use std::path::{Path, PathBuf};
 
