@@ -27,6 +27,7 @@ pub enum Mode {
     Graph,
     Backfill,
     Schedule,
+    Timeline,
 }
 
 impl Mode {
@@ -43,6 +44,7 @@ impl Mode {
             "graph" => Mode::Graph,
             "backfill" => Mode::Backfill,
             "schedule" => Mode::Schedule,
+            "timeline" => Mode::Timeline,
             _ => return None,
         })
     }
@@ -198,6 +200,7 @@ mod tests {
             Mode::Graph,
             Mode::Backfill,
             Mode::Schedule,
+            Mode::Timeline,
         ] {
             assert_eq!(k.lookup(mode, "?"), Some(&Action::Help));
             assert_eq!(k.lookup(mode, "q"), Some(&Action::Quit));

@@ -78,3 +78,5 @@ mod update_schedule_tests;
 mod update_stores_tests;
 #[cfg(test)]
 mod update_tests;
+#[cfg(test)]
+mod update_timeline_tests;

@@ -10,6 +10,7 @@ use crate::engine::store::{
     AlertRow, AttemptRow, BackfillRow, BackfillRun, DeliveryRow, InstanceRow, JournalEntry,
     LogLine, PoolUsage, RunRow, Undelivered,
 };
+use crate::engine::timeline::Timeline;
 
 pub use super::backfill::{BackfillRequest, BackfillState};
 pub use super::graph::GraphState;
@@ -91,6 +92,11 @@ pub enum Msg {
     },
     /// A backfill started from the form: show it.
     BackfillStarted(i64),
+    /// A run's timeline, built by the engine.
+    Timeline {
+        run_id: i64,
+        timeline: Timeline,
+    },
     /// An action's outcome, shown in the footer.
     Done {
         ok: bool,
@@ -143,11 +149,37 @@ pub enum Effect {
     LoadBackfill(Option<i64>),
     /// Create the backfill's runs and hand them to a detached worker.
     StartBackfill(BackfillRequest),
+    LoadTimeline(i64),
+    /// Write a run's timeline as Markdown into the workspace's local dir.
+    WriteTimeline(i64),
     Quit,
 }
 
 /// An alert and where it went (one delivery per channel).
 pub type RunAlert = (AlertRow, Vec<DeliveryRow>);
+
+/// The Timeline screen: one run's incident, as the engine built it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineState {
+    /// The run asked for (shown stays empty until its timeline arrives).
+    pub run_id: Option<i64>,
+    pub shown: Option<Timeline>,
+    /// The highlighted entry (it scrolls the list).
+    pub cursor: usize,
+    /// Where Esc goes back to.
+    pub back: Screen,
+}
+
+impl Default for TimelineState {
+    fn default() -> TimelineState {
+        TimelineState {
+            run_id: None,
+            shown: None,
+            cursor: 0,
+            back: Screen::Runs,
+        }
+    }
+}
 
 /// The Schedule screen: every pipeline with a `schedule`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -309,6 +341,7 @@ pub struct State {
     /// Sources, Stores and Warehouse screens.
     pub browse: Browse,
     pub schedule: ScheduleState,
+    pub timeline: TimelineState,
     /// Alerts not yet accepted by their channels (the header badge).
     pub undelivered: Undelivered,
     /// The shown run's alerts, and which run they are of.
@@ -350,6 +383,7 @@ impl State {
             start_at: None,
             browse: Browse::default(),
             schedule: ScheduleState::default(),
+            timeline: TimelineState::default(),
             undelivered: Undelivered::default(),
             alerts: Vec::new(),
             alerts_of: None,

@@ -75,6 +75,7 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Screen::Graph => "graph · ",
         Screen::Backfill => "backfill · ",
         Screen::Schedule => "schedule · ",
+        Screen::Timeline => "timeline · ",
     };
     spans.push(Span::styled(screen, theme.get("title")));
     if let Some(run) = shown_run(state) {
@@ -193,6 +194,7 @@ pub fn short_label(b: &Binding) -> String {
         Action::Screen(Screen::Graph) => "graph",
         Action::Screen(Screen::Backfill) => "backfills",
         Action::Screen(Screen::Schedule) => "schedule",
+        Action::Screen(Screen::Timeline) | Action::Timeline => "timeline",
         Action::Up => "up",
         Action::Down => "down",
         Action::Top => "top",
@@ -228,6 +230,7 @@ pub fn short_label(b: &Binding) -> String {
         Action::Right => "right",
         Action::Fold => "fold/unfold",
         Action::NewBackfill => "new backfill",
+        Action::WriteTimeline => "write .md",
     };
     s.to_string()
 }

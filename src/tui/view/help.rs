@@ -269,5 +269,6 @@ fn mode_name(mode: Mode) -> &'static str {
         Mode::Graph => "graph",
         Mode::Backfill => "backfills",
         Mode::Schedule => "schedule",
+        Mode::Timeline => "timeline",
     }
 }

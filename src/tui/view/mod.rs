@@ -21,6 +21,7 @@ mod schedule;
 mod sources;
 mod stores;
 mod task;
+mod timeline;
 mod tree;
 mod warehouse;
 
@@ -32,6 +33,8 @@ mod fixtures;
 mod schedule_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod timeline_tests;
 
 use ratatui::Frame;
 use ratatui::Terminal;
@@ -63,6 +66,7 @@ pub fn mode_of(screen: Screen) -> Mode {
         Screen::Graph => Mode::Graph,
         Screen::Backfill => Mode::Backfill,
         Screen::Schedule => Mode::Schedule,
+        Screen::Timeline => Mode::Timeline,
     }
 }
 
@@ -93,6 +97,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keys: &Keymap) {
             Screen::Graph => graph::draw(frame, body, state, theme),
             Screen::Backfill => backfill::draw(frame, body, state, theme, keys),
             Screen::Schedule => schedule::draw(frame, body, state, theme),
+            Screen::Timeline => timeline::draw(frame, body, state, theme),
         }
     }
     match &state.modal {
