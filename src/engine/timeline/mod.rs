@@ -17,7 +17,7 @@ pub mod render;
 #[cfg(test)]
 pub(crate) mod tests;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -187,13 +187,20 @@ pub fn build(rows: &TimelineRows, now: i64) -> Timeline {
             run.id, run.pipeline, run.run_date
         ),
     ));
+    // Each task's attempts, to tell a retry (after a failed attempt) from a start.
+    let mut by_task: HashMap<&str, Vec<&AttemptRow>> = HashMap::new();
     for (task, a) in &rows.attempts {
-        let prev = rows
-            .attempts
-            .iter()
-            .filter(|(t, p)| t == task && p.attempt < a.attempt)
-            .max_by_key(|(_, p)| p.attempt)
-            .map(|(_, p)| p);
+        by_task.entry(task.as_str()).or_default().push(a);
+    }
+    for (task, a) in &rows.attempts {
+        let prev = by_task
+            .get(task.as_str())
+            .and_then(|list| {
+                list.iter()
+                    .filter(|p| p.attempt < a.attempt)
+                    .max_by_key(|p| p.attempt)
+            })
+            .copied();
         attempt_entries(&mut out, task, a, prev);
     }
     for alert in &rows.alerts {
@@ -223,7 +230,7 @@ pub fn build(rows: &TimelineRows, now: i64) -> Timeline {
             }
             (Some(l), _) => format!("deadline missed: late by {}", human(l)),
             (None, RunState::Succeeded) => "deadline met".to_string(),
-            (None, _) => "deadline".to_string(),
+            (None, _) => "deadline (the run is not done yet)".to_string(),
         };
         out.push(Entry::new(deadline, EntryKind::Deadline, None, text));
     }
