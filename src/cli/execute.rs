@@ -130,11 +130,23 @@ pub async fn backfill(
     exit_code(&engine, &results, None).await
 }
 
-pub async fn rerun(cli: &Cli, run: &str, sel: RerunSelection, detach: bool) -> Result<u8> {
+pub async fn rerun(
+    cli: &Cli,
+    run: &str,
+    sel: RerunSelection,
+    detach: bool,
+    note: Option<&str>,
+) -> Result<u8> {
     let engine = open_engine(cli).await?;
     let id = engine.store.resolve_run(run).await?;
     let owner = Arc::new(Owner::this_process(None));
     let who = process::who();
+    // The why goes in before the rerun, so the journal reads in that order.
+    if let Some(text) = note {
+        crate::engine::journal::add_note(&engine.store, id, &who, text)
+            .await
+            .map_err(|e| exit(2, crate::text::error_chain(&e)))?;
+    }
     let outcome = engine
         .request(id, &Request::Rerun(sel), &who, &owner)
         .await

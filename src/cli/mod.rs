@@ -19,6 +19,7 @@ mod serve;
 mod sla;
 mod sla_text;
 mod state;
+mod timeline;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -146,6 +147,9 @@ pub enum Command {
         failed: bool,
         #[arg(long)]
         detach: bool,
+        /// Say why in the run's journal first (shown on its timeline)
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
     },
     /// Cancel a run, or one task of it
     Cancel { run: String, task: Option<String> },
@@ -272,6 +276,27 @@ pub enum Command {
         /// Markdown, for the weekly review
         #[arg(long)]
         md: bool,
+    },
+    /// A run's incident in time order: attempts, failures, alerts, deliveries, human actions
+    Timeline {
+        /// Run id or `latest`
+        run: String,
+        /// Markdown for a postmortem
+        #[arg(long, conflicts_with = "json")]
+        md: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Human actions (reruns, cancels, marks, notes) across runs, newest last
+    Journal {
+        /// Only since then: a duration (`7d`), a date or an RFC 3339 time
+        #[arg(long, value_name = "DURATION_OR_DATE")]
+        since: Option<String>,
+        /// One run's: an id or `latest`
+        #[arg(long, value_name = "RUN")]
+        run: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
     /// Notification channels
     Notify {
@@ -494,6 +519,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             upstream,
             failed,
             detach,
+            note,
         } => {
             refuse_if_readonly(&cli, "rerun tasks")?;
             let sel = crate::engine::request::RerunSelection {
@@ -502,7 +528,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 upstream: *upstream,
                 failed: *failed,
             };
-            execute::rerun(&cli, run, sel, *detach).await
+            execute::rerun(&cli, run, sel, *detach, note.as_deref()).await
         }
         Command::Worker(args) => execute::worker(&cli, args).await,
         Command::Status { json, run, limit } => {
@@ -549,6 +575,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 _ => sla::Format::Text,
             };
             sla::sla(&cli, since, pipeline.as_deref(), format).await
+        }
+        Command::Timeline { run, md, json } => {
+            timeline::timeline(&cli, run, timeline::Form::of(*md, *json)).await
+        }
+        Command::Journal { since, run, json } => {
+            timeline::journal(&cli, since.as_deref(), run.as_deref(), *json).await
         }
         Command::Notify {
             action: NotifyAction::Test { channel },

@@ -10,6 +10,7 @@ mod deadlines;
 pub mod executor;
 pub mod forecast;
 pub mod history;
+pub mod journal;
 pub mod launch;
 pub mod lease;
 pub mod notify;
@@ -25,6 +26,7 @@ pub mod state;
 pub mod stats;
 pub mod store;
 pub mod template;
+pub mod timeline;
 pub mod worker;
 
 use std::sync::Arc;

@@ -311,6 +311,39 @@ pub async fn apply(
     Ok(applied)
 }
 
+/// A journal detail in words: requests are journaled as JSON; anything else
+/// (a note, "nightly 2026-11-22") is shown as it is. The console's journal
+/// and every timeline say them alike.
+pub fn describe_detail(detail: &str) -> String {
+    let Ok(req) = serde_json::from_str::<Request>(detail) else {
+        return detail.to_string();
+    };
+    match req {
+        Request::Rerun(sel) if sel.failed => "every failure and its downstream".into(),
+        Request::Rerun(sel) => {
+            let what = match (sel.upstream, sel.downstream) {
+                (true, true) => "with its upstream and downstream",
+                (true, false) => "with its upstream",
+                (false, true) => "with everything downstream",
+                (false, false) => "only",
+            };
+            match sel.task {
+                Some(t) => format!("{t} {what}"),
+                None => what.to_string(),
+            }
+        }
+        Request::Cancel { task: Some(t) } => format!("cancel {t}"),
+        Request::Cancel { task: None } => "cancel the whole run".into(),
+        Request::Mark { task, state } => {
+            let as_ = match state {
+                MarkAs::Succeeded => "succeeded",
+                MarkAs::Skipped => "skipped",
+            };
+            format!("{task} as {as_}")
+        }
+    }
+}
+
 fn state_event(run_id: i64, i: &InstanceRow, to: TaskState, error: Option<String>) -> NewEvent {
     NewEvent::task(
         run_id,

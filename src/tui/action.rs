@@ -15,6 +15,8 @@ pub enum Screen {
     Backfill,
     Schedule,
     Sla,
+    /// A run's incident in time order (`engine::timeline`).
+    Timeline,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +60,10 @@ pub enum Action {
     Right,
     Fold,
     NewBackfill,
+    /// Open the Timeline screen of the run on screen.
+    Timeline,
+    /// Write the timeline on screen as Markdown to a file.
+    WriteTimeline,
 }
 
 impl FromStr for Action {
@@ -112,6 +118,8 @@ impl FromStr for Action {
             "right" => Action::Right,
             "fold" => Action::Fold,
             "new_backfill" => Action::NewBackfill,
+            "timeline" => Action::Timeline,
+            "write_timeline" => Action::WriteTimeline,
             other => return Err(format!("unknown action `{other}`")),
         };
         Ok(a)

@@ -28,6 +28,7 @@ pub enum Mode {
     Backfill,
     Schedule,
     Sla,
+    Timeline,
 }
 
 impl Mode {
@@ -45,6 +46,7 @@ impl Mode {
             "backfill" => Mode::Backfill,
             "schedule" => Mode::Schedule,
             "sla" => Mode::Sla,
+            "timeline" => Mode::Timeline,
             _ => return None,
         })
     }
@@ -201,6 +203,7 @@ mod tests {
             Mode::Backfill,
             Mode::Schedule,
             Mode::Sla,
+            Mode::Timeline,
         ] {
             assert_eq!(k.lookup(mode, "?"), Some(&Action::Help));
             assert_eq!(k.lookup(mode, "q"), Some(&Action::Quit));

@@ -80,3 +80,5 @@ mod update_sla_tests;
 mod update_stores_tests;
 #[cfg(test)]
 mod update_tests;
+#[cfg(test)]
+mod update_timeline_tests;

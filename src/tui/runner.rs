@@ -18,7 +18,7 @@ use super::{Keymap, Theme, view};
 use crate::engine::forecast::AtRiskWatch;
 use crate::engine::lease::Owner;
 use crate::engine::store::{EventKind, now_ms};
-use crate::engine::{Engine, history, launch, process, runbook};
+use crate::engine::{Engine, history, launch, process, runbook, timeline};
 
 /// Messages in flight between producers and the loop; input and lifecycle
 /// messages wait for room (never dropped), progress is coalesced upstream.
@@ -334,6 +334,7 @@ fn dedup(effects: &mut Vec<Effect>) {
                 | Effect::LoadSchedule
                 | Effect::LoadSla
                 | Effect::LoadAlerts(_)
+                | Effect::LoadTimeline(_)
         );
         if !loads {
             return true;
@@ -466,17 +467,7 @@ pub async fn perform(engine: &Engine, effect: Effect, owner: &Owner) -> Result<V
             ]
         }
         Effect::AddNote { run_id, text } => {
-            let mut tx = store.begin().await?;
-            crate::engine::store::add_journal(
-                &mut tx,
-                &process::who(),
-                "note",
-                Some(run_id),
-                &[],
-                Some(&text),
-            )
-            .await?;
-            tx.commit().await?;
+            crate::engine::journal::add_note(store, run_id, &process::who(), &text).await?;
             vec![
                 Msg::Done {
                     ok: true,
@@ -491,8 +482,35 @@ pub async fn perform(engine: &Engine, effect: Effect, owner: &Owner) -> Result<V
         }
         Effect::Browse(b) => super::browse_io::perform(engine, b, owner).await,
         Effect::LoadBackfill(id) => super::backfill_io::load(engine, id).await?,
+        Effect::LoadTimeline(id) => vec![Msg::Timeline {
+            run_id: id,
+            timeline: timeline::build(&store.timeline_rows(id).await?, now_ms()),
+        }],
+        Effect::WriteTimeline(id) => vec![write_timeline(engine, id).await?],
         Effect::StartBackfill(req) => super::backfill_io::start(engine, req).await?,
         Effect::SetTheme(_) | Effect::Quit => Vec::new(),
+    })
+}
+
+/// Writes a run's timeline as Markdown beside the workspace's own files
+/// (`.switchyard/`, else here) and says where, in full.
+async fn write_timeline(engine: &Engine, run_id: i64) -> Result<Msg> {
+    let tl = timeline::build(&engine.store.timeline_rows(run_id).await?, now_ms());
+    let md = timeline::render::markdown(&tl, &chrono::Local);
+    let dir = engine.ws.local_dir();
+    let dir = if std::fs::create_dir_all(&dir).is_ok() {
+        dir
+    } else {
+        std::env::current_dir()?
+    };
+    let path = std::path::absolute(dir.join(format!("timeline-run-{run_id}.md")))?;
+    tokio::fs::write(&path, md)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    Ok(Msg::Done {
+        ok: true,
+        text: format!("wrote {}", path.display()),
+        at: now_ms(),
     })
 }
 

@@ -13,6 +13,7 @@ use crate::engine::store::{
     AlertRow, AttemptRow, BackfillRow, BackfillRun, DeliveryRow, InstanceRow, JournalEntry,
     LogLine, PoolUsage, RunRow, Undelivered,
 };
+use crate::engine::timeline::Timeline;
 
 pub use super::backfill::{BackfillRequest, BackfillState};
 pub use super::graph::GraphState;
@@ -103,6 +104,11 @@ pub enum Msg {
     },
     /// A backfill started from the form: show it.
     BackfillStarted(i64),
+    /// A run's timeline, built by the engine.
+    Timeline {
+        run_id: i64,
+        timeline: Timeline,
+    },
     /// An action's outcome, shown in the footer.
     Done {
         ok: bool,
@@ -156,11 +162,37 @@ pub enum Effect {
     LoadBackfill(Option<i64>),
     /// Create the backfill's runs and hand them to a detached worker.
     StartBackfill(BackfillRequest),
+    LoadTimeline(i64),
+    /// Write a run's timeline as Markdown into the workspace's local dir.
+    WriteTimeline(i64),
     Quit,
 }
 
 /// An alert and where it went (one delivery per channel).
 pub type RunAlert = (AlertRow, Vec<DeliveryRow>);
+
+/// The Timeline screen: one run's incident, as the engine built it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineState {
+    /// The run asked for (shown stays empty until its timeline arrives).
+    pub run_id: Option<i64>,
+    pub shown: Option<Timeline>,
+    /// The highlighted entry (it scrolls the list).
+    pub cursor: usize,
+    /// Where Esc goes back to.
+    pub back: Screen,
+}
+
+impl Default for TimelineState {
+    fn default() -> TimelineState {
+        TimelineState {
+            run_id: None,
+            shown: None,
+            cursor: 0,
+            back: Screen::Runs,
+        }
+    }
+}
 
 /// The Schedule screen: every pipeline with a `schedule`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -332,6 +364,7 @@ pub struct State {
     pub browse: Browse,
     pub schedule: ScheduleState,
     pub sla: SlaState,
+    pub timeline: TimelineState,
     /// Alerts not yet accepted by their channels (the header badge).
     pub undelivered: Undelivered,
     /// The shown run's alerts, and which run they are of.
@@ -376,6 +409,7 @@ impl State {
             browse: Browse::default(),
             schedule: ScheduleState::default(),
             sla: SlaState::default(),
+            timeline: TimelineState::default(),
             undelivered: Undelivered::default(),
             alerts: Vec::new(),
             alerts_of: None,

@@ -53,7 +53,7 @@ pub fn task(ord: i64, id: &str, state: TaskState, upstream: &[&str]) -> Instance
 
 /// A run: export -> load -> check, plus an unrelated running task `slow`,
 /// and `report` after `check` and `slow`.
-fn loaded(readonly: bool) -> (State, Keymap) {
+pub fn loaded(readonly: bool) -> (State, Keymap) {
     let keys = Keymap::builtin();
     let mut s = State::new("acme", readonly, "default", 1_000);
     let fx = update(
@@ -83,7 +83,7 @@ fn loaded(readonly: bool) -> (State, Keymap) {
     (s, keys)
 }
 
-fn keys(s: &mut State, k: &Keymap, seq: &[&str]) -> Vec<Effect> {
+pub fn keys(s: &mut State, k: &Keymap, seq: &[&str]) -> Vec<Effect> {
     seq.iter()
         .flat_map(|key| update(s, Msg::Key(key.to_string()), k))
         .collect()

@@ -117,7 +117,7 @@ pub async fn finish_attempt(
     finish_attempts(tx, run_id, &[end]).await
 }
 
-fn attempt_from_row(r: &AnyRow) -> Result<AttemptRow> {
+pub(super) fn attempt_from_row(r: &AnyRow) -> Result<AttemptRow> {
     Ok(AttemptRow {
         attempt: r.try_get("attempt")?,
         state: parse_state(r.try_get("state")?)?,

@@ -58,7 +58,7 @@ pub struct DeliveryRow {
     pub delivered_at: Option<i64>,
 }
 
-fn delivery_from_row(r: &AnyRow) -> Result<DeliveryRow> {
+pub(super) fn delivery_from_row(r: &AnyRow) -> Result<DeliveryRow> {
     let state: String = r.try_get("state")?;
     Ok(DeliveryRow {
         alert_id: r.try_get("alert_id")?,

@@ -169,6 +169,18 @@ pub struct JournalEntry {
     pub detail: Option<String>,
 }
 
+fn journal_from_row(r: &super::Row) -> Result<JournalEntry> {
+    let tasks: String = r.try_get("tasks")?;
+    Ok(JournalEntry {
+        at: r.try_get("at")?,
+        who: r.try_get("who")?,
+        action: r.try_get("action")?,
+        run_id: r.try_get("run_id")?,
+        tasks: serde_json::from_str(&tasks)?,
+        detail: r.try_get("detail")?,
+    })
+}
+
 #[derive(Debug, Clone)]
 pub struct RequestRow {
     pub id: i64,
@@ -404,19 +416,26 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                let tasks: String = r.try_get("tasks")?;
-                Ok(JournalEntry {
-                    at: r.try_get("at")?,
-                    who: r.try_get("who")?,
-                    action: r.try_get("action")?,
-                    run_id: r.try_get("run_id")?,
-                    tasks: serde_json::from_str(&tasks)?,
-                    detail: r.try_get("detail")?,
-                })
-            })
-            .collect()
+        rows.iter().map(journal_from_row).collect()
+    }
+
+    /// Journal entries of one run or of all, from `since` (ms) on, oldest
+    /// first: what `switchyard journal` and a run's timeline show.
+    pub async fn journal_entries(
+        &self,
+        run_id: Option<i64>,
+        since: Option<i64>,
+    ) -> Result<Vec<JournalEntry>> {
+        let rows = sqlx::query(
+            r#"SELECT "at", "who", "action", "run_id", "tasks", "detail" FROM "journal" WHERE ($1 IS NULL OR "run_id" = $2) AND ($3 IS NULL OR "at" >= $4) ORDER BY "at", "id""#,
+        )
+        .bind(run_id)
+        .bind(run_id)
+        .bind(since)
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(journal_from_row).collect()
     }
 
     /// Whether a request has been applied, and what came of it.

@@ -25,6 +25,7 @@ mod runs;
 mod sla;
 mod slots;
 mod sqlite;
+mod timeline;
 
 pub use alerts::*;
 pub use attempts::*;
@@ -39,6 +40,7 @@ pub use pools::*;
 pub use runs::*;
 pub use sla::*;
 pub use slots::*;
+pub use timeline::*;
 
 use std::path::{Path, PathBuf};
 

@@ -12,6 +12,7 @@ mod modal;
 mod schedule;
 mod sla;
 mod stores;
+mod timeline;
 
 use data::{on_changed, on_detail, on_logs, on_progress, on_run, on_runs};
 use modal::modal_key;
@@ -71,7 +72,10 @@ pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
         }
         Msg::Schedule(rows) => schedule::on_schedule(s, rows),
         Msg::Sla(report) => sla::on_report(s, report),
-        Msg::Undelivered(u) => schedule::on_undelivered(s, u, &mut fx),
+        Msg::Undelivered(u) => {
+            timeline::on_undelivered(s, &mut fx);
+            schedule::on_undelivered(s, u, &mut fx)
+        }
         Msg::Alerts { run_id, alerts } => schedule::on_alerts(s, run_id, alerts),
         Msg::Runs(runs) => on_runs(s, runs, &mut fx),
         Msg::Run { run, tasks } => on_run(s, run, tasks, &mut fx),
@@ -129,10 +133,12 @@ pub fn update(s: &mut State, msg: Msg, keys: &Keymap) -> Vec<Effect> {
             backfill::on_changed(s, any_run, &mut fx);
             schedule::on_changed(s, any_run, &mut fx);
             sla::on_changed(s, any_run, &mut fx);
+            timeline::on_changed(s, &runs, &mut fx);
             on_changed(s, runs, any_run, pools, journal, logs, &mut fx)
         }
         Msg::Backfills { list, shown } => backfill::on_backfills(s, list, shown),
         Msg::BackfillStarted(id) => backfill::on_started(s, id, &mut fx),
+        Msg::Timeline { run_id, timeline } => timeline::on_timeline(s, run_id, timeline),
         Msg::Progress {
             run_id,
             task_id,
@@ -220,6 +226,7 @@ fn act(s: &mut State, action: Action, keys: &Keymap, fx: &mut Vec<Effect>) {
         Action::Screen(screen) => go(s, screen, fx),
         Action::Back => match s.screen {
             Screen::Runs => {}
+            Screen::Timeline => timeline::back(s),
             Screen::Task => {
                 s.screen = s.task_back;
                 s.detail = None;
@@ -230,6 +237,9 @@ fn act(s: &mut State, action: Action, keys: &Keymap, fx: &mut Vec<Effect>) {
             }
         },
         Action::Up | Action::Down | Action::Top | Action::Bottom => move_cursor(s, &action, fx),
+        Action::PageUp | Action::PageDown if s.screen == Screen::Timeline => {
+            timeline::move_cursor(s, &action)
+        }
         Action::PageUp | Action::PageDown => scroll_log(s, &action),
         Action::Open if s.screen == Screen::Graph => graph::open(s, fx),
         Action::Open if s.screen == Screen::Backfill => backfill::open(s, fx),
@@ -246,6 +256,8 @@ fn act(s: &mut State, action: Action, keys: &Keymap, fx: &mut Vec<Effect>) {
         Action::Fold if s.screen == Screen::Graph => graph::fold(s),
         Action::Fold => {}
         Action::NewBackfill => backfill::new_form(s),
+        Action::Timeline => timeline::open(s, fx),
+        Action::WriteTimeline => timeline::write(s, fx),
         Action::PrevRun | Action::NextRun if s.screen == Screen::Backfill => {
             backfill::switch(s, action == Action::NextRun, fx)
         }
@@ -434,6 +446,7 @@ pub(super) fn go(s: &mut State, screen: Screen, fx: &mut Vec<Effect>) {
         Screen::Backfill => fx.push(Effect::LoadBackfill(backfill::wanted(s))),
         Screen::Schedule => fx.push(Effect::LoadSchedule),
         Screen::Sla => fx.push(Effect::LoadSla),
+        Screen::Timeline => timeline::open(s, fx),
         Screen::Runs | Screen::Task | Screen::Graph => {}
     }
 }
@@ -460,6 +473,7 @@ fn move_cursor(s: &mut State, action: &Action, fx: &mut Vec<Effect>) {
         Screen::Schedule => schedule::move_cursor(s, action),
         Screen::Sla => sla::move_cursor(s, action),
         Screen::Journal => s.journal_cursor = step(s.journal_cursor, s.journal.len()),
+        Screen::Timeline => timeline::move_cursor(s, action),
         // `browse::act` moves these screens' cursors.
         Screen::Sources | Screen::Stores | Screen::Warehouse => {}
     }

@@ -76,6 +76,7 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Screen::Backfill => "backfill · ",
         Screen::Schedule => "schedule · ",
         Screen::Sla => "sla · ",
+        Screen::Timeline => "timeline · ",
     };
     spans.push(Span::styled(screen, theme.get("title")));
     if let Some(run) = shown_run(state) {
@@ -195,6 +196,7 @@ pub fn short_label(b: &Binding) -> String {
         Action::Screen(Screen::Backfill) => "backfills",
         Action::Screen(Screen::Schedule) => "schedule",
         Action::Screen(Screen::Sla) => "sla",
+        Action::Screen(Screen::Timeline) | Action::Timeline => "timeline",
         Action::Up => "up",
         Action::Down => "down",
         Action::Top => "top",
@@ -230,6 +232,7 @@ pub fn short_label(b: &Binding) -> String {
         Action::Right => "right",
         Action::Fold => "fold/unfold",
         Action::NewBackfill => "new backfill",
+        Action::WriteTimeline => "write .md",
     };
     s.to_string()
 }

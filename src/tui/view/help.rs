@@ -270,5 +270,6 @@ fn mode_name(mode: Mode) -> &'static str {
         Mode::Backfill => "backfills",
         Mode::Schedule => "schedule",
         Mode::Sla => "sla",
+        Mode::Timeline => "timeline",
     }
 }

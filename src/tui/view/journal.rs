@@ -9,7 +9,7 @@ use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState
 
 use super::fmt::{hms, truncate, width, word_wrap};
 use super::{highlight, pane, shown_run};
-use crate::engine::request::{MarkAs, Request};
+use crate::engine::request::describe_detail;
 use crate::tui::action::Action;
 use crate::tui::{Keymap, Mode, State, Theme};
 
@@ -23,38 +23,6 @@ fn ordered(state: &State) -> Vec<&crate::engine::store::JournalEntry> {
     let mut entries: Vec<_> = state.journal.iter().collect();
     entries.sort_by_key(|e| std::cmp::Reverse(e.at));
     entries
-}
-
-/// A journal detail in words: requests are stored as JSON; anything else
-/// (a note, "nightly 2026-11-22") is shown as it is.
-fn describe(detail: &str) -> String {
-    let Ok(req) = serde_json::from_str::<Request>(detail) else {
-        return detail.to_string();
-    };
-    match req {
-        Request::Rerun(sel) if sel.failed => "every failure and its downstream".into(),
-        Request::Rerun(sel) => {
-            let what = match (sel.upstream, sel.downstream) {
-                (true, true) => "with its upstream and downstream",
-                (true, false) => "with its upstream",
-                (false, true) => "with everything downstream",
-                (false, false) => "only",
-            };
-            match sel.task {
-                Some(t) => format!("{t} {what}"),
-                None => what.to_string(),
-            }
-        }
-        Request::Cancel { task: Some(t) } => format!("cancel {t}"),
-        Request::Cancel { task: None } => "cancel the whole run".into(),
-        Request::Mark { task, state } => {
-            let as_ = match state {
-                MarkAs::Succeeded => "succeeded",
-                MarkAs::Skipped => "skipped",
-            };
-            format!("{task} as {as_}")
-        }
-    }
 }
 
 /// Wrapped to `w` columns, at most MAX_ROWS rows (the last one cut with "…").
@@ -119,7 +87,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keys: &
             _ => theme.get("warning"),
         };
         let tasks = rows_of(&e.tasks.join(", "), tasks_w);
-        let detail = rows_of(&describe(e.detail.as_deref().unwrap_or("")), detail_w);
+        let detail = rows_of(
+            &describe_detail(e.detail.as_deref().unwrap_or("")),
+            detail_w,
+        );
         let height = tasks.len().max(detail.len()).max(1) as u16;
         let text =
             |rows: Vec<String>| Text::from(rows.into_iter().map(Line::from).collect::<Vec<_>>());

@@ -23,6 +23,7 @@ mod sources;
 mod stores;
 mod task;
 mod task_history;
+mod timeline;
 mod tree;
 mod warehouse;
 
@@ -38,6 +39,8 @@ mod schedule_tests;
 mod sla_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod timeline_tests;
 
 use ratatui::Frame;
 use ratatui::Terminal;
@@ -70,6 +73,7 @@ pub fn mode_of(screen: Screen) -> Mode {
         Screen::Backfill => Mode::Backfill,
         Screen::Schedule => Mode::Schedule,
         Screen::Sla => Mode::Sla,
+        Screen::Timeline => Mode::Timeline,
     }
 }
 
@@ -101,6 +105,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keys: &Keymap) {
             Screen::Backfill => backfill::draw(frame, body, state, theme, keys),
             Screen::Schedule => schedule::draw(frame, body, state, theme),
             Screen::Sla => sla::draw(frame, body, state, theme),
+            Screen::Timeline => timeline::draw(frame, body, state, theme),
         }
     }
     match &state.modal {

@@ -163,6 +163,7 @@ fn help_of_every_screen_fits_80x24_between_header_and_footer() {
         Screen::Warehouse,
         Screen::Graph,
         Screen::Backfill,
+        Screen::Timeline,
     ] {
         let mut s = incident();
         s.screen = screen;
