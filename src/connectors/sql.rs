@@ -122,13 +122,15 @@ pub async fn open_target(ws: &Workspace, name: &str) -> Result<Box<dyn SqlTarget
         "postgres" | "mysql" => {
             let url = url.ok_or_else(|| anyhow!("`{name}` needs `url`"))?;
             sqlx::any::install_default_drivers();
-            // One connection: a task's statements run in order on one session.
-            let pool = sqlx::pool::PoolOptions::<sqlx::Any>::new()
-                .max_connections(1)
-                .connect(url)
+            // One connection, tried once (a pool would retry a refused
+            // connection until its timeout): a task's statements run in
+            // order on one session.
+            let conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
                 .await
                 .with_context(|| redact(&format!("cannot connect to `{name}` ({kind})")))?;
-            Ok(Box::new(AnyTarget { pool }))
+            Ok(Box::new(AnyTarget {
+                conn: tokio::sync::Mutex::new(conn),
+            }))
         }
         other => bail!(
             "`{name}` is a {other} target; sql and check tasks support sqlite, postgres, mysql and bigquery targets"
@@ -138,14 +140,14 @@ pub async fn open_target(ws: &Workspace, name: &str) -> Result<Box<dyn SqlTarget
 
 /// A PostgreSQL or MySQL/MariaDB target, through sqlx's `Any` driver.
 struct AnyTarget {
-    pool: sqlx::AnyPool,
+    conn: tokio::sync::Mutex<sqlx::AnyConnection>,
 }
 
 impl SqlTarget for AnyTarget {
     fn execute<'a>(&'a self, sql: &'a str) -> BoxFuture<'a, Result<u64>> {
         Box::pin(async move {
             let r = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-                .execute(&self.pool)
+                .execute(&mut *self.conn.lock().await)
                 .await?;
             Ok(r.rows_affected())
         })
@@ -154,7 +156,7 @@ impl SqlTarget for AnyTarget {
     fn query_scalar<'a>(&'a self, sql: &'a str) -> BoxFuture<'a, Result<ScalarValue>> {
         Box::pin(async move {
             let row = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.conn.lock().await)
                 .await?;
             let Some(row) = row else {
                 return Ok(ScalarValue::Null);
