@@ -398,3 +398,48 @@ sql = "select count(*) = 2 from from_mysql"
         "the export went to S3"
     );
 }
+
+/// `mode = "replace"` into a table that already holds rows: afterwards it
+/// holds exactly the new file's rows (3 loaded, then 2 replace them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replace_load_overwrites_the_rows_already_there() {
+    let Some(b) = bq("bq_replace") else { return };
+    let Some(mut db) = pg_support::scratch("bq_replace").await else {
+        return;
+    };
+    let s = db.q();
+    db.exec(&format!(
+        "CREATE TABLE {s}.t (id int8 PRIMARY KEY, name text);
+         INSERT INTO {s}.t VALUES (1, 'one'), (2, 'two'), (3, 'three');"
+    ))
+    .await;
+    let schema = db.schema.clone();
+    let ws = tokio::task::spawn_blocking(move || {
+        let ws = pg_workspace(
+            &b,
+            &schema,
+            "t",
+            "[stores.lake]\npath = \"./lake\"",
+            "replace",
+        );
+        run_ok(&ws, &["run", "p", "--date", "2026-04-01"]);
+        assert_eq!(b.count("t"), 3);
+        (ws, b)
+    })
+    .await
+    .expect("first load");
+    db.exec(&format!(
+        "DELETE FROM {s}.t; INSERT INTO {s}.t VALUES (10, 'ten'), (20, 'twenty');"
+    ))
+    .await;
+    tokio::task::spawn_blocking(move || {
+        let (ws, b) = ws;
+        run_ok(&ws, &["run", "p", "--date", "2026-04-02"]);
+        assert_eq!(b.count("t"), 2, "replace leaves only the new rows");
+        assert_eq!(b.scalar("select sum(id) from t"), "30");
+        assert_eq!(b.scalar("select name from t where id = 20"), "twenty");
+        assert_eq!(b.scalar("select count(*) from t where id < 10"), "0");
+    })
+    .await
+    .expect("replace");
+}

@@ -49,6 +49,18 @@ pub async fn demo(cli: &Cli, dir: Option<&Path>, run: bool) -> Result<u8> {
             ),
         ));
     }
+    // Nothing of the user's is overwritten: any of the demo's files already
+    // there refuses the whole demo before anything is written.
+    let ours = FILES.iter().map(|(name, _)| *name).chain(["app.db"]);
+    if let Some(name) = ours.into_iter().find(|name| dir.join(name).exists()) {
+        return Err(exit(
+            2,
+            format!(
+                "{} already holds {name}; remove it or choose another --dir",
+                dir.display()
+            ),
+        ));
+    }
     std::fs::create_dir_all(dir.join("lake"))
         .with_context(|| format!("cannot create {}", dir.display()))?;
     for (name, text) in FILES {

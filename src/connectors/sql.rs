@@ -119,9 +119,72 @@ pub async fn open_target(ws: &Workspace, name: &str) -> Result<Box<dyn SqlTarget
                 .with_context(|| redact(&format!("cannot open `{name}` ({})", file.display())))?;
             Ok(Box::new(SqliteTarget { pool }))
         }
+        "postgres" | "mysql" => {
+            let url = url.ok_or_else(|| anyhow!("`{name}` needs `url`"))?;
+            sqlx::any::install_default_drivers();
+            // One connection, tried once (a pool would retry a refused
+            // connection until its timeout): a task's statements run in
+            // order on one session.
+            let conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
+                .await
+                .with_context(|| redact(&format!("cannot connect to `{name}` ({kind})")))?;
+            Ok(Box::new(AnyTarget {
+                conn: tokio::sync::Mutex::new(conn),
+            }))
+        }
         other => bail!(
-            "`{name}` is a {other} target; sql and check tasks support sqlite and bigquery targets in this build"
+            "`{name}` is a {other} target; sql and check tasks support sqlite, postgres, mysql and bigquery targets"
         ),
+    }
+}
+
+/// A PostgreSQL or MySQL/MariaDB target, through sqlx's `Any` driver.
+struct AnyTarget {
+    conn: tokio::sync::Mutex<sqlx::AnyConnection>,
+}
+
+impl SqlTarget for AnyTarget {
+    fn execute<'a>(&'a self, sql: &'a str) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(async move {
+            let r = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(&mut *self.conn.lock().await)
+                .await?;
+            Ok(r.rows_affected())
+        })
+    }
+
+    fn query_scalar<'a>(&'a self, sql: &'a str) -> BoxFuture<'a, Result<ScalarValue>> {
+        Box::pin(async move {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                .fetch_optional(&mut *self.conn.lock().await)
+                .await?;
+            let Some(row) = row else {
+                return Ok(ScalarValue::Null);
+            };
+            if row.is_empty() {
+                return Ok(ScalarValue::Null);
+            }
+            let raw = row.try_get_raw(0)?;
+            if raw.is_null() {
+                return Ok(ScalarValue::Null);
+            }
+            let ty = raw.type_info().name().to_string();
+            if let Ok(b) = row.try_get::<bool, _>(0) {
+                return Ok(ScalarValue::Bool(b));
+            }
+            if let Ok(i) = row.try_get::<i64, _>(0) {
+                return Ok(ScalarValue::Int(i));
+            }
+            if let Ok(f) = row.try_get::<f64, _>(0) {
+                return Ok(ScalarValue::Float(f));
+            }
+            if let Ok(t) = row.try_get::<String, _>(0) {
+                return Ok(ScalarValue::Text(t));
+            }
+            bail!(
+                "the result's type {ty} is not read here: cast it to an integer, boolean, float or text"
+            )
+        })
     }
 }
 
