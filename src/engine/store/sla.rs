@@ -6,6 +6,7 @@ use anyhow::Result;
 use sqlx::Row;
 
 use super::runs::{RUN_COLS, run_from_row};
+use super::slots::slot_from_row;
 use super::{RunRow, SlotRow, Store};
 
 /// An alert as the report needs it. The kind stays a string: kinds are
@@ -34,19 +35,7 @@ impl Store {
         .bind(to)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SlotRow {
-                    pipeline: r.try_get("pipeline")?,
-                    slot_at: r.try_get("slot_at")?,
-                    run_date: r.try_get("run_date")?,
-                    state: r.try_get("state")?,
-                    run_id: r.try_get("run_id")?,
-                    deadline_at: r.try_get("deadline_at")?,
-                    detail: r.try_get("detail")?,
-                })
-            })
-            .collect()
+        rows.iter().map(slot_from_row).collect()
     }
 
     /// Runs whose reference (their slot, else their creation) falls in

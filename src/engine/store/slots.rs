@@ -294,7 +294,7 @@ impl Store {
     }
 }
 
-fn slot_from_row(r: &super::Row) -> Result<SlotRow> {
+pub(super) fn slot_from_row(r: &super::Row) -> Result<SlotRow> {
     Ok(SlotRow {
         pipeline: r.try_get("pipeline")?,
         slot_at: r.try_get("slot_at")?,
