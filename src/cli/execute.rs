@@ -303,7 +303,7 @@ pub async fn adhoc(
         .create_adhoc_run(label, &run_date, &def, &owner)
         .await
         .map_err(map_live_run)?;
-    launch::journal(&engine, &def.kind, Some(id), label).await?;
+    launch::journal(&engine, def.kind.name(), Some(id), label).await?;
     if detach {
         let pid = launch::detach(&engine, &owner, &[id], 1).await?;
         println!("run {id} ({}) handed to worker pid {pid}", one_line(label));

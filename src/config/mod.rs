@@ -10,6 +10,7 @@ pub mod model;
 pub mod redact;
 pub mod rules;
 pub mod schedule;
+pub mod task_kind;
 
 mod cycles;
 mod interpolate;
@@ -24,6 +25,7 @@ mod validate;
 mod warnings;
 
 pub use model::*;
+pub use task_kind::TaskKind;
 pub use warnings::warnings;
 
 use std::fmt;

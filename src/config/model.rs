@@ -149,7 +149,7 @@ pub struct PipelineDef {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 pub struct TaskDef {
     pub id: String,
-    pub kind: String,
+    pub kind: super::TaskKind,
     #[serde(default)]
     pub after: Vec<String>,
     pub pool: Option<String>,
@@ -427,15 +427,7 @@ pub mod kinds {
     pub const SOURCE: &[&str] = &["postgres", "mysql", "sqlite"];
     pub const STORE: &[&str] = &["local", "s3"];
     pub const WAREHOUSE: &[&str] = &["sqlite", "bigquery"];
-    pub const TASK: &[&str] = &[
-        "export",
-        "export_all",
-        "load",
-        "sql",
-        "check",
-        "wait",
-        "command",
-    ];
+    pub const TASK: &[&str] = &super::super::TaskKind::NAMES;
     pub const FORMAT: &[&str] = &["parquet", "ndjson", "csv"];
     pub const MODE: &[&str] = &["replace", "append"];
     pub const NOTIFY: &[&str] = &["slack", "pagerduty", "webhook"];

@@ -11,6 +11,7 @@ use super::model::{keys, kinds};
 use super::report::Report;
 use super::rules;
 use super::suggest::did_you_mean;
+use super::task_kind::TaskKind;
 use super::tree::{Ty, check_table, get, get_str, get_str_list, get_table, integer};
 use super::validate::{Names, kind_of, one_of, reference};
 use crate::connectors::source::TableName;
@@ -30,7 +31,7 @@ const TASK_TYPES: &[(&str, Ty)] = &[
 struct Task<'a> {
     table: &'a DeTable<'a>,
     id: Option<(&'a str, usize)>,
-    kind: Option<&'a str>,
+    kind: Option<TaskKind>,
     /// Where problems about the task as a whole point: its `id` value, else its header.
     anchor: usize,
     /// The first task with this id (later duplicates are left out of the graph).
@@ -75,12 +76,12 @@ pub(crate) fn validate_pipeline(r: &mut Report, pipeline: &str, def: &DeTable<'_
             }
         }
         let anchor = id.map_or(header, |(_, at)| at);
-        let kind = kind_of(r, table, anchor, &place, kinds::TASK, None);
+        let kind = kind_of(r, table, anchor, &place, kinds::TASK, None).and_then(TaskKind::parse);
         task_values(r, table, names, &place);
         if let Some(kind) = kind {
             required_keys(r, table, kind, anchor, &place);
         }
-        if kind == Some("export")
+        if kind == Some(TaskKind::Export)
             && let Some((name, at)) = get_str(table, "table")
             && let Err(e) = TableName::parse(name, "default")
         {
@@ -123,13 +124,13 @@ pub(crate) fn validate_pipeline(r: &mut Report, pipeline: &str, def: &DeTable<'_
             }
         }
         if let Some((from, at)) = get_str(task.table, "from") {
-            if index.get(from).map(|&f| tasks[f].kind) == Some(Some("export_all")) {
+            if index.get(from).map(|&f| tasks[f].kind) == Some(Some(TaskKind::ExportAll)) {
                 one_table_per_source_table(r, task.table, me, from);
             }
             match index.get(from).map(|&f| (f, tasks[f].kind)) {
                 // Its loads run after its exports, so this is an edge too.
-                Some((f, Some("export_all"))) if task.first => downstream[f].push(i),
-                Some((_, Some("export_all"))) => {}
+                Some((f, Some(TaskKind::ExportAll))) if task.first => downstream[f].push(i),
+                Some((_, Some(TaskKind::ExportAll))) => {}
                 Some((_, Some(kind))) => r.at(
                     at,
                     format!("`from` must name an export_all task; `{from}` is of kind `{kind}`"),
@@ -138,7 +139,7 @@ pub(crate) fn validate_pipeline(r: &mut Report, pipeline: &str, def: &DeTable<'_
                 None => {
                     let exports = tasks
                         .iter()
-                        .filter(|t| t.kind == Some("export_all"))
+                        .filter(|t| t.kind == Some(TaskKind::ExportAll))
                         .filter_map(|t| t.id.map(|(id, _)| id));
                     let hint = did_you_mean(from, exports);
                     r.at(
@@ -274,7 +275,7 @@ fn task_values(r: &mut Report, t: &DeTable<'_>, names: &Names, place: &str) {
 }
 
 /// Keys each kind needs (README, "The workspace file"), reported at `anchor`.
-fn required_keys(r: &mut Report, t: &DeTable<'_>, kind: &str, anchor: usize, place: &str) {
+fn required_keys(r: &mut Report, t: &DeTable<'_>, kind: TaskKind, anchor: usize, place: &str) {
     let has = |k: &str| get(t, k).is_some();
     let mut problems: Vec<String> = Vec::new();
     let mut need = |keys: &[&str]| {
@@ -288,14 +289,14 @@ fn required_keys(r: &mut Report, t: &DeTable<'_>, kind: &str, anchor: usize, pla
         }
     };
     match kind {
-        "export" => need(&["source", "store", "path"]),
-        "export_all" => need(&["source", "store"]),
+        TaskKind::Export => need(&["source", "store", "path"]),
+        TaskKind::ExportAll => need(&["source", "store"]),
         // With `from`, the store is the export_all's own.
-        "load" if has("from") => need(&["warehouse", "table"]),
-        "load" => need(&["store", "warehouse", "table"]),
-        "sql" => need(&["target", "sql"]),
-        "command" => need(&["command"]),
-        _ => {}
+        TaskKind::Load if has("from") => need(&["warehouse", "table"]),
+        TaskKind::Load => need(&["store", "warehouse", "table"]),
+        TaskKind::Sql => need(&["target", "sql"]),
+        TaskKind::Command => need(&["command"]),
+        TaskKind::Check | TaskKind::Wait => {}
     }
     let either = |a: &str, b: &str| match (has(a), has(b)) {
         (false, false) => Some(format!("needs `{a}` or `{b}`")),
@@ -303,11 +304,11 @@ fn required_keys(r: &mut Report, t: &DeTable<'_>, kind: &str, anchor: usize, pla
         _ => None,
     };
     problems.extend(match kind {
-        "export" => either("table", "query"),
-        "load" => either("path", "from"),
-        "wait" => either("duration", "until"),
-        "check" => check_form(&has),
-        _ => None,
+        TaskKind::Export => either("table", "query"),
+        TaskKind::Load => either("path", "from"),
+        TaskKind::Wait => either("duration", "until"),
+        TaskKind::Check => check_form(&has),
+        TaskKind::ExportAll | TaskKind::Sql | TaskKind::Command => None,
     });
     for p in problems {
         r.at(anchor, format!("{kind} {place} {p}"));

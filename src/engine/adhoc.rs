@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use super::lease::Owner;
 use super::{Engine, launch};
-use crate::config::{TaskDef, Workspace, rules};
+use crate::config::{TaskDef, TaskKind, Workspace, rules};
 use crate::format::Format;
 
 /// An ad-hoc task refused before any run is created: it names what the
@@ -31,11 +31,11 @@ pub fn check(ws: &Workspace, def: &TaskDef) -> Result<(), InvalidTask> {
         ))),
     };
     let d = &ws.def;
-    if def.kind == "export" {
+    if def.kind == TaskKind::Export {
         refer(&def.source, "source", known(&d.sources))?;
     }
     refer(&def.store, "store", known(&d.stores))?;
-    if def.kind == "load" {
+    if def.kind == TaskKind::Load {
         refer(&def.warehouse, "warehouse", known(&d.warehouses))?;
     }
     if let Some(path) = &def.path {
@@ -94,7 +94,7 @@ pub fn export_def(a: &ExportSpec<'_>) -> TaskDef {
         .unwrap_or_else(|| default_export_path(a.table, a.format));
     TaskDef {
         id: "export".into(),
-        kind: "export".into(),
+        kind: TaskKind::Export,
         source: Some(a.source.into()),
         table: Some(a.table.into()),
         store: Some(a.store.into()),
@@ -119,7 +119,7 @@ pub fn load_def(
 ) -> TaskDef {
     TaskDef {
         id: "load".into(),
-        kind: "load".into(),
+        kind: TaskKind::Load,
         store: Some(store.into()),
         path: Some(path.into()),
         warehouse: Some(warehouse.into()),
@@ -145,7 +145,7 @@ pub async fn start_detached(
     def: &TaskDef,
 ) -> Result<i64> {
     let id = engine.create_adhoc_run(label, run_date, def, owner).await?;
-    launch::journal(engine, &def.kind, Some(id), label).await?;
+    launch::journal(engine, def.kind.name(), Some(id), label).await?;
     launch::detach(engine, owner, &[id], 1)
         .await
         .map_err(|e| e.context(format!("run {id}")))?;

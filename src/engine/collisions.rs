@@ -17,7 +17,7 @@ use anyhow::{Result, bail};
 use super::plan::{export_all_path, fan_out_params};
 use super::store::NewInstance;
 use super::template;
-use crate::config::{PipelineDef, TaskDef, Workspace};
+use crate::config::{PipelineDef, TaskDef, TaskKind, Workspace};
 use crate::connectors::source::TableName;
 
 /// Fails with every collision of the planned fan-out instances.
@@ -86,12 +86,12 @@ fn target(
             _ => None,
         })
     };
-    match def.kind.as_str() {
-        "export_all" => {
+    match def.kind {
+        TaskKind::ExportAll => {
             let path = render(&export_all_path(def));
             Some((path.clone(), path))
         }
-        "load" => {
+        TaskKind::Load => {
             let table = render(def.table.as_deref()?);
             let kind = def.warehouse.as_deref().and_then(warehouse_kind);
             // SQLite folds ASCII case in table names; BigQuery tells them apart.
@@ -101,7 +101,9 @@ fn target(
             };
             Some((table, compared))
         }
-        _ => None,
+        TaskKind::Export | TaskKind::Sql | TaskKind::Check | TaskKind::Wait | TaskKind::Command => {
+            None
+        }
     }
 }
 
@@ -111,7 +113,7 @@ fn collision(def: &TaskDef, shown: &str, tables: &[TableName]) -> Option<String>
     let mut names: Vec<String> = tables.iter().map(TableName::spelled).collect();
     names.sort();
     let names = names.join(", ");
-    if def.kind == "export_all" {
+    if def.kind == TaskKind::ExportAll {
         return Some(format!(
             "export_all `{}` would write source tables {names} to one file, `{shown}`; leave all but one out with `exclude`",
             def.id
@@ -177,13 +179,13 @@ mod tests {
     ) -> Vec<String> {
         let dump = TaskDef {
             id: "dump".into(),
-            kind: "export_all".into(),
+            kind: TaskKind::ExportAll,
             prefix: Some("raw/{run_date}/".into()),
             ..TaskDef::default()
         };
         let load = TaskDef {
             id: "load".into(),
-            kind: "load".into(),
+            kind: TaskKind::Load,
             from: Some("dump".into()),
             warehouse: Some("wh".into()),
             table: Some(template.into()),

@@ -265,7 +265,7 @@ impl Engine {
         adhoc::check(&self.ws, def)?;
         let inst = NewInstance {
             task_id: def.id.clone(),
-            kind: def.kind.clone(),
+            kind: def.kind,
             pool: def.pool.clone(),
             slots: def.wanted_slots(),
             upstream: Vec::new(),

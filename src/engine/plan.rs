@@ -17,7 +17,7 @@ use serde_json::json;
 
 use super::store::{InstanceRow, NewInstance};
 use crate::config::rules::Globs;
-use crate::config::{PipelineDef, TaskDef, Workspace};
+use crate::config::{PipelineDef, TaskDef, TaskKind, Workspace};
 use crate::connectors::source::{TableKind, TableName};
 use crate::format::Format;
 
@@ -36,7 +36,7 @@ pub async fn plan(ws: &Workspace, pipeline: &str) -> Result<Vec<NewInstance>> {
         );
     };
     let mut tables: HashMap<&str, Vec<TableName>> = HashMap::new();
-    for t in p.tasks.iter().filter(|t| t.kind == "export_all") {
+    for t in p.tasks.iter().filter(|t| t.kind == TaskKind::ExportAll) {
         tables.insert(&t.id, tables_of(ws, t).await?);
     }
     let planned = expand(p, &tables);
@@ -75,7 +75,7 @@ pub fn expand(p: &PipelineDef, tables: &HashMap<&str, Vec<TableName>>) -> Vec<Ne
     let mut child_of: HashMap<(&str, &TableName), String> = HashMap::new();
     let mut used: HashSet<String> = p.tasks.iter().map(|t| t.id.clone()).collect();
     for t in &p.tasks {
-        if t.kind == "export_all" {
+        if t.kind == TaskKind::ExportAll {
             let ids: Vec<String> = tables
                 .get(t.id.as_str())
                 .into_iter()
@@ -90,7 +90,7 @@ pub fn expand(p: &PipelineDef, tables: &HashMap<&str, Vec<TableName>>) -> Vec<Ne
         }
     }
     for t in &p.tasks {
-        if let (true, Some(from)) = (t.kind == "load", t.from.as_deref()) {
+        if let (true, Some(from)) = (t.kind == TaskKind::Load, t.from.as_deref()) {
             let ids = tables
                 .get(from)
                 .into_iter()
@@ -113,13 +113,13 @@ pub fn expand(p: &PipelineDef, tables: &HashMap<&str, Vec<TableName>>) -> Vec<Ne
     for t in &p.tasks {
         let base = NewInstance {
             task_id: t.id.clone(),
-            kind: t.kind.clone(),
+            kind: t.kind,
             pool: t.pool.clone(),
             slots: i64::from(t.partitions.unwrap_or(1).max(1)),
             upstream: rewrite(&t.after),
             params: None,
         };
-        if t.kind == "export_all" {
+        if t.kind == TaskKind::ExportAll {
             let ts = tables.get(t.id.as_str()).cloned().unwrap_or_default();
             for (tn, id) in ts
                 .iter()
@@ -127,12 +127,12 @@ pub fn expand(p: &PipelineDef, tables: &HashMap<&str, Vec<TableName>>) -> Vec<Ne
             {
                 out.push(NewInstance {
                     task_id: id.clone(),
-                    kind: "export".into(),
+                    kind: TaskKind::Export,
                     params: Some(json!({"parent": t.id, "schema": tn.schema, "table": tn.name})),
                     ..base.clone()
                 });
             }
-        } else if let (true, Some(from)) = (t.kind == "load", t.from.as_deref()) {
+        } else if let (true, Some(from)) = (t.kind == TaskKind::Load, t.from.as_deref()) {
             let ts = tables.get(from).cloned().unwrap_or_default();
             for (tn, id) in ts
                 .iter()
@@ -144,7 +144,7 @@ pub fn expand(p: &PipelineDef, tables: &HashMap<&str, Vec<TableName>>) -> Vec<Ne
                 }
                 out.push(NewInstance {
                     task_id: id.clone(),
-                    kind: "load".into(),
+                    kind: TaskKind::Load,
                     slots: 1,
                     upstream,
                     params: Some(json!({"parent": t.id, "schema": tn.schema, "table": tn.name})),
@@ -245,10 +245,10 @@ pub fn resolve_def(defs: &HashMap<String, TaskDef>, row: &InstanceRow) -> Result
             row.task_id
         )
     })?;
-    match p.kind.as_str() {
-        "export_all" => Ok(TaskDef {
+    match p.kind {
+        TaskKind::ExportAll => Ok(TaskDef {
             id: row.task_id.clone(),
-            kind: "export".into(),
+            kind: TaskKind::Export,
             after: Vec::new(),
             table: Some(quoted(&tn)),
             path: Some(export_all_path(p)),
@@ -257,14 +257,14 @@ pub fn resolve_def(defs: &HashMap<String, TaskDef>, row: &InstanceRow) -> Result
             prefix: None,
             ..p.clone()
         }),
-        "load" => {
+        TaskKind::Load => {
             let from = p.from.as_deref().unwrap_or_default();
             let export = defs.get(from).ok_or_else(|| {
                 anyhow!("`{from}`, which `{parent}` loads from, is no longer in the workspace file")
             })?;
             Ok(TaskDef {
                 id: row.task_id.clone(),
-                kind: "load".into(),
+                kind: TaskKind::Load,
                 after: Vec::new(),
                 from: None,
                 path: Some(export_all_path(export)),
@@ -275,7 +275,11 @@ pub fn resolve_def(defs: &HashMap<String, TaskDef>, row: &InstanceRow) -> Result
                 ..p.clone()
             })
         }
-        other => bail!("`{parent}` is a {other} task; it does not expand"),
+        other @ (TaskKind::Export
+        | TaskKind::Sql
+        | TaskKind::Check
+        | TaskKind::Wait
+        | TaskKind::Command) => bail!("`{parent}` is a {other} task; it does not expand"),
     }
 }
 
@@ -287,7 +291,7 @@ mod tests {
     fn task(id: &str, kind: &str, after: &[&str]) -> TaskDef {
         TaskDef {
             id: id.into(),
-            kind: kind.into(),
+            kind: TaskKind::parse(kind).expect("a task kind"),
             after: after.iter().map(|s| s.to_string()).collect(),
             ..TaskDef::default()
         }
@@ -389,7 +393,7 @@ mod tests {
             queued_at: None,
         };
         let e = resolve_def(&defs, &row("dump.main.x", "dump")).unwrap();
-        assert_eq!(e.kind, "export");
+        assert_eq!(e.kind, TaskKind::Export);
         assert_eq!(e.table.as_deref(), Some(r#""main"."Odd ""t""""#));
         // The names stay placeholders, filled in one pass when the task runs.
         assert_eq!(
@@ -402,7 +406,7 @@ mod tests {
             ("main", "Odd \"t\"")
         );
         let l = resolve_def(&defs, &row("load.main.x", "load")).unwrap();
-        assert_eq!(l.kind, "load");
+        assert_eq!(l.kind, TaskKind::Load);
         assert_eq!(l.table.as_deref(), Some("raw_{table}"));
         assert_eq!(l.path, e.path);
         assert_eq!(fan_out_table(&row("load.main.x", "load")), Some(tn));

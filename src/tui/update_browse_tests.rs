@@ -337,7 +337,7 @@ fn e_opens_a_prefilled_export_form_and_enter_starts_the_run_in_a_worker() {
         panic!("{fx:?}");
     };
     assert_eq!(label, "export app.public.users");
-    assert_eq!(def.kind, "export");
+    assert_eq!(def.kind, crate::config::TaskKind::Export);
     assert_eq!(def.source.as_deref(), Some("app"));
     assert_eq!(def.table.as_deref(), Some("public.users"));
     assert_eq!(def.store.as_deref(), Some("lake"));

@@ -158,7 +158,7 @@ fn l_on_a_file_opens_a_load_form_named_after_it() {
         panic!("{fx:?}");
     };
     assert_eq!(label, "load wh.raw");
-    assert_eq!(def.kind, "load");
+    assert_eq!(def.kind, crate::config::TaskKind::Load);
     assert_eq!(def.store.as_deref(), Some("lake"));
     assert_eq!(def.path.as_deref(), Some("main.users/2024-05-01.parquet"));
     assert_eq!(def.warehouse.as_deref(), Some("wh"));

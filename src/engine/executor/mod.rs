@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{TaskDef, Workspace};
+use crate::config::{TaskDef, TaskKind, Workspace};
 use crate::connectors::source::TableName;
 use crate::engine::template;
 
@@ -115,27 +115,29 @@ pub trait Executor: Send + Sync {
 }
 
 /// The executor for a task kind.
-pub fn executor_for(kind: &str) -> Box<dyn Executor> {
+pub fn executor_for(kind: TaskKind) -> Box<dyn Executor> {
     match kind {
-        "command" => Box::new(command::CommandExecutor),
-        "wait" => Box::new(wait::WaitExecutor),
-        "sql" => Box::new(sql::SqlExecutor),
-        "check" => Box::new(sql::CheckExecutor),
-        "export" => Box::new(export::ExportExecutor),
-        "load" => Box::new(load::LoadExecutor),
-        other => Box::new(NotYet(other.to_string())),
+        TaskKind::Command => Box::new(command::CommandExecutor),
+        TaskKind::Wait => Box::new(wait::WaitExecutor),
+        TaskKind::Sql => Box::new(sql::SqlExecutor),
+        TaskKind::Check => Box::new(sql::CheckExecutor),
+        TaskKind::Export => Box::new(export::ExportExecutor),
+        TaskKind::Load => Box::new(load::LoadExecutor),
+        TaskKind::ExportAll => Box::new(Expands),
     }
 }
 
-/// Kinds whose executor is not built yet fail with a clear, final message.
-struct NotYet(String);
+/// An `export_all` becomes one `export` per table when a run is made
+/// (`engine/plan.rs`), so no instance executes one; should a store hold
+/// such an instance anyway, it fails with a clear, final message.
+struct Expands;
 
-impl Executor for NotYet {
-    fn execute<'a>(&'a self, _ctx: &'a TaskContext) -> BoxFuture<'a, ExecResult> {
+impl Executor for Expands {
+    fn execute<'a>(&'a self, ctx: &'a TaskContext) -> BoxFuture<'a, ExecResult> {
         Box::pin(async move {
             Err(Failure::fatal(format!(
-                "task kind `{}` is not supported by this build of switchyard yet",
-                self.0
+                "`{}` is an export_all, which runs as one export per table; rerun the run, not the task",
+                ctx.task_id
             )))
         })
     }

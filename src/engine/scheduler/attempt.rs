@@ -23,7 +23,6 @@ impl RunOwner {
         );
         let attempt = row.attempt;
         let slots = u32::try_from(row.slots.max(1)).unwrap_or(u32::MAX);
-        let kind = row.kind.clone();
         let task_id = row.task_id.clone();
         let run_id = self.run_id;
         let run_date = self.run_date.clone();
@@ -59,7 +58,7 @@ impl RunOwner {
                 cancel: cancel.clone(),
                 report,
             };
-            let exec = executor_for(&kind);
+            let exec = executor_for(ctx.task.kind);
             let result = {
                 let fut = exec.execute(&ctx);
                 tokio::pin!(fut);

@@ -98,7 +98,7 @@ impl InstanceRow {
 #[derive(Debug, Clone)]
 pub struct NewInstance {
     pub task_id: String,
-    pub kind: String,
+    pub kind: crate::config::TaskKind,
     pub pool: Option<String>,
     pub slots: i64,
     pub upstream: Vec<String>,
@@ -234,7 +234,7 @@ pub async fn create_run(
             q = q
                 .bind(id)
                 .bind(inst.task_id.clone())
-                .bind(inst.kind.clone())
+                .bind(inst.kind.name())
                 .bind("pending")
                 .bind(inst.pool.clone())
                 .bind(inst.slots)
