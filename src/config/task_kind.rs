@@ -1,7 +1,7 @@
 //! What a task does: the `kind` key of `[[pipelines.NAME.tasks]]`.
 //!
 //! One enum, matched exhaustively wherever behaviour depends on the kind
-//! (validation, planning, the executors, collisions, the console), so adding
+//! (validation, planning, the executors, collisions), so adding
 //! a kind makes the compiler list every place it must touch. The names are
 //! part of the workspace file's interface (README, "The workspace file") and
 //! are what the state store records per instance.
