@@ -175,6 +175,12 @@ pub enum Command {
         /// Convert values that cannot be carried exactly (see `sources SOURCE TABLE`)
         #[arg(long)]
         lossy: bool,
+        /// Export only the rows whose COLUMN is above --since (an integer or a timestamp column)
+        #[arg(long, value_name = "COLUMN", requires = "since")]
+        incremental: Option<String>,
+        /// With --incremental: the value the rows must be above (e.g. 2026-12-07T03:00:00Z, or 41000)
+        #[arg(long, value_name = "VALUE", requires = "incremental")]
+        since: Option<String>,
         #[arg(long)]
         detach: bool,
     },

@@ -6,8 +6,9 @@ use serde_json::json;
 use super::{Cli, exit};
 use crate::config::redact::redact;
 use crate::connectors::open_source;
-use crate::connectors::source::TableName;
+use crate::connectors::source::{Column, TableName};
 use crate::engine::adhoc;
+use crate::engine::executor::incremental;
 use crate::format::Format;
 use crate::text::one_line;
 
@@ -19,6 +20,7 @@ pub struct ExportArgs<'a> {
     pub format: Option<&'a str>,
     pub partitions: Option<u32>,
     pub lossy: bool,
+    pub since: Option<(&'a str, &'a str)>,
     pub detach: bool,
 }
 
@@ -27,7 +29,7 @@ pub async fn export(cli: &Cli, a: ExportArgs<'_>) -> Result<u8> {
         Some(f) => f.parse::<Format>().map_err(|e| exit(2, e))?,
         None => Format::default(),
     };
-    refuse_unknown_table(cli, a.source, a.table).await?;
+    let (table, columns) = refuse_unknown_table(cli, a.source, a.table).await?;
     let def = adhoc::export_def(&adhoc::ExportSpec {
         source: a.source,
         table: a.table,
@@ -36,15 +38,23 @@ pub async fn export(cli: &Cli, a: ExportArgs<'_>) -> Result<u8> {
         format,
         partitions: a.partitions,
         lossy: a.lossy,
+        since: a.since,
     });
+    // A --since the column cannot hold is refused now, not as a failed run.
+    incremental::plan(&def, &table, &columns, None).map_err(|f| exit(2, f.message))?;
     let label = adhoc::export_label(a.source, a.table);
     super::execute::adhoc(cli, &label, def, a.detach).await
 }
 
 /// An ad-hoc export names its table on the command line: one that does not
 /// parse, or is not in the source, is refused here (exit 2) rather than
-/// becoming a run that fails, or exports another table.
-async fn refuse_unknown_table(cli: &Cli, source: &str, table: &str) -> Result<()> {
+/// becoming a run that fails, or exports another table. Returns the table
+/// and its columns.
+async fn refuse_unknown_table(
+    cli: &Cli,
+    source: &str,
+    table: &str,
+) -> Result<(TableName, Vec<Column>)> {
     let file = crate::config::find_workspace(cli.config.as_deref())?;
     let ws = crate::config::load(&file).map_err(|e| exit(2, e.to_string()))?;
     // An unknown source is refused as every other reference is.
@@ -55,7 +65,7 @@ async fn refuse_unknown_table(cli: &Cli, source: &str, table: &str) -> Result<()
         .map_err(|e| exit(2, redact(&crate::text::error_chain(&e))))?;
     let tn = TableName::parse(table, &opened.default_schema)
         .map_err(|e| exit(2, format!("not a table name: {e}")))?;
-    opened.source.describe(&tn).await.map_err(|e| {
+    let detail = opened.source.describe(&tn).await.map_err(|e| {
         exit(
             2,
             redact(&format!(
@@ -64,7 +74,7 @@ async fn refuse_unknown_table(cli: &Cli, source: &str, table: &str) -> Result<()
             )),
         )
     })?;
-    Ok(())
+    Ok((tn, detail.columns))
 }
 
 pub struct LoadArgs<'a> {

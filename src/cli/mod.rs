@@ -136,6 +136,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             format,
             partitions,
             lossy,
+            incremental,
+            since,
             detach,
         } => {
             refuse_if_readonly(&cli, "start an export")?;
@@ -149,6 +151,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                     format: format.as_deref(),
                     partitions: *partitions,
                     lossy: *lossy,
+                    since: incremental.as_deref().zip(since.as_deref()),
                     detach: *detach,
                 },
             )

@@ -183,6 +183,23 @@ pub struct TaskDef {
     pub mode: Option<String>,
     pub from: Option<String>,
 
+    // incremental export
+    /// A column that only grows (an integer or a timestamp): each run reads
+    /// the rows above the mark of the last run that succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<String>,
+    /// How far below the mark a run starts, for rows that commit late: a
+    /// duration (`"10m"`) for a timestamp, a count for an integer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookback: Option<Scalar>,
+    /// Where the first run (no mark yet) starts; without it, from the first row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial: Option<Scalar>,
+    /// `export --since`: a lower bound given by hand, which moves no mark.
+    /// Not a workspace key (`keys::TASK` leaves it out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+
     // sql / check
     pub target: Option<String>,
     pub sql: Option<String>,
@@ -202,6 +219,23 @@ impl TaskDef {
     /// each on a connection of its own).
     pub fn wanted_slots(&self) -> i64 {
         i64::from(self.partitions.unwrap_or(1).max(1))
+    }
+}
+
+/// A key that takes a string or a whole number (`lookback`, `initial`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    Int(i64),
+    Text(String),
+}
+
+impl std::fmt::Display for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scalar::Int(n) => write!(f, "{n}"),
+            Scalar::Text(s) => f.write_str(s),
+        }
     }
 }
 
@@ -292,6 +326,9 @@ pub mod keys {
         "warehouse",
         "mode",
         "from",
+        "incremental",
+        "lookback",
+        "initial",
         "target",
         "sql",
         "left",

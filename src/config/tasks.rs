@@ -23,6 +23,8 @@ const TASK_TYPES: &[(&str, Ty)] = &[
     ("exclude", Ty::StrList),
     ("retries", Ty::UInt),
     ("partitions", Ty::UInt),
+    ("lookback", Ty::StrOrInt),
+    ("initial", Ty::StrOrInt),
     ("left", Ty::Table),
     ("right", Ty::Table),
 ];
@@ -81,6 +83,7 @@ pub(crate) fn validate_pipeline(r: &mut Report, pipeline: &str, def: &DeTable<'_
         if let Some(kind) = kind {
             required_keys(r, table, kind, anchor, &place);
         }
+        incremental_keys(r, table, kind, &place);
         if kind == Some(TaskKind::Export)
             && let Some((name, at)) = get_str(table, "table")
             && let Err(e) = TableName::parse(name, "default")
@@ -271,6 +274,45 @@ fn task_values(r: &mut Report, t: &DeTable<'_>, names: &Names, place: &str) {
                 r.at(at, format!("`{key}`: {e}"));
             }
         }
+    }
+}
+
+/// `incremental` follows a column of a table an `export` reads; `lookback`
+/// and `initial` only mean something with it. (Whether the column grows —
+/// an integer or a timestamp — `check` asks the source: `cli::check`.)
+fn incremental_keys(r: &mut Report, t: &DeTable<'_>, kind: Option<TaskKind>, place: &str) {
+    let incremental = get(t, "incremental");
+    if let Some(node) = incremental {
+        let at = node.span().start;
+        if kind.is_some_and(|k| k != TaskKind::Export) {
+            r.at(
+                at,
+                format!("`incremental` of {place}: only an `export` reads incrementally"),
+            );
+        } else if get(t, "query").is_some() {
+            r.at(
+                at,
+                format!("`incremental` of {place} needs `table`: the rows of a `query` are its own to filter (write the condition into it)"),
+            );
+        }
+    }
+    for key in ["lookback", "initial"] {
+        if let Some(node) = get(t, key)
+            && incremental.is_none()
+        {
+            r.at(
+                node.span().start,
+                format!("`{key}` of {place} needs `incremental` (the column to follow)"),
+            );
+        }
+    }
+    if let Some((v, at)) = get_str(t, "lookback")
+        && let Err(e) = parse_duration(v)
+    {
+        r.at(
+            at,
+            format!("`lookback`: {e} (or a whole number for an integer column)"),
+        );
     }
 }
 

@@ -18,6 +18,8 @@ pub(crate) enum Ty {
     /// Fits `i64`.
     Int,
     Bool,
+    /// A string, or a whole number that fits `i64` (`lookback`, `initial`).
+    StrOrInt,
     StrList,
     Table,
     TableList,
@@ -30,6 +32,7 @@ impl Ty {
             Ty::UInt => "a non-negative whole number",
             Ty::Int => "a whole number",
             Ty::Bool => "true or false",
+            Ty::StrOrInt => "a string or a whole number",
             Ty::StrList => "a list of strings",
             Ty::Table => "a table",
             Ty::TableList => "a list of tables",
@@ -80,6 +83,13 @@ fn check_type(r: &mut Report, name: &str, node: &Node<'_>, ty: Ty) {
         Ty::Str if !matches!(value, DeValue::String(_)) => wrong(r, node),
         Ty::Bool if !matches!(value, DeValue::Boolean(_)) => wrong(r, node),
         Ty::Table if !matches!(value, DeValue::Table(_)) => wrong(r, node),
+        Ty::StrOrInt => match value {
+            DeValue::String(_) => {}
+            _ => match integer(value) {
+                Some(n) if i64::try_from(n).is_ok() => {}
+                _ => wrong(r, node),
+            },
+        },
         Ty::UInt | Ty::Int => match integer(value) {
             None => wrong(r, node),
             Some(n) => {

@@ -85,6 +85,8 @@ pub struct ExportSpec<'a> {
     pub partitions: Option<u32>,
     /// Convert values that cannot be carried exactly instead of refusing.
     pub lossy: bool,
+    /// `--incremental COLUMN --since VALUE`: only the rows above VALUE.
+    pub since: Option<(&'a str, &'a str)>,
 }
 
 pub fn export_def(a: &ExportSpec<'_>) -> TaskDef {
@@ -102,6 +104,8 @@ pub fn export_def(a: &ExportSpec<'_>) -> TaskDef {
         format: Some(a.format.extension().into()),
         partitions: a.partitions,
         lossy: a.lossy.then(|| "convert".to_string()),
+        incremental: a.since.map(|(column, _)| column.to_string()),
+        since: a.since.map(|(_, value)| value.to_string()),
         ..TaskDef::default()
     }
 }

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::BoxFuture;
 use crate::format::types::ColumnType;
 
+pub mod mark;
 pub mod mysql;
 mod parse;
 pub mod postgres;
@@ -123,6 +124,8 @@ pub struct ExportOptions {
     /// Key ranges read in parallel under one snapshot (Postgres); 1 = one stream.
     pub partitions: u32,
     pub lossy: Lossy,
+    /// An incremental export reads only the rows above a mark (tables only).
+    pub above: Option<mark::Above>,
 }
 
 impl Default for ExportOptions {
@@ -131,6 +134,7 @@ impl Default for ExportOptions {
             batch_rows: 64 * 1024,
             partitions: 1,
             lossy: Lossy::Refuse,
+            above: None,
         }
     }
 }

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow};
 use tokio::sync::mpsc;
 
-use super::{BoxFuture, ExecResult, Executor, Failure, Outcome, TaskContext};
+use super::{BoxFuture, ExecResult, Executor, Failure, Outcome, TaskContext, incremental};
+use crate::connectors::source::mark::{Mark, MarkKind, later, max_of};
 use crate::connectors::source::{
     ExportInput, ExportMsg, ExportOptions, Lossy, ProgressFn, TableName,
 };
@@ -60,18 +61,26 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         ),
         (None, None) => return Err(Failure::fatal("export task needs `table` or `query`")),
     };
-    let estimate = match &input {
+    let (estimate, incremental) = match &input {
         ExportInput::Table(tn) => {
-            opened
+            let detail = opened
                 .source
                 .describe(tn)
                 .await
-                .map_err(|e| Failure::retryable(error_chain(&e)))?
-                .summary
-                .row_estimate
+                .map_err(|e| Failure::retryable(error_chain(&e)))?;
+            let plan = incremental::plan(t, tn, &detail.columns, ctx.start.as_ref())?;
+            (detail.summary.row_estimate, plan)
         }
-        ExportInput::Query(_) => None,
+        ExportInput::Query(_) if t.incremental.is_some() => {
+            return Err(Failure::fatal(
+                "`incremental` needs `table`: the rows of a `query` are its own to filter",
+            ));
+        }
+        ExportInput::Query(_) => (None, None),
     };
+    if let Some(inc) = &incremental {
+        ctx.report.log(format!("incremental: {}", inc.describe()));
+    }
     let what = match &input {
         ExportInput::Table(tn) => tn.to_string(),
         ExportInput::Query(_) => "query".to_string(),
@@ -100,6 +109,7 @@ async fn run(ctx: &TaskContext) -> ExecResult {
             Some("convert") => Lossy::Convert,
             _ => Lossy::Refuse,
         },
+        above: incremental.as_ref().and_then(incremental::Plan::filter),
     };
     let report = ctx.report.clone();
     let progress: ProgressFn = Arc::new(move |rows, bytes| report.progress(rows, bytes, estimate));
@@ -108,7 +118,8 @@ async fn run(ctx: &TaskContext) -> ExecResult {
     let writer = {
         let store = store.clone();
         let path = path.clone();
-        tokio::task::spawn_blocking(move || write_all(rx, store, &path, format))
+        let follow = incremental.as_ref().map(|i| (i.column.clone(), i.kind));
+        tokio::task::spawn_blocking(move || write_all(rx, store, &path, format, follow))
     };
     let read = tokio::select! {
         r = opened.source.export(&input, &opts, tx, progress) => r,
@@ -135,7 +146,7 @@ async fn run(ctx: &TaskContext) -> ExecResult {
             return Err(failure_of(&e));
         }
     };
-    let (stats, pending) = stats;
+    let (stats, (pending, through)) = stats;
     let bytes = tokio::task::spawn_blocking(move || -> Result<u64> {
         let object = pending.finish()?;
         object.commit()
@@ -153,15 +164,29 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         bytes,
         store.uri(&path)
     ));
+    let read = incremental.map(|i| {
+        let range = i.read(through, stats.rows);
+        ctx.report.log(format!(
+            "read `{}` {} through {}",
+            range.column,
+            range
+                .above
+                .as_deref()
+                .map_or("from the start".into(), |a| format!("above {a}")),
+            range.through.as_deref().unwrap_or("(no rows)")
+        ));
+        range
+    });
     Ok(Outcome {
         rows: Some(stats.rows),
         bytes: Some(bytes as i64),
+        read,
     })
 }
 
 /// Drops an unpublished file on a blocking thread: discarding it is I/O
 /// (removing a partial file, aborting a multipart upload).
-async fn discard(pending: PendingFile) {
+async fn discard((pending, _): (PendingFile, Option<Mark>)) {
     let _ = tokio::task::spawn_blocking(move || drop(pending)).await;
 }
 
@@ -176,13 +201,16 @@ fn failure_of(e: &anyhow::Error) -> Failure {
 }
 
 /// The blocking side: schema first, then batches, until the reader is done.
-/// Returns the unpublished file; the caller publishes it only on success.
+/// Returns the unpublished file (the caller publishes it only on success)
+/// and, when `follow` names an incremental export's column, the largest
+/// value written: the mark, without a second `max()` scan of the source.
 fn write_all(
     mut rx: mpsc::Receiver<ExportMsg>,
     store: Arc<dyn ObjectStore>,
     path: &str,
     format: Format,
-) -> Result<PendingFile> {
+    follow: Option<(String, MarkKind)>,
+) -> Result<(PendingFile, Option<Mark>)> {
     let schema = match rx.blocking_recv() {
         Some(ExportMsg::Schema(s)) => s,
         Some(ExportMsg::Batch(_)) => return Err(anyhow!("the source sent rows before a schema")),
@@ -191,11 +219,24 @@ fn write_all(
     let object = store
         .create(path)
         .with_context(|| format!("cannot create {path}"))?;
+    let followed = match &follow {
+        Some((name, kind)) => Some((
+            schema
+                .index_of(name)
+                .with_context(|| format!("the export has no column `{name}`"))?,
+            *kind,
+        )),
+        None => None,
+    };
     let mut writer = new_writer(format, schema, object, &WriterOptions::default())?;
+    let mut through = None;
     while let Some(msg) = rx.blocking_recv() {
         if let ExportMsg::Batch(b) = msg {
+            if let Some((i, kind)) = followed {
+                through = later(through, max_of(b.column(i), kind)?);
+            }
             writer.write(&b)?;
         }
     }
-    Ok(writer)
+    Ok((writer, through))
 }

@@ -130,6 +130,7 @@ async fn run(ctx: &TaskContext) -> ExecResult {
     Ok(Outcome {
         rows: Some(stats.rows),
         bytes: Some(stats.bytes),
+        ..Outcome::default()
     })
 }
 

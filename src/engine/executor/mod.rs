@@ -7,6 +7,7 @@
 
 mod command;
 mod export;
+pub mod incremental;
 mod load;
 mod report;
 mod sql;
@@ -22,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{TaskDef, TaskKind, Workspace};
 use crate::connectors::source::TableName;
+use crate::engine::store::{ExportRange, ExportStart};
 use crate::engine::template;
 
 pub use crate::connectors::BoxFuture;
@@ -47,6 +49,9 @@ pub struct TaskContext {
     /// The table an export_all fan-out instance stands for: `{schema}` and
     /// `{table}` in its templates.
     pub fan_out: Option<TableName>,
+    /// An incremental export's starting point, as the store had it when the
+    /// attempt started (None for every other task).
+    pub start: Option<ExportStart>,
     /// Cancelled on `switchyard cancel`, timeout, or shutdown: stop promptly.
     pub cancel: CancellationToken,
     pub report: Reporter,
@@ -80,6 +85,8 @@ impl TaskContext {
 pub struct Outcome {
     pub rows: Option<i64>,
     pub bytes: Option<i64>,
+    /// What an incremental export read: recorded with the completion.
+    pub read: Option<ExportRange>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -27,6 +27,7 @@ impl Executor for SqlExecutor {
             Ok(Outcome {
                 rows: Some(rows as i64),
                 bytes: None,
+                ..Outcome::default()
             })
         })
     }

@@ -5,8 +5,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Completion, RunOwner, STOP_GRACE};
 use crate::config::duration::{format_duration, parse_duration};
+use crate::config::{TaskDef, TaskKind};
 use crate::engine::executor::{Failure, Reporter, TaskContext, executor_for};
 use crate::engine::plan::{fan_out_table, resolve_def};
+use crate::engine::store::{ExportStart, Store};
 
 impl RunOwner {
     pub(super) fn spawn_attempt(&mut self, i: usize) {
@@ -30,16 +32,23 @@ impl RunOwner {
         let ws = self.ws.clone();
         let cancel = token.clone();
         self.insts[i].cancel = Some(token);
+        let (store, pipeline) = (self.store.clone(), self.pipeline.clone());
         let handle = self.tasks.spawn(async move {
-            let task = match def {
-                Ok(d) => d,
-                Err(e) => {
+            let prepared = match def {
+                Ok(task) => export_start(&store, run_id, &pipeline, &task_id, &task)
+                    .await
+                    .map(|start| (task, start)),
+                Err(e) => Err(Failure::fatal(crate::text::error_chain(&e))),
+            };
+            let (task, start) = match prepared {
+                Ok(p) => p,
+                Err(f) => {
                     drop(report);
                     writer.flush().await;
                     return Completion {
                         idx: i,
                         attempt,
-                        result: Err(Failure::fatal(crate::text::error_chain(&e))),
+                        result: Err(f),
                     };
                 }
             };
@@ -54,6 +63,7 @@ impl RunOwner {
                 slots,
                 task,
                 fan_out,
+                start,
                 workspace: ws,
                 cancel: cancel.clone(),
                 report,
@@ -88,4 +98,29 @@ impl RunOwner {
         });
         self.task_ids.insert(handle.id(), (i, attempt));
     }
+}
+
+/// Where an incremental export starts, read when its attempt starts (so a
+/// retry sees a mark another run moved meanwhile). A store it cannot read is
+/// worth another attempt.
+async fn export_start(
+    store: &Store,
+    run_id: i64,
+    pipeline: &str,
+    task_id: &str,
+    task: &TaskDef,
+) -> Result<Option<ExportStart>, Failure> {
+    if task.kind != TaskKind::Export || task.incremental.is_none() {
+        return Ok(None);
+    }
+    store
+        .export_start(run_id, pipeline, task_id)
+        .await
+        .map(Some)
+        .map_err(|e| {
+            Failure::retryable(format!(
+                "reading the export's mark: {}",
+                crate::text::error_chain(&e)
+            ))
+        })
 }

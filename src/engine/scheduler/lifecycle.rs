@@ -99,6 +99,9 @@ impl RunOwner {
                     r.rows = out.rows.or(r.rows);
                     r.bytes = out.bytes.or(r.bytes);
                     r.total_estimate = last.and_then(|p| p.total_estimate).or(r.total_estimate);
+                    if let Some(range) = &out.read {
+                        self.ranges.push((i, range.clone()));
+                    }
                     (Cause::AttemptSucceeded, None, None)
                 }
                 (Err(_), Some(StopReason::Requested)) => (

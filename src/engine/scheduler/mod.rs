@@ -68,6 +68,7 @@ pub struct RunOwner {
     ws: Arc<Workspace>,
     owner: Arc<Owner>,
     run_id: i64,
+    pipeline: String,
     run_date: String,
     /// The slot, or the run's creation (see `TaskContext::reference`).
     reference: chrono::DateTime<chrono::Utc>,
@@ -82,6 +83,8 @@ pub struct RunOwner {
     task_ids: HashMap<tokio::task::Id, (usize, i64)>,
     done: Vec<Completion>,
     finished_attempts: Vec<EndedAttempt>,
+    /// Ranges incremental exports read this step: (instance, range).
+    ranges: Vec<(usize, store::ExportRange)>,
     events: Vec<NewEvent>,
     shutting_down: bool,
     /// Set by `rebuild`: the next step looks for pending instances whose
@@ -120,6 +123,7 @@ impl RunOwner {
             ws,
             owner,
             run_id,
+            pipeline: run.pipeline.clone(),
             run_date: run.run_date,
             reference: chrono::DateTime::from_timestamp_millis(
                 run.slot_at.unwrap_or(run.created_at),
@@ -135,6 +139,7 @@ impl RunOwner {
             task_ids: HashMap::new(),
             done: Vec::new(),
             finished_attempts: Vec::new(),
+            ranges: Vec::new(),
             events: Vec::new(),
             shutting_down: false,
             scan_ready: true,
@@ -369,6 +374,11 @@ impl RunOwner {
             })
             .collect();
         store::finish_attempts(&mut tx, self.run_id, &ends).await?;
+        for (i, range) in &self.ranges {
+            let task_id = &self.insts[*i].row.task_id;
+            store::record_export_range(&mut tx, self.run_id, &self.pipeline, task_id, range)
+                .await?;
+        }
         store::insert_events(&mut tx, &self.events).await?;
 
         let over = self.tasks.is_empty()
@@ -389,6 +399,7 @@ impl RunOwner {
         };
         tx.commit().await?;
         self.finished_attempts.clear();
+        self.ranges.clear();
         self.events.clear();
         dirty.clear();
         for i in std::mem::take(started) {

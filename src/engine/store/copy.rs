@@ -26,6 +26,8 @@ pub const TABLES: &[&str] = &[
     "slots",
     "alerts",
     "deliveries",
+    "export_ranges",
+    "export_marks",
 ];
 
 /// Tables whose id the database hands out: the destination's counter must

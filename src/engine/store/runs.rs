@@ -343,6 +343,10 @@ pub async fn set_run_state(tx: &mut Tx, id: i64, state: RunState) -> Result<()> 
     .bind(id)
     .execute(&mut **tx)
     .await?;
+    // In the same transaction: a mark moves exactly when its run succeeds.
+    if state == RunState::Succeeded {
+        super::advance_marks(tx, id).await?;
+    }
     Ok(())
 }
 

@@ -258,6 +258,7 @@ fn submit(form: &Form) -> Result<(String, Effect), (&'static str, String)> {
                 format,
                 partitions: None,
                 lossy: form.value("lossy") == "convert",
+                since: None,
             });
             let label = adhoc::export_label(source, &t);
             Ok((label.clone(), start(label, def)))

@@ -16,6 +16,7 @@ use arrow_schema::{DataType, Schema};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool, MySqlPoolOptions, MySqlRow};
 use sqlx::{ConnectOptions, Connection, Row};
 
+use super::mark::{Above, MarkKind};
 use super::rows::{BatchSink, Warnings, arrow_field, collect_one, preview_plan};
 use super::{
     BatchSender, Column as SourceColumn, ExportInput, ExportOptions, ExportStats, Lossy,
@@ -36,6 +37,19 @@ pub struct MysqlSource {
 }
 
 /// `name` in backticks, backticks doubled.
+/// ` WHERE `col` > literal` for an incremental export. The session reads
+/// times in UTC, so a zoned mark's UTC text compares as it should; the
+/// literal is ours (digits or a formatted time).
+fn above_condition(a: &Above) -> String {
+    let col = quote(&a.column);
+    match a.mark.kind {
+        MarkKind::Integer => format!(" WHERE {col} > {}", a.mark.value),
+        MarkKind::Timestamp | MarkKind::LocalTimestamp => {
+            format!(" WHERE {col} > '{}'", a.mark.sql_datetime())
+        }
+    }
+}
+
 pub fn quote(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
 }
@@ -172,6 +186,7 @@ impl MysqlSource {
         &self,
         conn: &mut MySqlConnection,
         input: &ExportInput,
+        above: Option<&Above>,
     ) -> Result<(String, Vec<Plan>, Vec<bool>)> {
         Ok(match input {
             ExportInput::Table(t) => {
@@ -180,12 +195,15 @@ impl MysqlSource {
                     bail!("no table or view {t}");
                 }
                 let list: Vec<String> = cols.iter().map(|c| quote(&c.name)).collect();
-                let sql = format!(
+                let mut sql = format!(
                     "SELECT {} FROM {}.{}",
                     list.join(", "),
                     quote(&t.schema),
                     quote(&t.name)
                 );
+                if let Some(a) = above {
+                    sql.push_str(&above_condition(a));
+                }
                 let nullable = cols.iter().map(|c| c.nullable).collect();
                 let plan = cols
                     .into_iter()
@@ -217,7 +235,9 @@ impl MysqlSource {
             ExportInput::Query(_) => "query".to_string(),
         };
         let mut conn = self.export_conn().await?;
-        let (sql, plan, nullable) = self.export_plan(&mut conn, input).await?;
+        let (sql, plan, nullable) = self
+            .export_plan(&mut conn, input, opts.above.as_ref())
+            .await?;
         for col in &plan {
             match &col.ty.fidelity {
                 Fidelity::Refused { reason } => {

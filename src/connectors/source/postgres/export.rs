@@ -19,6 +19,7 @@ use super::partition::{partitioned, split_of};
 use super::{
     PgCol, PostgresSource, TypeResolver, arrow_field, quote_ident, quote_table, table_info,
 };
+use crate::connectors::source::mark::{Above, MarkKind};
 use crate::connectors::source::{
     BatchSender, ExportInput, ExportMsg, ExportOptions, ExportStats, Lossy, ProgressFn, TableName,
 };
@@ -210,6 +211,7 @@ pub(crate) async fn export(
         ExportInput::Table(t) => {
             let info = table_info(&mut conn, t).await?;
             let plan = Arc::new(Plan::table(t, &info.cols));
+            let above = opts.above.as_ref().map(above_condition);
             let split = if opts.partitions > 1 {
                 split_of(&mut conn, &info).await?
             } else {
@@ -223,6 +225,7 @@ pub(crate) async fn export(
                         conn,
                         &rel,
                         &split,
+                        above.as_deref(),
                         &plan,
                         opts,
                         &out,
@@ -239,7 +242,8 @@ pub(crate) async fn export(
                         );
                         warnings.push(ignored(&why));
                     }
-                    single(&mut conn, &plan, "", opts, &out, &progress)
+                    let suffix = above.map(|c| format!(" WHERE {c}")).unwrap_or_default();
+                    single(&mut conn, &plan, &suffix, opts, &out, &progress)
                         .await
                         .with_context(|| format!("export of {t}"))?
                 }
@@ -265,6 +269,17 @@ pub(crate) async fn export(
         source_bytes: progress.bytes.load(Ordering::Relaxed),
         warnings,
     })
+}
+
+/// `"col" > literal` for an incremental export. The literal is ours (digits
+/// or a formatted time), cast to the column's kind of value.
+fn above_condition(a: &Above) -> String {
+    let col = quote_ident(&a.column);
+    match a.mark.kind {
+        MarkKind::Integer => format!("{col} > '{}'::int8", a.mark.value),
+        MarkKind::Timestamp => format!("{col} > '{}'::timestamptz", a.mark.text()),
+        MarkKind::LocalTimestamp => format!("{col} > '{}'::timestamp", a.mark.sql_datetime()),
+    }
 }
 
 pub(super) async fn send_schema(out: &BatchSender, plan: &Plan) -> Result<()> {

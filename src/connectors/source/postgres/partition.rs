@@ -104,6 +104,7 @@ pub(super) async fn partitioned(
     mut coordinator: PgConnection,
     rel: &str,
     split: &Split,
+    above: Option<&str>,
     plan: &Arc<Plan>,
     opts: &ExportOptions,
     out: &BatchSender,
@@ -161,6 +162,14 @@ pub(super) async fn partitioned(
                 _ => Vec::new(), // an empty table
             }
         }
+    };
+    // An incremental export's condition narrows every range.
+    let ranges: Vec<(String, String)> = match above {
+        Some(cond) => ranges
+            .into_iter()
+            .map(|(filter, what)| (format!("{filter} AND {cond}"), what))
+            .collect(),
+        None => ranges,
     };
     send_schema(out, plan).await?;
     let count = ranges.len();

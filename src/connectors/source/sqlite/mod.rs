@@ -14,6 +14,7 @@ use arrow_array::RecordBatch;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqlitePool, SqlitePoolOptions};
 use sqlx::{Column, ConnectOptions, Executor, Row, SqlSafeStr, Statement, TypeInfo};
 
+use super::mark::{Above, MarkKind};
 use super::rows::{collect_one, preview_plan};
 use super::{
     BatchSender, Column as SourceColumn, ExportInput, ExportOptions, ExportStats, ProgressFn,
@@ -30,6 +31,19 @@ pub struct SqliteSource {
 }
 
 /// `name` in double quotes, quotes doubled.
+/// ` WHERE "col" > n` for an incremental export. SQLite keeps times as
+/// text in whatever form the application wrote, which need not sort as
+/// time: only integer columns can be followed.
+fn above_condition(a: &Above) -> Result<String> {
+    match a.mark.kind {
+        MarkKind::Integer => Ok(format!(" WHERE {} > {}", quote(&a.column), a.mark.value)),
+        MarkKind::Timestamp | MarkKind::LocalTimestamp => anyhow::bail!(
+            "incremental export of column `{}`: an SQLite source follows integer columns only (its times are text)",
+            a.column
+        ),
+    }
+}
+
 pub fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
@@ -267,12 +281,15 @@ impl SqliteSource {
             ExportInput::Table(t) => {
                 let (cols, _) = self.columns(t).await?;
                 let list: Vec<String> = cols.iter().map(|c| quote(&c.name)).collect();
-                let sql = format!(
+                let mut sql = format!(
                     "SELECT {} FROM {}.{}",
                     list.join(", "),
                     quote(&t.schema),
                     quote(&t.name)
                 );
+                if let Some(a) = &opts.above {
+                    sql.push_str(&above_condition(a)?);
+                }
                 let nullable: Vec<bool> = cols.iter().map(|c| c.nullable).collect();
                 let plan = cols
                     .into_iter()
