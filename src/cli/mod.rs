@@ -160,6 +160,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             warehouse,
             table,
             mode,
+            key,
             detach,
         } => {
             refuse_if_readonly(&cli, "start a load")?;
@@ -171,6 +172,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                     warehouse,
                     table,
                     mode: mode.as_deref(),
+                    key,
                     detach: *detach,
                 },
             )

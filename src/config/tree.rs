@@ -19,6 +19,8 @@ pub(crate) enum Ty {
     Int,
     Bool,
     StrList,
+    /// A string, or a list of strings.
+    StrOrList,
     Table,
     TableList,
 }
@@ -31,6 +33,7 @@ impl Ty {
             Ty::Int => "a whole number",
             Ty::Bool => "true or false",
             Ty::StrList => "a list of strings",
+            Ty::StrOrList => "a string or a list of strings",
             Ty::Table => "a table",
             Ty::TableList => "a list of tables",
         }
@@ -96,10 +99,11 @@ fn check_type(r: &mut Report, name: &str, node: &Node<'_>, ty: Ty) {
                 }
             }
         },
-        Ty::StrList | Ty::TableList => match value {
+        Ty::StrOrList if matches!(value, DeValue::String(_)) => {}
+        Ty::StrList | Ty::StrOrList | Ty::TableList => match value {
             DeValue::Array(items) => {
                 let item_ok = |v: &DeValue<'_>| match ty {
-                    Ty::StrList => matches!(v, DeValue::String(_)),
+                    Ty::StrList | Ty::StrOrList => matches!(v, DeValue::String(_)),
                     _ => matches!(v, DeValue::Table(_)),
                 };
                 if let Some(bad) = items.iter().find(|i| !item_ok(i.get_ref())) {

@@ -224,6 +224,9 @@ impl BigQueryWarehouse {
 
     async fn run_load(&self, req: &LoadRequest, progress: LoadProgress) -> Result<LoadStats> {
         check_table_name(&req.table)?;
+        if req.mode == LoadMode::Merge {
+            bail!("merge loads into BigQuery are not supported yet");
+        }
         let size = tokio::fs::metadata(&req.file)
             .await
             .with_context(|| format!("cannot read {}", req.file.display()))?
@@ -303,7 +306,7 @@ impl BigQueryWarehouse {
             "destinationTable": {"projectId": self.cfg.project, "datasetId": self.cfg.dataset, "tableId": req.table},
             "writeDisposition": match req.mode {
                 LoadMode::Replace => "WRITE_TRUNCATE",
-                LoadMode::Append => "WRITE_APPEND",
+                LoadMode::Append | LoadMode::Merge => "WRITE_APPEND",
             },
             "createDisposition": "CREATE_IF_NEEDED",
         });
