@@ -89,3 +89,23 @@ fn merge_runs_keep_the_warehouse_equal_to_the_source() {
     assert_eq!(sqlite(&wh, "select name from users where id = 3"), "cy");
     assert_eq!(sqlite(&wh, "select name from users where id = 1"), "ann");
 }
+
+#[test]
+fn the_command_line_asks_for_a_key_with_merge_only() {
+    let ws = Ws::new(WORKSPACE);
+    let load = [
+        "load",
+        "lake",
+        "x.parquet",
+        "--warehouse",
+        "wh",
+        "--table",
+        "t",
+    ];
+    let (code, _, err) = ws.run(&[&load[..], &["--mode", "merge"]].concat());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--key"), "{err}");
+    let (code, _, err) = ws.run(&[&load[..], &["--mode", "append", "--key", "id"]].concat());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--key is only for --mode merge"), "{err}");
+}
