@@ -89,6 +89,14 @@ key = ["id"]
     run_ok(&ws, &["rerun", "latest", "load"]);
     let (_, log, _) = ws.run(&["logs", "latest", "load"]);
     assert!(log.contains("nothing to do"), "{log}");
+    // The rows its MERGE job changed: all three of the second file (1 and 2
+    // updated, 4 inserted).
+    let s = ws.status(Some("latest"));
+    let rows = s["runs"][0]["tasks"]
+        .as_array()
+        .and_then(|ts| ts.iter().find(|t| t["id"] == "load"))
+        .map(|t| t["rows"].clone());
+    assert_eq!(rows, Some(serde_json::json!(3)), "{s:#}");
     assert_eq!(b.scalar("select name from users where id = 2"), "by hand");
     assert_eq!(b.count("users"), 4);
 
