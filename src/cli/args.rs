@@ -192,8 +192,11 @@ pub enum Command {
         warehouse: String,
         #[arg(long)]
         table: String,
-        #[arg(long, value_parser = ["replace", "append"])]
+        #[arg(long, value_parser = ["replace", "append", "merge"])]
         mode: Option<String>,
+        /// The key columns of a merge (repeat, or separate with commas)
+        #[arg(long, value_delimiter = ',', required_if_eq("mode", "merge"))]
+        key: Vec<String>,
         #[arg(long)]
         detach: bool,
     },

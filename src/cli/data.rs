@@ -83,11 +83,15 @@ pub struct LoadArgs<'a> {
     pub warehouse: &'a str,
     pub table: &'a str,
     pub mode: Option<&'a str>,
+    pub key: &'a [String],
     pub detach: bool,
 }
 
 pub async fn load(cli: &Cli, a: LoadArgs<'_>) -> Result<u8> {
-    let def = adhoc::load_def(a.store, a.path, a.warehouse, a.table, a.mode);
+    if !a.key.is_empty() && a.mode != Some("merge") {
+        return Err(exit(2, "--key is only for --mode merge".to_string()));
+    }
+    let def = adhoc::load_def(a.store, a.path, a.warehouse, a.table, a.mode, a.key);
     let label = adhoc::load_label(a.warehouse, a.table);
     super::execute::adhoc(cli, &label, def, a.detach).await
 }

@@ -163,6 +163,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             warehouse,
             table,
             mode,
+            key,
             detach,
         } => {
             refuse_if_readonly(&cli, "start a load")?;
@@ -174,6 +175,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                     warehouse,
                     table,
                     mode: mode.as_deref(),
+                    key,
                     detach: *detach,
                 },
             )

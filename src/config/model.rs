@@ -181,6 +181,13 @@ pub struct TaskDef {
     pub exclude: Option<Vec<String>>,
     pub warehouse: Option<String>,
     pub mode: Option<String>,
+    /// `mode = "merge"`: the columns that identify a row (a string or a list).
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub key: Option<Vec<String>>,
     pub from: Option<String>,
 
     // incremental export
@@ -212,6 +219,20 @@ pub struct TaskDef {
 
     // command
     pub command: Option<String>,
+}
+
+/// `key = "id"` or `key = ["a", "b"]`.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(Option::<OneOrMany>::deserialize(d)?.map(|v| match v {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    }))
 }
 
 impl TaskDef {
@@ -325,6 +346,7 @@ pub mod keys {
         "exclude",
         "warehouse",
         "mode",
+        "key",
         "from",
         "incremental",
         "lookback",
@@ -466,7 +488,7 @@ pub mod kinds {
     pub const WAREHOUSE: &[&str] = &["sqlite", "bigquery"];
     pub const TASK: &[&str] = &super::super::TaskKind::NAMES;
     pub const FORMAT: &[&str] = &["parquet", "ndjson", "csv"];
-    pub const MODE: &[&str] = &["replace", "append"];
+    pub const MODE: &[&str] = &["replace", "append", "merge"];
     pub const NOTIFY: &[&str] = &["slack", "pagerduty", "webhook"];
     /// Alert kinds, as `on = [...]` filters them.
     pub const ALERT: &[&str] = &[

@@ -25,6 +25,7 @@ const TASK_TYPES: &[(&str, Ty)] = &[
     ("partitions", Ty::UInt),
     ("lookback", Ty::StrOrInt),
     ("initial", Ty::StrOrInt),
+    ("key", Ty::StrOrList),
     ("left", Ty::Table),
     ("right", Ty::Table),
 ];
@@ -82,6 +83,7 @@ pub(crate) fn validate_pipeline(r: &mut Report, pipeline: &str, def: &DeTable<'_
         task_values(r, table, names, &place);
         if let Some(kind) = kind {
             required_keys(r, table, kind, anchor, &place);
+            merge_key(r, table, kind, anchor, &place);
         }
         incremental_keys(r, table, kind, &place);
         if kind == Some(TaskKind::Export)
@@ -354,6 +356,51 @@ fn required_keys(r: &mut Report, t: &DeTable<'_>, kind: TaskKind, anchor: usize,
     });
     for p in problems {
         r.at(anchor, format!("{kind} {place} {p}"));
+    }
+}
+
+/// `key` goes with `mode = "merge"` (a load), and only there: each column
+/// named once, none empty.
+fn merge_key(r: &mut Report, t: &DeTable<'_>, kind: TaskKind, anchor: usize, place: &str) {
+    let merge = kind == TaskKind::Load && get_str(t, "mode").is_some_and(|(m, _)| m == "merge");
+    let Some(node) = get(t, "key") else {
+        if merge {
+            r.at(
+                anchor,
+                format!("{kind} {place} has mode = \"merge\" and needs `key` (the columns that identify a row, e.g. key = [\"id\"])"),
+            );
+        }
+        return;
+    };
+    if !merge {
+        r.at(
+            node.span().start,
+            format!("`key` of {place} is only for a load with mode = \"merge\""),
+        );
+        return;
+    }
+    let columns: Vec<(&str, usize)> = match get_str(t, "key") {
+        Some(one) => vec![one],
+        None => get_str_list(t, "key"),
+    };
+    if columns.is_empty() && matches!(node.get_ref(), DeValue::Array(a) if a.is_empty()) {
+        r.at(
+            node.span().start,
+            format!("`key` of {place} names no column"),
+        );
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for (c, at) in columns {
+        if c.is_empty() {
+            r.at(
+                at,
+                format!("`key` of {place}: a column name cannot be empty"),
+            );
+        } else if seen.iter().any(|s| s.eq_ignore_ascii_case(c)) {
+            r.at(at, format!("`key` of {place} names column `{c}` twice"));
+        } else {
+            seen.push(c);
+        }
     }
 }
 

@@ -21,6 +21,8 @@ pub(crate) enum Ty {
     /// A string, or a whole number that fits `i64` (`lookback`, `initial`).
     StrOrInt,
     StrList,
+    /// A string, or a list of strings.
+    StrOrList,
     Table,
     TableList,
 }
@@ -34,6 +36,7 @@ impl Ty {
             Ty::Bool => "true or false",
             Ty::StrOrInt => "a string or a whole number",
             Ty::StrList => "a list of strings",
+            Ty::StrOrList => "a string or a list of strings",
             Ty::Table => "a table",
             Ty::TableList => "a list of tables",
         }
@@ -106,10 +109,11 @@ fn check_type(r: &mut Report, name: &str, node: &Node<'_>, ty: Ty) {
                 }
             }
         },
-        Ty::StrList | Ty::TableList => match value {
+        Ty::StrOrList if matches!(value, DeValue::String(_)) => {}
+        Ty::StrList | Ty::StrOrList | Ty::TableList => match value {
             DeValue::Array(items) => {
                 let item_ok = |v: &DeValue<'_>| match ty {
-                    Ty::StrList => matches!(v, DeValue::String(_)),
+                    Ty::StrList | Ty::StrOrList => matches!(v, DeValue::String(_)),
                     _ => matches!(v, DeValue::Table(_)),
                 };
                 if let Some(bad) = items.iter().find(|i| !item_ok(i.get_ref())) {

@@ -120,6 +120,7 @@ pub fn load_def(
     warehouse: &str,
     table: &str,
     mode: Option<&str>,
+    key: &[String],
 ) -> TaskDef {
     TaskDef {
         id: "load".into(),
@@ -129,6 +130,7 @@ pub fn load_def(
         warehouse: Some(warehouse.into()),
         table: Some(table.into()),
         mode: mode.map(String::from),
+        key: (!key.is_empty()).then(|| key.to_vec()),
         ..TaskDef::default()
     }
 }

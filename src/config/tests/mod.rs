@@ -2,6 +2,7 @@
 //! each asserting the exact line:col.
 
 mod definitions;
+mod merge;
 mod tasks;
 
 use std::path::Path;
@@ -23,7 +24,7 @@ fn env(name: &str) -> Option<String> {
     }
 }
 
-fn load_test(text: &str) -> Result<Workspace, ConfigError> {
+pub(super) fn load_test(text: &str) -> Result<Workspace, ConfigError> {
     load_with_env(Path::new("ws.toml"), text, &env)
 }
 

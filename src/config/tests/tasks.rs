@@ -188,7 +188,7 @@ size = 0
             format!("21:19: `max_retry_delay`: invalid duration \"1x\"; expected a duration such as \"500ms\", \"30s\", \"10m\", \"1h30m\" or \"2d\" {help}"),
             format!("22:11: `timeout`: invalid duration \"forever\"; expected a duration such as \"500ms\", \"30s\", \"10m\", \"1h30m\" or \"2d\" {help}"),
             "23:10: unknown format `xml` (parquet | ndjson | csv)".to_string(),
-            "24:8: unknown mode `upsert` (replace | append)".to_string(),
+            "24:8: unknown mode `upsert` (replace | append | merge)".to_string(),
             "25:14: `partitions` must be at least 1, not 0".to_string(),
             format!("29:12: `duration`: invalid duration \"10 minutes\"; expected a duration such as \"500ms\", \"30s\", \"10m\", \"1h30m\" or \"2d\" {help}"),
             "31:8: pool `tiny` size must be at least 1, not 0".to_string(),

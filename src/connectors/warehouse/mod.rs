@@ -4,6 +4,8 @@
 //! A load replaces or appends completely, or leaves the table as it was; it is
 //! idempotent per `ledger_key` (run, task, path and the file's SHA-256): a
 //! rerun never appends the same bytes twice, and loads a file exported again.
+//! A merge updates the rows whose key is in the file and inserts the others,
+//! leaving the rest of the table alone, with the same idempotence.
 
 pub mod bigquery;
 pub mod sqlite;
@@ -23,6 +25,8 @@ pub enum LoadMode {
     #[default]
     Replace,
     Append,
+    /// Update rows whose key is in the file, insert the others (`LoadRequest::key`).
+    Merge,
 }
 
 impl std::str::FromStr for LoadMode {
@@ -31,7 +35,8 @@ impl std::str::FromStr for LoadMode {
         match s {
             "replace" => Ok(LoadMode::Replace),
             "append" => Ok(LoadMode::Append),
-            other => Err(format!("unknown mode `{other}` (replace or append)")),
+            "merge" => Ok(LoadMode::Merge),
+            other => Err(format!("unknown mode `{other}` (replace, append or merge)")),
         }
     }
 }
@@ -46,6 +51,8 @@ pub struct LoadRequest {
     pub format: Format,
     pub table: String,
     pub mode: LoadMode,
+    /// The columns that identify a row: used by `LoadMode::Merge` only.
+    pub key: Vec<String>,
     /// Identifies this load for idempotence: run, task, path and the file's
     /// SHA-256 (see `engine::executor::load`).
     pub ledger_key: String,

@@ -52,6 +52,11 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         Some(m) => m.parse::<LoadMode>().map_err(Failure::fatal)?,
         None => LoadMode::Replace,
     };
+    // Config validation requires a key for merge; a hand-made TaskDef may not.
+    let key = t.key.clone().unwrap_or_default();
+    if mode == LoadMode::Merge && key.is_empty() {
+        return Err(Failure::fatal("a merge load needs `key`"));
+    }
     let format = match t.format.as_deref() {
         Some(f) => f.parse::<Format>().map_err(Failure::fatal)?,
         None => Format::from_path(&path).ok_or_else(|| {
@@ -106,6 +111,7 @@ async fn run(ctx: &TaskContext) -> ExecResult {
         format,
         table: table.clone(),
         mode,
+        key,
         ledger_key: format!("{legacy_key}#sha256:{digest}"),
         legacy_key: Some(legacy_key),
     };

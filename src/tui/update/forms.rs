@@ -279,7 +279,7 @@ fn submit(form: &Form) -> Result<(String, Effect), (&'static str, String)> {
                 ));
             }
             let mode = form.value("mode");
-            let def = adhoc::load_def(store, path, warehouse, table, Some(mode));
+            let def = adhoc::load_def(store, path, warehouse, table, Some(mode), &[]);
             let label = adhoc::load_label(warehouse, table);
             Ok((label.clone(), start(label, def)))
         }

@@ -106,6 +106,7 @@ fn request(file: std::path::PathBuf) -> LoadRequest {
         format: Format::Parquet,
         table: "t".into(),
         mode: LoadMode::Append,
+        key: Vec::new(),
         ledger_key: "run 1@1/load/x.parquet".into(),
         legacy_key: None,
     }
@@ -348,6 +349,7 @@ async fn a_replace_loads_again_when_the_table_changed_since_its_job() {
         let wh = warehouse(base).await;
         let req = LoadRequest {
             mode: LoadMode::Replace,
+            key: Vec::new(),
             ..request(file.clone())
         };
         let stats = wh.load(&req, Arc::new(|_, _| {})).await.expect("load");

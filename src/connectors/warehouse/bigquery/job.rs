@@ -61,7 +61,11 @@ fn num_opt(v: Option<&String>) -> Option<i64> {
 pub fn state_of(job: &Job) -> JobState {
     let load = job.statistics.as_ref().and_then(|s| s.load.as_ref());
     let num = |v: Option<&String>| num_opt(v).unwrap_or(0);
-    let rows = num(load.and_then(|l| l.output_rows.as_ref()));
+    // A merge's MERGE job is a query job: its rows are the rows it changed.
+    let dml = job.statistics.as_ref().and_then(|s| s.query.as_ref());
+    let rows = num(load
+        .and_then(|l| l.output_rows.as_ref())
+        .or(dml.and_then(|q| q.num_dml_affected_rows.as_ref())));
     let bytes = num(load.and_then(|l| l.input_file_bytes.as_ref().or(l.output_bytes.as_ref())));
     let status = job.status.as_ref();
     if status.and_then(|s| s.state.as_deref()) != Some("DONE") {

@@ -23,6 +23,7 @@ pub mod auth;
 mod browse;
 mod config;
 mod job;
+mod merge;
 pub mod query;
 mod schema;
 mod upload;
@@ -224,6 +225,14 @@ impl BigQueryWarehouse {
 
     async fn run_load(&self, req: &LoadRequest, progress: LoadProgress) -> Result<LoadStats> {
         check_table_name(&req.table)?;
+        if req.mode == LoadMode::Merge {
+            return self.run_merge(req, progress).await;
+        }
+        self.load_file(req, progress).await
+    }
+
+    /// One load job into `req.table` (replace or append).
+    async fn load_file(&self, req: &LoadRequest, progress: LoadProgress) -> Result<LoadStats> {
         let size = tokio::fs::metadata(&req.file)
             .await
             .with_context(|| format!("cannot read {}", req.file.display()))?
@@ -303,7 +312,7 @@ impl BigQueryWarehouse {
             "destinationTable": {"projectId": self.cfg.project, "datasetId": self.cfg.dataset, "tableId": req.table},
             "writeDisposition": match req.mode {
                 LoadMode::Replace => "WRITE_TRUNCATE",
-                LoadMode::Append => "WRITE_APPEND",
+                LoadMode::Append | LoadMode::Merge => "WRITE_APPEND",
             },
             "createDisposition": "CREATE_IF_NEEDED",
         });

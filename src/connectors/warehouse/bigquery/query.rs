@@ -73,6 +73,12 @@ impl BigQueryWarehouse {
     /// every page of the result. A query job (jobs.insert) rather than
     /// jobs.query: the same on Google, and emulators honour its default dataset.
     pub async fn query(&self, sql: &str) -> Result<QueryResult> {
+        self.query_as(sql, None).await
+    }
+
+    /// `query` under a job id of our own (None: BigQuery names the job), so
+    /// a statement that must run once can be found again.
+    pub(super) async fn query_as(&self, sql: &str, job_id: Option<String>) -> Result<QueryResult> {
         let project = &self.cfg.project;
         let job = Job {
             configuration: Some(JobConfiguration {
@@ -90,7 +96,7 @@ impl BigQueryWarehouse {
             job_reference: Some(JobReference {
                 project_id: Some(project.clone()),
                 location: self.cfg.location.clone(),
-                job_id: None,
+                job_id,
             }),
             ..Job::default()
         };

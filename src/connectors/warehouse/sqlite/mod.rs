@@ -13,7 +13,8 @@
 //!    file's columns, or, when appending to an existing table, straight into
 //!    it (inside the transaction that is as atomic, and writes rows once);
 //! 3. replace drops the old table and renames the staging table; an append
-//!    to a missing table renames it; the ledger row is written; commit.
+//!    to a missing table renames it; a merge upserts the staging table's rows
+//!    by key (see `merge`); the ledger row is written; commit.
 //!
 //! Column types: see `decl` (declared names) and `encode` (value forms);
 //! NDJSON column rules: see `ndjson`. The table name is one identifier, taken
@@ -27,6 +28,7 @@
 
 mod decl;
 mod encode;
+mod merge;
 mod ndjson;
 mod read;
 
@@ -161,7 +163,7 @@ impl SqliteWarehouse {
             file: req.file.clone(),
             format: req.format,
             existing: existing.clone(),
-            use_existing: req.mode == LoadMode::Append,
+            use_existing: matches!(req.mode, LoadMode::Append | LoadMode::Merge),
         };
         let reader = tokio::task::spawn_blocking(move || read::read_file(input, &sender));
         let staged = stage(&mut tx, req, existing.as_deref(), &mut receiver, &progress).await;
@@ -173,7 +175,10 @@ impl SqliteWarehouse {
             .map_err(|e| anyhow!("the file reader failed: {e}"))??;
         let staged = staged?.ok_or_else(|| anyhow!("the file reader sent no columns"))?;
 
-        if !staged.direct {
+        if req.mode == LoadMode::Merge {
+            let columns = &staged.columns;
+            merge::apply(&mut tx, &req.table, &req.key, columns, existing.as_deref()).await?;
+        } else if !staged.direct {
             let table = quote(&req.table);
             if req.mode == LoadMode::Replace {
                 execute(&mut tx, format!("DROP TABLE IF EXISTS {table}")).await?;
@@ -213,7 +218,7 @@ async fn done_before(
 ) -> Result<Option<i64>> {
     match req.mode {
         // Ledger rows of older versions are keyed by the legacy key alone.
-        LoadMode::Append => Ok(sqlx::query_scalar(
+        LoadMode::Append | LoadMode::Merge => Ok(sqlx::query_scalar(
             "SELECT rows FROM \"_switchyard_loads\" WHERE ledger_key IN (?, ?) LIMIT 1",
         )
         .bind(key)
@@ -237,6 +242,8 @@ struct Staged {
     /// Rows went straight into the existing table (append).
     direct: bool,
     rows: i64,
+    /// The file's columns.
+    columns: Vec<ColumnDef>,
 }
 
 /// Receives the file's columns and rows and inserts them; None when the
@@ -256,8 +263,13 @@ async fn stage(
     }
     let direct = match (req.mode, existing) {
         (LoadMode::Append, Some(target)) => {
-            check_append(&req.table, target, &columns)?;
+            check_append(&req.table, "append", target, &columns)?;
             true
+        }
+        (LoadMode::Merge, Some(target)) => {
+            check_append(&req.table, "merge", target, &columns)?;
+            create_staging(conn, &columns).await?;
+            false
         }
         _ => {
             create_staging(conn, &columns).await?;
@@ -270,6 +282,7 @@ async fn stage(
         STAGING.to_string()
     };
     let mut inserter = Inserter::new(into, &columns);
+    let file_columns = columns.clone();
     let mut rows: i64 = 0;
     while let Some(msg) = rx.recv().await {
         let ReadMsg::Rows { rows: batch, bytes } = msg else {
@@ -283,17 +296,26 @@ async fn stage(
         rows += n;
         progress(rows, bytes);
     }
-    Ok(Some(Staged { direct, rows }))
+    Ok(Some(Staged {
+        direct,
+        rows,
+        columns: file_columns,
+    }))
 }
 
-/// Appending keeps the table's columns: every file column must be one of
-/// them, of the same kind.
-fn check_append(table: &str, target: &[ColumnDef], columns: &[ColumnDef]) -> Result<()> {
+/// Appending (or merging) keeps the table's columns: every file column must
+/// be one of them, of the same kind. `mode` names the load in the message.
+fn check_append(
+    table: &str,
+    mode: &str,
+    target: &[ColumnDef],
+    columns: &[ColumnDef],
+) -> Result<()> {
     for c in columns {
         // SQLite matches column names case-insensitively (ASCII).
         let Some(t) = target.iter().find(|t| t.name.eq_ignore_ascii_case(&c.name)) else {
             bail!(
-                "the file's column `{}` is not in table `{table}` (append keeps the table's columns; load with mode = \"replace\" to change them)",
+                "the file's column `{}` is not in table `{table}` ({mode} keeps the table's columns; load with mode = \"replace\" to change them)",
                 c.name
             );
         };

@@ -331,6 +331,7 @@ async fn an_append_recorded_by_an_older_version_is_not_done_again() {
         format: Format::Parquet,
         table: "events".into(),
         mode: LoadMode::Append,
+        key: Vec::new(),
         ledger_key: "run 1@1/ap/ids.parquet#sha256:ab".into(),
         legacy_key: Some("run 1@1/ap/ids.parquet".into()),
     };

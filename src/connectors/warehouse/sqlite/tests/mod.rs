@@ -13,6 +13,7 @@ use crate::format::Format;
 use crate::format::types::WarehouseType;
 
 mod append;
+mod merge;
 mod replace;
 
 pub(super) struct Env {
@@ -60,6 +61,29 @@ impl Env {
         mode: LoadMode,
         key: &str,
     ) -> Result<LoadStats> {
+        self.load_keyed(file, table, mode, &[], key).await
+    }
+
+    /// A merge by `columns`, under ledger key `key`.
+    pub(super) async fn merge(
+        &self,
+        file: &Path,
+        table: &str,
+        columns: &[&str],
+        key: &str,
+    ) -> Result<LoadStats> {
+        self.load_keyed(file, table, LoadMode::Merge, columns, key)
+            .await
+    }
+
+    async fn load_keyed(
+        &self,
+        file: &Path,
+        table: &str,
+        mode: LoadMode,
+        columns: &[&str],
+        key: &str,
+    ) -> Result<LoadStats> {
         let format = Format::from_path(&file.display().to_string()).unwrap();
         let req = LoadRequest {
             file: file.to_path_buf(),
@@ -67,6 +91,7 @@ impl Env {
             format,
             table: table.into(),
             mode,
+            key: columns.iter().map(|c| c.to_string()).collect(),
             ledger_key: key.into(),
             legacy_key: None,
         };

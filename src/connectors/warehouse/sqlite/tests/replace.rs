@@ -16,6 +16,7 @@ async fn replace_creates_the_table_with_exact_values() {
         format: Format::Parquet,
         table: "raw_typed".into(),
         mode: LoadMode::Replace,
+        key: Vec::new(),
         ledger_key: "run1/load/typed.parquet".into(),
         legacy_key: None,
     };
@@ -197,6 +198,7 @@ async fn a_replace_that_fails_midway_leaves_the_old_table() {
         format: Format::Parquet,
         table: "t".into(),
         mode: LoadMode::Replace,
+        key: Vec::new(),
         ledger_key: "bad1".into(),
         legacy_key: None,
     };
@@ -309,6 +311,7 @@ async fn child_loader_for_kill_test() {
         format: Format::Parquet,
         table: "t".into(),
         mode: LoadMode::Replace,
+        key: Vec::new(),
         ledger_key: "killed".into(),
         legacy_key: None,
     };
