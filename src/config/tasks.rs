@@ -281,7 +281,8 @@ fn task_values(r: &mut Report, t: &DeTable<'_>, names: &Names, place: &str) {
 
 /// `incremental` follows a column of a table an `export` reads; `lookback`
 /// and `initial` only mean something with it. (Whether the column grows —
-/// an integer or a timestamp — `check` asks the source: `cli::check`.)
+/// an integer or a timestamp — only the source's catalog knows: the export
+/// refuses another type when it runs, `engine/executor/incremental.rs`.)
 fn incremental_keys(r: &mut Report, t: &DeTable<'_>, kind: Option<TaskKind>, place: &str) {
     let incremental = get(t, "incremental");
     if let Some(node) = incremental {

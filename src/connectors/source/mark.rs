@@ -63,23 +63,12 @@ impl MarkKind {
 }
 
 /// One value of the column: an integer, or microseconds since the epoch
-/// (UTC for `Timestamp`, wall time read as UTC for `LocalTimestamp`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// (UTC for `Timestamp`, wall time read as UTC for `LocalTimestamp`). Marks
+/// of one kind compare by value (`later`); of two kinds, not at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mark {
     pub kind: MarkKind,
     pub value: i64,
-}
-
-impl PartialOrd for MarkKind {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for MarkKind {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.name().cmp(other.name())
-    }
 }
 
 impl Mark {
@@ -225,7 +214,7 @@ pub fn max_of(array: &ArrayRef, kind: MarkKind) -> Result<Option<Mark>> {
 /// changed) replaces the old one.
 pub fn later(old: Option<Mark>, new: Option<Mark>) -> Option<Mark> {
     match (old, new) {
-        (Some(o), Some(n)) if o.kind == n.kind => Some(o.max(n)),
+        (Some(o), Some(n)) if o.kind == n.kind && o.value >= n.value => Some(o),
         (o, None) => o,
         (_, n) => n,
     }

@@ -129,8 +129,8 @@ async fn run(ctx: &TaskContext) -> ExecResult {
     let written = writer
         .await
         .map_err(|e| Failure::retryable(format!("writer crashed: {e}")))?;
-    let stats = match (read, written) {
-        (Ok(stats), Ok(pending)) => (stats, pending),
+    let (stats, (pending, through)) = match (read, written) {
+        (Ok(stats), Ok(written)) => (stats, written),
         // The writer's error is the cause when the reader only saw a closed channel.
         (_, Err(e)) => {
             return Err(Failure::retryable(format!(
@@ -138,7 +138,7 @@ async fn run(ctx: &TaskContext) -> ExecResult {
                 error_chain(&e)
             )));
         }
-        (Err(e), Ok(pending)) => {
+        (Err(e), Ok((pending, _))) => {
             discard(pending).await;
             if ctx.cancel.is_cancelled() {
                 return Err(Failure::fatal(error_chain(&e)));
@@ -146,7 +146,6 @@ async fn run(ctx: &TaskContext) -> ExecResult {
             return Err(failure_of(&e));
         }
     };
-    let (stats, (pending, through)) = stats;
     let bytes = tokio::task::spawn_blocking(move || -> Result<u64> {
         let object = pending.finish()?;
         object.commit()
@@ -186,7 +185,7 @@ async fn run(ctx: &TaskContext) -> ExecResult {
 
 /// Drops an unpublished file on a blocking thread: discarding it is I/O
 /// (removing a partial file, aborting a multipart upload).
-async fn discard((pending, _): (PendingFile, Option<Mark>)) {
+async fn discard(pending: PendingFile) {
     let _ = tokio::task::spawn_blocking(move || drop(pending)).await;
 }
 

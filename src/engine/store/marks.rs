@@ -132,13 +132,11 @@ fn parse(kind: &str, text: &str) -> Option<Mark> {
 }
 
 async fn mark_in(tx: &mut Tx, pipeline: &str, task_id: &str) -> Result<Option<ExportMark>> {
-    let row = sqlx::query(
-        "SELECT column_name, kind, mark, run_id FROM export_marks WHERE pipeline = $1 AND task_id = $2",
-    )
-    .bind(pipeline.to_string())
-    .bind(task_id.to_string())
-    .fetch_optional(&mut **tx)
-    .await?;
+    let row = sqlx::query(MARK_OF_TASK)
+        .bind(pipeline.to_string())
+        .bind(task_id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
     row.map(|r| mark_from(&r)).transpose()
 }
 
@@ -164,6 +162,9 @@ fn range_from(r: &super::Row) -> Result<ExportRange> {
 }
 
 const RANGE_COLUMNS: &str = "column_name, kind, above, through, rows, advances";
+/// One task's mark, in the columns `mark_from` reads.
+const MARK_OF_TASK: &str =
+    "SELECT column_name, kind, mark, run_id FROM export_marks WHERE pipeline = $1 AND task_id = $2";
 
 impl Store {
     /// Where the next attempt of an incremental export starts.
@@ -176,14 +177,11 @@ impl Store {
         if let Some(r) = self.export_range(run_id, task_id).await? {
             return Ok(ExportStart::Again(r));
         }
-        let mut conn = self.pool.acquire().await?;
-        let row = sqlx::query(
-            "SELECT column_name, kind, mark, run_id FROM export_marks WHERE pipeline = $1 AND task_id = $2",
-        )
-        .bind(pipeline.to_string())
-        .bind(task_id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
+        let row = sqlx::query(MARK_OF_TASK)
+            .bind(pipeline.to_string())
+            .bind(task_id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(match row {
             Some(r) => ExportStart::Mark(mark_from(&r)?),
             None => ExportStart::First,

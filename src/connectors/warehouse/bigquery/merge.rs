@@ -62,15 +62,7 @@ impl BigQueryWarehouse {
                 }),
             Err(e) => Err(e.context(format!("loading staging table {staging}"))),
         };
-        let dropped = self
-            .rest
-            .send(self.rest.http.delete(self.table_url(Some(&staging))))
-            .await;
-        match dropped {
-            Ok(_) => {}
-            Err(e) if e.is_not_found() => {}
-            Err(e) => tracing::warn!("could not drop staging table {staging}: {e}"),
-        }
+        self.drop_table(&staging, "the merge").await;
         outcome
     }
 

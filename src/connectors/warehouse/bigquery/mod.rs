@@ -144,13 +144,17 @@ impl BigQueryWarehouse {
         }
     }
 
-    async fn drop_table(&self, table: &str) {
+    /// Drops a table of ours, best effort: a table already gone is fine,
+    /// any other failure is logged (`after` says when, for the log).
+    async fn drop_table(&self, table: &str, after: &str) {
         let r = self
             .rest
             .send(self.rest.http.delete(self.table_url(Some(table))))
             .await;
-        if let Err(e) = r {
-            tracing::warn!("could not drop table {table} after its failed load: {e}");
+        match r {
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => tracing::warn!("could not drop table {table} after {after}: {e}"),
         }
     }
 
@@ -283,7 +287,7 @@ impl BigQueryWarehouse {
                 .is_some_and(|a| (400..500).contains(&a.status) && !a.is_conflict()),
         };
         if failed && created {
-            self.drop_table(&req.table).await;
+            self.drop_table(&req.table, "its failed load").await;
         }
         let (state, how) = outcome?;
         match state {

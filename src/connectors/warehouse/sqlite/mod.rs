@@ -31,10 +31,9 @@ mod encode;
 mod merge;
 mod ndjson;
 mod read;
+mod stage;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -42,14 +41,12 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, Database, Row, Sqlite};
+use sqlx::{AssertSqlSafe, Row};
 use tokio::sync::mpsc;
 
 use super::{LoadMode, LoadProgress, LoadRequest, LoadStats, Warehouse, WarehouseTable};
 use crate::connectors::BoxFuture;
-use decl::{same_family, warehouse_type};
-use encode::SqlValue;
-use read::{ColumnDef, ReadInput, ReadMsg};
+use read::{ColumnDef, ReadInput};
 
 const LEDGER_DDL: &str = "CREATE TABLE IF NOT EXISTS \"_switchyard_loads\" (
     ledger_key TEXT PRIMARY KEY,
@@ -60,9 +57,6 @@ const LEDGER_DDL: &str = "CREATE TABLE IF NOT EXISTS \"_switchyard_loads\" (
 const STAGING: &str = "\"_switchyard_staging\"";
 /// Names starting with this are the warehouse's own, hidden from listings.
 const RESERVED_PREFIX: &str = "_switchyard_";
-/// Bound parameters per INSERT (SQLite allows 32766).
-const MAX_PARAMS: usize = 32_000;
-const MAX_ROWS_PER_INSERT: usize = 500;
 /// Loads wait for each other (see the module comment) rather than fail.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(3600);
 
@@ -166,7 +160,8 @@ impl SqliteWarehouse {
             use_existing: matches!(req.mode, LoadMode::Append | LoadMode::Merge),
         };
         let reader = tokio::task::spawn_blocking(move || read::read_file(input, &sender));
-        let staged = stage(&mut tx, req, existing.as_deref(), &mut receiver, &progress).await;
+        let staged =
+            stage::stage(&mut tx, req, existing.as_deref(), &mut receiver, &progress).await;
         // Unblocks a reader still sending after a load error.
         drop(receiver);
         // A reader error is the cause: the loader only saw the channel close.
@@ -238,126 +233,6 @@ async fn done_before(
     }
 }
 
-struct Staged {
-    /// Rows went straight into the existing table (append).
-    direct: bool,
-    rows: i64,
-    /// The file's columns.
-    columns: Vec<ColumnDef>,
-}
-
-/// Receives the file's columns and rows and inserts them; None when the
-/// reader stopped before sending columns (its error says why).
-async fn stage(
-    conn: &mut SqliteConnection,
-    req: &LoadRequest,
-    existing: Option<&[ColumnDef]>,
-    rx: &mut mpsc::Receiver<ReadMsg>,
-    progress: &LoadProgress,
-) -> Result<Option<Staged>> {
-    let Some(ReadMsg::Columns(columns)) = rx.recv().await else {
-        return Ok(None);
-    };
-    for c in &columns {
-        check_name("column", &c.name)?;
-    }
-    let direct = match (req.mode, existing) {
-        (LoadMode::Append, Some(target)) => {
-            check_append(&req.table, "append", target, &columns)?;
-            true
-        }
-        (LoadMode::Merge, Some(target)) => {
-            check_append(&req.table, "merge", target, &columns)?;
-            create_staging(conn, &columns).await?;
-            false
-        }
-        _ => {
-            create_staging(conn, &columns).await?;
-            false
-        }
-    };
-    let into = if direct {
-        quote(&req.table)
-    } else {
-        STAGING.to_string()
-    };
-    let mut inserter = Inserter::new(into, &columns);
-    let file_columns = columns.clone();
-    let mut rows: i64 = 0;
-    while let Some(msg) = rx.recv().await {
-        let ReadMsg::Rows { rows: batch, bytes } = msg else {
-            bail!("the file reader sent its columns twice");
-        };
-        let n = batch.len() as i64;
-        inserter
-            .insert(conn, batch)
-            .await
-            .with_context(|| format!("inserting rows {}..={}", rows + 1, rows + n))?;
-        rows += n;
-        progress(rows, bytes);
-    }
-    Ok(Some(Staged {
-        direct,
-        rows,
-        columns: file_columns,
-    }))
-}
-
-/// Appending (or merging) keeps the table's columns: every file column must
-/// be one of them, of the same kind. `mode` names the load in the message.
-fn check_append(
-    table: &str,
-    mode: &str,
-    target: &[ColumnDef],
-    columns: &[ColumnDef],
-) -> Result<()> {
-    for c in columns {
-        // SQLite matches column names case-insensitively (ASCII).
-        let Some(t) = target.iter().find(|t| t.name.eq_ignore_ascii_case(&c.name)) else {
-            bail!(
-                "the file's column `{}` is not in table `{table}` ({mode} keeps the table's columns; load with mode = \"replace\" to change them)",
-                c.name
-            );
-        };
-        if !same_family(&warehouse_type(&t.decl), &warehouse_type(&c.decl)) {
-            bail!(
-                "column `{}` is {} in table `{table}` but {} in the file (load with mode = \"replace\" to change it)",
-                c.name,
-                t.decl,
-                c.decl
-            );
-        }
-    }
-    Ok(())
-}
-
-async fn create_staging(conn: &mut SqliteConnection, columns: &[ColumnDef]) -> Result<()> {
-    let mut defs = Vec::with_capacity(columns.len());
-    for c in columns {
-        // Declared types are ours, or an existing table's (empty NDJSON file
-        // replacing it): refuse anything that is not a plain type name.
-        let plain = c
-            .decl
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || " _(),+-.".contains(ch));
-        if !plain {
-            bail!(
-                "column `{}` has an unusual declared type {:?}",
-                c.name,
-                c.decl
-            );
-        }
-        let not_null = if c.nullable { "" } else { " NOT NULL" };
-        defs.push(format!("{} {}{not_null}", quote(&c.name), c.decl));
-    }
-    execute(conn, format!("DROP TABLE IF EXISTS {STAGING}")).await?;
-    execute(
-        conn,
-        format!("CREATE TABLE {STAGING} ({})", defs.join(", ")),
-    )
-    .await
-}
-
 async fn execute(conn: &mut SqliteConnection, sql: String) -> Result<()> {
     sqlx::query(AssertSqlSafe(sql)).execute(conn).await?;
     Ok(())
@@ -380,65 +255,6 @@ async fn table_columns(conn: &mut SqliteConnection, table: &str) -> Result<Optio
         })
         .collect::<Result<Vec<_>>>()?;
     Ok((!columns.is_empty()).then_some(columns))
-}
-
-type Query = sqlx::query::Query<'static, Sqlite, <Sqlite as Database>::Arguments>;
-
-/// Multi-row `INSERT ... VALUES (?,..),(?,..)` with bound parameters; the
-/// statement text per row count is built once (and prepared once by sqlx).
-struct Inserter {
-    head: String,
-    row: String,
-    per_insert: usize,
-    sql: HashMap<usize, Arc<str>>,
-}
-
-impl Inserter {
-    fn new(into: String, columns: &[ColumnDef]) -> Inserter {
-        let names: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
-        let n = columns.len().max(1);
-        Inserter {
-            head: format!("INSERT INTO {into} ({}) VALUES ", names.join(", ")),
-            row: format!("({})", vec!["?"; n].join(", ")),
-            per_insert: (MAX_PARAMS / n).clamp(1, MAX_ROWS_PER_INSERT),
-            sql: HashMap::new(),
-        }
-    }
-
-    fn sql(&mut self, rows: usize) -> Arc<str> {
-        let (head, row) = (&self.head, &self.row);
-        self.sql
-            .entry(rows)
-            .or_insert_with(|| Arc::from(format!("{head}{}", vec![row.as_str(); rows].join(", "))))
-            .clone()
-    }
-
-    async fn insert(
-        &mut self,
-        conn: &mut SqliteConnection,
-        rows: Vec<Vec<SqlValue>>,
-    ) -> Result<()> {
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<Vec<SqlValue>> = rows.by_ref().take(self.per_insert).collect();
-            let mut q: Query = sqlx::query(AssertSqlSafe(self.sql(chunk.len())));
-            for value in chunk.into_iter().flatten() {
-                q = bind(q, value);
-            }
-            q.execute(&mut *conn).await?;
-        }
-        Ok(())
-    }
-}
-
-fn bind(q: Query, value: SqlValue) -> Query {
-    match value {
-        SqlValue::Null => q.bind(None::<i64>),
-        SqlValue::Int(v) => q.bind(v),
-        SqlValue::Real(v) => q.bind(v),
-        SqlValue::Text(v) => q.bind(v),
-        SqlValue::Blob(v) => q.bind(v),
-    }
 }
 
 impl SqliteWarehouse {
