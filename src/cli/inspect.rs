@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{Cli, exit, open_engine_for_reading};
 use crate::engine::lease::{self, lease_is_live};
 use crate::engine::state::{RunState, TaskState};
-use crate::engine::store::{InstanceRow, LogLine, PoolUsage, RunRow, now_ms};
+use crate::engine::store::{self, InstanceRow, LogLine, PoolUsage, RunRow, now_ms};
 use crate::text::{clean_log, one_line};
 
 pub(super) fn iso(ms: Option<i64>) -> Option<String> {
@@ -78,21 +78,23 @@ pub async fn status(cli: &Cli, as_json: bool, run: Option<&str>, limit: i64) -> 
         ],
         None => engine.store.runs(limit.max(1)).await?,
     };
-    let pools: HashMap<String, PoolUsage> = engine
-        .store
-        .pools_usage()
+    // Pool counts and instance states from one moment: a task seen running
+    // is counted in its pool.
+    let mut snapshot = engine.store.snapshot().await?;
+    let pools: HashMap<String, PoolUsage> = store::pools_usage_in(&mut snapshot)
         .await?
         .into_iter()
         .map(|p| (p.name.clone(), p))
         .collect();
     let mut loaded = Vec::new();
     for mut r in runs {
-        let mut insts = engine.store.instances(r.id).await?;
+        let mut insts = store::instances_in(&mut snapshot, r.id).await?;
         if readonly {
             as_if_reaped(&mut r, &mut insts);
         }
         loaded.push((r, insts));
     }
+    snapshot.rollback().await?;
     // Live runs with a deadline: their projected finish.
     let watch = crate::engine::forecast::AtRiskWatch::new();
     let mut forecasts = HashMap::new();

@@ -337,6 +337,21 @@ impl Store {
         &self.pool
     }
 
+    /// A read-only view of one moment, for a reader that combines several
+    /// queries (`status`: pool counts beside instance states). SQLite: a
+    /// deferred transaction reads one snapshot of the WAL from its first
+    /// read; PostgreSQL: REPEATABLE READ. Takes no writer's turn.
+    pub async fn snapshot(&self) -> Result<Tx> {
+        Ok(match self.backend {
+            Backend::Sqlite { .. } => self.pool.begin().await?,
+            Backend::Postgres { .. } => {
+                self.pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?
+            }
+        })
+    }
+
     /// A read-then-write transaction. Writers take turns: SQLite's
     /// `BEGIN IMMEDIATE` takes the write lock at once (so it can never fail
     /// half-way with SQLITE_BUSY on upgrade); PostgreSQL's writers take one

@@ -123,23 +123,28 @@ pub async fn pool_slots(
 
 impl Store {
     pub async fn pools_usage(&self) -> Result<Vec<PoolUsage>> {
-        let rows = sqlx::query(
-            "SELECT p.name, p.size, \
-             (SELECT CAST(COALESCE(SUM(t.slots), 0) AS BIGINT) FROM task_instances t WHERE t.pool = p.name AND t.state = 'running') AS running, \
-             (SELECT COUNT(*) FROM task_instances t WHERE t.pool = p.name AND t.state = 'queued') AS queued \
-             FROM pools p ORDER BY p.name",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(PoolUsage {
-                    name: r.try_get("name")?,
-                    size: r.try_get("size")?,
-                    running: r.try_get("running")?,
-                    queued: r.try_get("queued")?,
-                })
-            })
-            .collect()
+        let rows = sqlx::query(POOLS_USAGE).fetch_all(self.pool()).await?;
+        rows.iter().map(usage_from_row).collect()
     }
+}
+
+/// `pools_usage` inside a transaction (a `Store::snapshot`), so it agrees
+/// with the instances read beside it.
+pub async fn pools_usage_in(tx: &mut Tx) -> Result<Vec<PoolUsage>> {
+    let rows = sqlx::query(POOLS_USAGE).fetch_all(&mut **tx).await?;
+    rows.iter().map(usage_from_row).collect()
+}
+
+const POOLS_USAGE: &str = "SELECT p.name, p.size, \
+     (SELECT CAST(COALESCE(SUM(t.slots), 0) AS BIGINT) FROM task_instances t WHERE t.pool = p.name AND t.state = 'running') AS running, \
+     (SELECT COUNT(*) FROM task_instances t WHERE t.pool = p.name AND t.state = 'queued') AS queued \
+     FROM pools p ORDER BY p.name";
+
+fn usage_from_row(r: &super::Row) -> Result<PoolUsage> {
+    Ok(PoolUsage {
+        name: r.try_get("name")?,
+        size: r.try_get("size")?,
+        running: r.try_get("running")?,
+        queued: r.try_get("queued")?,
+    })
 }
